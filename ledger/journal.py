@@ -1,0 +1,136 @@
+"""The in-memory ledger of one project: the one stateful object of the core.
+
+A :class:`Journal` holds a project's entries sorted as beancount sorts them, the running
+assessed share of every member, and a beanquery connection over the same list. Entries come in
+as numbered *postings* (``seq`` 1, 2, 3 …, one per committed change): a worker that posted a
+change adds the entries it built, another worker adds the text of the postings it has not seen.
+Nothing is ever re-parsed or re-sorted as a whole.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from typing import Iterable, NamedTuple, Sequence
+
+import beanquery
+from beancount import loader
+from beancount.core import data
+
+from ledger import entries as E
+from ledger import query as Q
+from ledger.errors import InvalidInput
+
+LEDGER_OPTIONS = 'option "operating_currency" "EUR"\n'
+
+
+def default_options(title: str = "") -> dict:
+    """beancount's options map for a project ledger (operating currency EUR)."""
+    text = LEDGER_OPTIONS + (f'option "title" "{_escape(title)}"\n' if title else "")
+    _, _, options = loader.load_string(text)
+    return options
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+class ShareEvent(NamedTuple):
+    """One change of a city's assessed share, for its history."""
+
+    date: object
+    seq: int
+    change: int        # cents
+    share: int         # cents after the change
+    narration: str
+    meta: dict
+
+
+class Journal:
+    """A project's ledger held in memory; thread-safe; takes in postings incrementally."""
+
+    def __init__(self, source: str, title: str = "") -> None:
+        self.source = source
+        self.title = title
+        self.options = default_options(title)
+        self.seq = 0
+        self._entries: list[data.Directive] = []
+        self._assessed: dict[str, int] = {}
+        self._accounts: set[str] = set()
+        self._lock = threading.RLock()
+        self._connection: beanquery.Connection | None = None
+
+    # -- taking in ---------------------------------------------------------------------------
+    def add(self, seq: int, new: Sequence[data.Directive]) -> None:
+        """Take in the entries of posting ``seq``, which must be the next one."""
+        with self._lock:
+            if seq != self.seq + 1:
+                raise InvalidInput(f"posting {seq} is out of order: the journal is at {self.seq}")
+            refresh_accounts = False
+            for entry in new:
+                entry = entry._replace(meta={**entry.meta, **E.source_meta(self.source, seq)})
+                bisect.insort_right(self._entries, entry, key=data.entry_sortkey)
+                E.add_assessed(self._assessed, entry)
+                if isinstance(entry, data.Open):
+                    self._accounts.add(entry.account)
+                    refresh_accounts = True
+            self.seq = seq
+            if refresh_accounts and self._connection is not None:
+                self._refresh_accounts_table()
+
+    def add_text(self, rows: Iterable[tuple[int, str]]) -> int:
+        """Take in stored postings ``(seq, text)`` in order; returns how many were read."""
+        count = 0
+        for seq, text in rows:
+            self.add(seq, E.parse_entries(text, self.source, seq))
+            count += 1
+        return count
+
+    # -- reading -----------------------------------------------------------------------------
+    @property
+    def entries(self) -> list[data.Directive]:
+        """A snapshot of the entries, sorted."""
+        with self._lock:
+            return list(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def assessed(self) -> dict[str, int]:
+        """Each city's assessed share in cents, as the ledger says now."""
+        with self._lock:
+            return dict(self._assessed)
+
+    def accounts(self) -> set[str]:
+        with self._lock:
+            return set(self._accounts)
+
+    def history(self, code: str) -> list[ShareEvent]:
+        """Every change of one city's share, oldest first, with the share after each."""
+        events: list[ShareEvent] = []
+        share = 0
+        for entry in self.entries:
+            if not isinstance(entry, data.Transaction) or E.ASSESSMENT_TAG not in entry.tags:
+                continue
+            for posting in entry.postings:
+                if E.code_of_account(posting.account) == code:
+                    change = int(posting.units.number * 100)
+                    share += change
+                    meta = {k: v for k, v in entry.meta.items() if k not in ("filename", "lineno")}
+                    events.append(ShareEvent(entry.date, entry.meta["lineno"], change, share, entry.narration, meta))
+        return events
+
+    def query(self, text: str) -> Q.QueryResult:
+        """Run a read-only BQL query over the ledger as it is now."""
+        with self._lock:
+            if self._connection is None:
+                self._connection = beanquery.connect("beancount:", entries=self._entries, errors=[], options=self.options)
+            return Q.run(self._connection, text)
+
+    def _refresh_accounts_table(self) -> None:
+        # beanquery's tables share our entries list, so new transactions show without work;
+        # only the accounts table keeps a derived index, rebuilt when an account is opened.
+        from beanquery.sources.beancount import AccountsTable
+
+        assert self._connection is not None
+        self._connection.tables["accounts"] = AccountsTable(self._entries, self.options)

@@ -1,0 +1,60 @@
+"""Money as integer cents at rest and in computation, ``Decimal`` at the edges (input, display).
+
+Floats never touch an amount: parsing goes from text straight to ``Decimal``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from ledger.errors import InvalidInput
+
+CURRENCY = "EUR"
+_CENT = Decimal("0.01")
+
+
+def parse_amount(text: str | Decimal | int, *, allow_negative: bool = False, what: str = "amount") -> int:
+    """Parse ``"520000.00"`` / ``"520 000,00"`` into cents; at most two decimals, no float."""
+    if isinstance(text, float):  # pragma: no cover - a programming error, not user input
+        raise TypeError("amounts are never floats")
+    raw = str(text).strip().replace("\u00a0", "").replace(" ", "")
+    if raw.count(",") == 1 and "." not in raw:
+        raw = raw.replace(",", ".")
+    if raw.upper().endswith(CURRENCY):
+        raw = raw[: -len(CURRENCY)]
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise InvalidInput(f"{what} {str(text)!r} is not a number (write it like 520000.00)") from None
+    if not value.is_finite():
+        raise InvalidInput(f"{what} {str(text)!r} is not a number")
+    if value != value.quantize(_CENT):
+        raise InvalidInput(f"{what} {str(text)!r} has more than two decimals")
+    if value < 0 and not allow_negative:
+        raise InvalidInput(f"{what} must not be negative (got {text})")
+    return int(value.quantize(_CENT) * 100)
+
+
+def to_decimal(cents: int) -> Decimal:
+    """Cents as a two-decimal ``Decimal``."""
+    return (Decimal(cents) / 100).quantize(_CENT)
+
+
+def from_decimal(value: Decimal) -> int:
+    """A ``Decimal`` amount with at most two decimals as cents (exact, or an error)."""
+    cents = value * 100
+    if cents != cents.to_integral_value():
+        raise InvalidInput(f"amount {value} has more than two decimals")
+    return int(cents)
+
+
+def fmt(cents: int) -> str:
+    """``"30588.24"``: the plain decimal string used in CSV, JSON and the ledger."""
+    return str(to_decimal(cents))
+
+
+def fmt_human(cents: int) -> str:
+    """``"30 588,24"``: the Finnish way of writing an amount, for pages."""
+    sign = "-" if cents < 0 else ""
+    whole, frac = divmod(abs(cents), 100)
+    return f"{sign}{whole:,}".replace(",", "\u00a0") + f",{frac:02d}"

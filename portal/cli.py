@@ -1,0 +1,324 @@
+"""The ``portal`` command line, built on Flask's CLI (``flask db`` from Flask-Migrate included).
+
+Bad input gives a one-line message and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from ledger import export as ledger_export
+from ledger.errors import LedgerError
+from ledger.money import fmt, parse_amount
+from portal import changes
+
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+class BadInput(click.ClickException):
+    """A refusal: the message, and exit status 2 (as for Click's own usage errors)."""
+
+    exit_code = 2
+
+    def format_message(self) -> str:
+        return self.message
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no login name in some containers
+        return "cli"
+
+
+def refusing(fn):
+    """Turn the core's typed errors into exit status 2 and database trouble into a clear message."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except LedgerError as exc:
+            raise BadInput(str(exc)) from None
+        except (OperationalError, ProgrammingError) as exc:
+            raise click.ClickException(
+                f"the database is not ready ({exc.orig.__class__.__name__}); run 'portal db upgrade' first"
+            ) from None
+
+    return wrapper
+
+
+def _date(value: dt.datetime | None) -> dt.date | None:
+    return value.date() if value else None
+
+
+# -- project -------------------------------------------------------------------------------------
+@click.group("project", help="Create consortium projects.")
+def project_group() -> None:
+    pass
+
+
+@project_group.command("create")
+@click.argument("slug")
+@click.option("--name", required=True, help="The project's name.")
+@click.option("--budget", required=True, help="Total budget in EUR, e.g. 520000.00.")
+@click.option("--start", required=True, type=DATE)
+@click.option("--end", required=True, type=DATE)
+@click.option("--rule", required=True, type=click.Choice(["equal", "population"]))
+@click.option("--population-year", type=int, default=None, help="Whose populations the population rule uses.")
+@with_appcontext
+@refusing
+def project_create(slug, name, budget, start, end, rule, population_year) -> None:
+    outcome = changes.create_project(
+        slug, name=name, budget=parse_amount(budget, what="budget"), start=start.date(), end=end.date(),
+        rule=rule, population_year=population_year, actor=_actor(),
+    )
+    click.echo(f"created project {slug} ({outcome.event.details['rule']}, budget {outcome.event.details['budget']} EUR)")
+
+
+# -- members -------------------------------------------------------------------------------------
+@click.group("member", help="Add and withdraw member cities.")
+def member_group() -> None:
+    pass
+
+
+def _print_changes(outcome: changes.Outcome) -> None:
+    if outcome.recalculation is None:
+        return
+    changed = outcome.recalculation.changed
+    click.echo(f"{len(changed)} shares changed (posting {outcome.seq}):" if changed else "no share changed")
+    for row in changed:
+        click.echo(f"  {row.code} {row.name:<24} {fmt(row.before):>12} -> {fmt(row.after):>12}  ({fmt(row.difference)})")
+
+
+@member_group.command("add")
+@click.argument("slug")
+@click.option("--city", "cities", multiple=True, required=True, help="Municipality code; repeat for several cities.")
+@click.option("--joined", required=True, type=DATE)
+@click.option("--decision", default="", help="Reference of the council decision.")
+@with_appcontext
+@refusing
+def member_add(slug, cities, joined, decision) -> None:
+    outcome = changes.add_members(slug, list(cities), joined=joined.date(), decision=decision, actor=_actor())
+    click.echo(outcome.event.details["summary"])
+    _print_changes(outcome)
+
+
+@member_group.command("withdraw")
+@click.argument("slug")
+@click.option("--city", required=True)
+@click.option("--left", required=True, type=DATE)
+@click.option("--decision", default="")
+@with_appcontext
+@refusing
+def member_withdraw(slug, city, left, decision) -> None:
+    outcome = changes.withdraw_member(slug, city, left=left.date(), decision=decision, actor=_actor())
+    click.echo(outcome.event.details["summary"])
+    _print_changes(outcome)
+
+
+# -- budget and rule -----------------------------------------------------------------------------
+@click.group("budget", help="Change a project's budget.")
+def budget_group() -> None:
+    pass
+
+
+@budget_group.command("set", help="Change a project's total budget; every share is recalculated.")
+@click.argument("slug")
+@click.option("--amount", required=True)
+@click.option("--decision", default="")
+@with_appcontext
+@refusing
+def budget_command(slug, amount, decision) -> None:
+    outcome = changes.set_budget(slug, budget=parse_amount(amount, what="budget"), decision=decision, actor=_actor())
+    click.echo(outcome.event.details["summary"])
+    _print_changes(outcome)
+
+
+@click.group("rule", help="Change a project's allocation rule.")
+def rule_group() -> None:
+    pass
+
+
+@rule_group.command("set", help="Change a project's allocation rule; every share is recalculated.")
+@click.argument("slug")
+@click.option("--kind", "rule", required=True, type=click.Choice(["equal", "population"]))
+@click.option("--population-year", type=int, default=None)
+@click.option("--decision", default="")
+@with_appcontext
+@refusing
+def rule_command(slug, rule, population_year, decision) -> None:
+    outcome = changes.set_rule(slug, rule=rule, population_year=population_year, decision=decision, actor=_actor())
+    click.echo(outcome.event.details["summary"])
+    _print_changes(outcome)
+
+
+# -- shares --------------------------------------------------------------------------------------
+@click.command("shares", help="Every member's current share.")
+@click.argument("slug")
+@click.option("--format", "fmt_", type=click.Choice(["table", "csv", "json"]), default="table")
+@with_appcontext
+@refusing
+def shares_command(slug, fmt_) -> None:
+    project = changes.get_project(slug)
+    lines = changes.shares(project)
+    if fmt_ == "json":
+        click.echo(json.dumps([{"city": s.code, "name": s.name, "share": fmt(s.share)} for s in lines], ensure_ascii=False, indent=2))
+    elif fmt_ == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["city", "name", "share"])
+        writer.writerows([s.code, s.name, fmt(s.share)] for s in lines)
+    else:
+        click.echo(f"{project.name}: {len(lines)} members, {changes.project_rule(project).describe()}, budget {fmt(project.budget_cents)} EUR")
+        for s in lines:
+            click.echo(f"  {s.code}  {s.name:<28} {fmt(s.share):>12}")
+        click.echo(f"  {'':3}  {'total':<28} {fmt(sum(s.share for s in lines)):>12}")
+
+
+# -- ledger --------------------------------------------------------------------------------------
+@click.group("ledger", help="Export, import and query a project's ledger.")
+def ledger_group() -> None:
+    pass
+
+
+@ledger_group.command("export")
+@click.argument("slug")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True), help="File to write ('-' for standard output).")
+@with_appcontext
+@refusing
+def ledger_export_command(slug, output) -> None:
+    project = changes.get_project(slug)
+    text = ledger_export.render(changes.journal_for(project).entries, title=project.name)
+    if output == "-":
+        click.echo(text, nl=False)
+        return
+    Path(output).write_text(text, encoding="utf-8")
+    click.echo(f"wrote {output}")
+
+
+@ledger_group.command("import")
+@click.argument("slug")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True))
+@with_appcontext
+@refusing
+def ledger_import_command(slug, file) -> None:
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise BadInput(f"{file} is not UTF-8 text") from None
+    outcome = changes.import_ledger(slug, text, filename=Path(file).name, actor=_actor())
+    click.echo(outcome.event.details["summary"])
+
+
+@ledger_group.command("query")
+@click.argument("slug")
+@click.argument("query")
+@click.option("--format", "fmt_", type=click.Choice(["table", "csv"]), default="table")
+@with_appcontext
+@refusing
+def ledger_query_command(slug, query, fmt_) -> None:
+    project = changes.get_project(slug)
+    result = changes.journal_for(project).query(query)
+    click.echo(result.to_csv() if fmt_ == "csv" else result.to_text(), nl=False)
+
+
+# -- users ---------------------------------------------------------------------------------------
+@click.group("users", help="Grant roles to users (keyed on issuer and subject).")
+def users_group() -> None:
+    pass
+
+
+@users_group.command("grant")
+@click.option("--issuer", required=True)
+@click.option("--sub", required=True)
+@click.option("--role", required=True, type=click.Choice(["contact", "lead", "accountant", "admin"]))
+@click.option("--city", default=None, help="Municipality code (required for a contact).")
+@click.option("--name", default="", help="Display name until the user first logs in.")
+@with_appcontext
+@refusing
+def users_grant(issuer, sub, role, city, name) -> None:
+    from portal import users
+
+    user = users.grant(issuer=issuer, sub=sub, role=role, city=city, name=name, actor=_actor())
+    click.echo(f"{user.sub}@{user.issuer}: roles {', '.join(sorted(user.roles))}" + (f", city {user.city_code}" if user.city_code else ""))
+
+
+# -- demo and run --------------------------------------------------------------------------------
+@click.command("demo", help="Migrate, load the demo consortium and serve the portal (development).")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.option("--no-serve", is_flag=True, help="Only migrate and load the demo data.")
+@with_appcontext
+@refusing
+def demo_command(host, port, no_serve) -> None:
+    from flask_migrate import upgrade
+
+    from portal import demo
+
+    upgrade()
+    click.echo(demo.load())
+    if not no_serve:
+        _serve(current_app._get_current_object(), host, port, workers=1)
+
+
+@click.command("run", help="Serve the portal (gunicorn in production, Flask's server in development).")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.option("--workers", default=2, type=int)
+@with_appcontext
+def run_command(host, port, workers) -> None:
+    app = current_app._get_current_object()
+    if app.config.get("_SECRET_GENERATED"):
+        raise BadInput("PORTAL_SECRET_KEY is not set: set it to a long random value (or PORTAL_ENV=development)")
+    _serve(app, host, port, workers)
+
+
+def _serve(app: Flask, host: str, port: int, workers: int) -> None:
+    if app.config["DEVELOPMENT"]:
+        click.echo(f"serving the portal on http://{host}:{port}/ (development)")
+        app.run(host=host, port=port, threaded=True, use_reloader=False)
+        return
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+
+        def load(self):
+            return app
+
+    Server().run()
+
+
+def register(app: Flask) -> None:
+    for command in (project_group, member_group, budget_group, rule_group, shares_command, ledger_group, users_group, demo_command, run_command):
+        app.cli.add_command(command)
+
+
+def _create_cli_app() -> Flask:
+    from portal import create_app
+
+    return create_app(require_secret=False)
+
+
+def main() -> None:
+    group = FlaskGroup(create_app=_create_cli_app, add_default_commands=False, add_version_option=False,
+                       load_dotenv=False, set_debug_flag=False, help="The consortium portal's command line.")
+    from flask.cli import routes_command, shell_command
+
+    group.add_command(routes_command)
+    group.add_command(shell_command)
+    group.main(prog_name="portal")

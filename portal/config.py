@@ -1,0 +1,46 @@
+"""Configuration from environment variables (``PORTAL_*``); see the README for the list."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """The portal cannot start with this configuration; the message says what to set."""
+
+
+def _instance_secret(instance: Path) -> str:
+    """A development-only secret kept in the instance folder, so sessions survive restarts."""
+    path = instance / "dev-secret-key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def from_environment(instance: Path, environ: os._Environ | dict | None = None) -> dict:
+    env = os.environ if environ is None else environ
+    mode = env.get("PORTAL_ENV", "production")
+    if mode not in ("production", "development"):
+        raise ConfigError(f"PORTAL_ENV must be 'production' or 'development', not {mode!r}")
+    development = mode == "development"
+    database = env.get("PORTAL_DATABASE_URL") or f"sqlite:///{instance / 'portal.sqlite3'}"
+    secret = env.get("PORTAL_SECRET_KEY") or (_instance_secret(instance) if development else None)
+    return {
+        "PORTAL_ENV": mode,
+        "DEVELOPMENT": development,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": database,
+        "DEV_IDP": env.get("PORTAL_DEV_IDP", "") == "1",
+        # The bundled development provider's issuer: the portal's own address + /dev-idp.
+        "DEV_IDP_ISSUER": env.get("PORTAL_DEV_IDP_ISSUER", "http://127.0.0.1:5000/dev-idp"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": not development,
+        "PREFERRED_URL_SCHEME": "http" if development else "https",
+        "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,
+    }

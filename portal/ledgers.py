@@ -1,0 +1,67 @@
+"""Each worker's in-memory journals, kept current from the database by reading only new postings."""
+
+from __future__ import annotations
+
+import threading
+from typing import Sequence
+
+from beancount.core import data
+from sqlalchemy import select
+
+from ledger.journal import Journal
+from portal.extensions import db
+from portal.models import LedgerPosting, Project
+
+
+class Ledgers:
+    """The per-process cache of project journals (one :class:`Journal` per project)."""
+
+    def __init__(self) -> None:
+        self._journals: dict[int, Journal] = {}
+        self._lock = threading.RLock()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._journals.clear()
+
+    def _journal(self, project: Project) -> Journal:
+        journal = self._journals.get(project.id)
+        if journal is None:
+            journal = self._journals[project.id] = Journal(project.slug, project.name)
+        return journal
+
+    def get(self, project: Project, *, seq: int | None = None) -> Journal:
+        """The project's journal, caught up to ``seq`` (default: the project's ``ledger_seq``)."""
+        target = project.ledger_seq if seq is None else seq
+        with self._lock:
+            journal = self._journal(project)
+            if journal.seq < target:
+                rows = db.session.execute(
+                    select(LedgerPosting.seq, LedgerPosting.text)
+                    .where(LedgerPosting.project_id == project.id, LedgerPosting.seq > journal.seq, LedgerPosting.seq <= target)
+                    .order_by(LedgerPosting.seq)
+                ).all()
+                journal.add_text((row.seq, row.text) for row in rows)
+            return journal
+
+    def posted(self, project: Project, seq: int, entries: Sequence[data.Directive]) -> None:
+        """Take in what this worker has just committed as posting ``seq``, without re-parsing it."""
+        with self._lock:
+            journal = self._journal(project)
+            if journal.seq == seq - 1:
+                journal.add(seq, entries)
+            elif journal.seq < seq - 1:
+                self.get(project, seq=seq)
+
+
+class _Current:
+    """``ledgers`` is the current app's :class:`Ledgers` (one per app, so tests never share one)."""
+
+    def __getattr__(self, name: str):
+        from flask import current_app
+
+        registry = current_app.extensions.setdefault("portal.ledgers", Ledgers())
+        return getattr(registry, name)
+
+
+ledgers = _Current()

@@ -1,0 +1,124 @@
+"""The portal's own data: projects, memberships, users, the audit log and the stored journal.
+
+Money is integer cents (``BigInteger``). The ledger's postings are stored as beancount text,
+numbered per project (``seq``), so a worker catches up by reading only the numbers it lacks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.extensions import db
+
+ROLES = ("contact", "lead", "accountant", "admin")
+STATUSES = ("pending", "active", "disabled")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class Project(db.Model):
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    budget_cents: Mapped[int] = mapped_column(BigInteger)
+    start: Mapped[dt.date] = mapped_column(Date)
+    end: Mapped[dt.date] = mapped_column(Date)
+    rule: Mapped[str] = mapped_column(String(20))
+    population_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    ledger_seq: Mapped[int] = mapped_column(Integer, default=0)
+    lock_version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Membership(db.Model):
+    __tablename__ = "memberships"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    city_code: Mapped[str] = mapped_column(String(3))
+    joined: Mapped[dt.date] = mapped_column(Date)
+    left: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    join_decision: Mapped[str] = mapped_column(Text, default="")
+    leave_decision: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class LedgerPosting(db.Model):
+    """One committed change's ledger entries, as beancount text; never updated or deleted."""
+
+    __tablename__ = "ledger_postings"
+    __table_args__ = (UniqueConstraint("project_id", "seq", name="uq_ledger_postings_project_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AuditEvent(db.Model):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(500))
+    action: Mapped[str] = mapped_column(String(50))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), nullable=True, index=True)
+    ledger_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    details_json: Mapped[str] = mapped_column(Text, default="{}")
+
+    @property
+    def details(self) -> dict[str, Any]:
+        return json.loads(self.details_json or "{}")
+
+    @details.setter
+    def details(self, value: dict[str, Any]) -> None:
+        self.details_json = json.dumps(value, ensure_ascii=False, default=str)
+
+
+class User(UserMixin, db.Model):
+    """A person, keyed on the provider's (issuer, sub); email is informative only."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("issuer", "sub", name="uq_users_issuer_sub"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    sub: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(320), default="")
+    city_code: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    roles_text: Mapped[str] = mapped_column("roles", String(200), default="")
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+    @property
+    def roles(self) -> set[str]:
+        return {r for r in self.roles_text.split(",") if r}
+
+    @roles.setter
+    def roles(self, value: set[str] | list[str]) -> None:
+        self.roles_text = ",".join(r for r in ROLES if r in set(value))
+
+    def has_role(self, *roles: str) -> bool:
+        return self.status == "active" and bool(self.roles & (set(roles) | {"admin"}))
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: disabled and pending users have no session
+        return self.status == "active"
+
+    @property
+    def actor(self) -> str:
+        """How this user is named in the audit log and in ledger metadata."""
+        return f"{self.name or self.sub} <{self.sub}@{self.issuer}>"

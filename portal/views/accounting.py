@@ -1,0 +1,4 @@
+"""Stub blueprint."""
+from flask import Blueprint
+
+bp = Blueprint("accounting", __name__)

@@ -1,0 +1,4 @@
+"""Stub blueprint."""
+from flask import Blueprint
+
+bp = Blueprint("projects", __name__)
