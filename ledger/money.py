@@ -11,6 +11,7 @@ from ledger.errors import InvalidInput
 
 CURRENCY = "EUR"
 _CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal(10) ** 12  # a trillion euros: anything larger is a typing error
 
 
 def parse_amount(text: str | Decimal | int, *, allow_negative: bool = False, what: str = "amount") -> int:
@@ -28,6 +29,8 @@ def parse_amount(text: str | Decimal | int, *, allow_negative: bool = False, wha
         raise InvalidInput(f"{what} {str(text)!r} is not a number (write it like 520000.00)") from None
     if not value.is_finite():
         raise InvalidInput(f"{what} {str(text)!r} is not a number")
+    if abs(value) >= MAX_AMOUNT:
+        raise InvalidInput(f"{what} {str(text)!r} is too large")
     if value != value.quantize(_CENT):
         raise InvalidInput(f"{what} {str(text)!r} has more than two decimals")
     if value < 0 and not allow_negative:

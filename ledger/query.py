@@ -57,11 +57,11 @@ class QueryResult(NamedTuple):
 
 def check(text: str) -> ast.Node:
     """Parse ``text`` and return its statement, or raise :class:`QueryError` saying why not."""
+    if len(text or "") > MAX_QUERY_LENGTH:
+        raise QueryError(f"the query is longer than {MAX_QUERY_LENGTH} characters")
     stripped = (text or "").strip().rstrip(";").strip()
     if not stripped:
         raise QueryError("the query is empty; try: SELECT account, sum(position) GROUP BY account")
-    if len(stripped) > MAX_QUERY_LENGTH:
-        raise QueryError(f"the query is longer than {MAX_QUERY_LENGTH} characters")
     if stripped.startswith("."):
         command = stripped.split()[0]
         raise QueryError(f"shell commands such as {command} are not available here; only SELECT, BALANCES, JOURNAL and PRINT queries run")

@@ -19,6 +19,7 @@ class Ledgers:
     def __init__(self) -> None:
         self._journals: dict[int, Journal] = {}
         self._lock = threading.RLock()
+        self.postings_read = 0  # how many stored postings this worker has parsed: the catch-up cost
 
     def clear(self) -> None:
         with self._lock:
@@ -41,7 +42,7 @@ class Ledgers:
                     .where(LedgerPosting.project_id == project.id, LedgerPosting.seq > journal.seq, LedgerPosting.seq <= target)
                     .order_by(LedgerPosting.seq)
                 ).all()
-                journal.add_text((row.seq, row.text) for row in rows)
+                self.postings_read += journal.add_text((row.seq, row.text) for row in rows)
             return journal
 
     def posted(self, project: Project, seq: int, entries: Sequence[data.Directive]) -> None:
