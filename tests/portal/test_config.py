@@ -1,0 +1,56 @@
+"""Configuration: production needs a secret key; the schema matches the migrations."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from portal import create_app
+from portal.config import ConfigError, from_environment
+
+
+def test_production_requires_a_secret_key(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("PORTAL_SECRET_KEY", raising=False)
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    with pytest.raises(ConfigError, match="PORTAL_SECRET_KEY"):
+        create_app()
+
+
+def test_production_cookies_are_secure_and_development_ones_need_not_be(tmp_path: Path) -> None:
+    prod = from_environment(tmp_path, {"PORTAL_SECRET_KEY": "x"})
+    assert prod["SESSION_COOKIE_SECURE"] and prod["SESSION_COOKIE_HTTPONLY"] and prod["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert not prod["DEV_IDP"]
+    dev = from_environment(tmp_path, {"PORTAL_ENV": "development"})
+    assert not dev["SESSION_COOKIE_SECURE"] and dev["SECRET_KEY"]
+    with pytest.raises(ConfigError):
+        from_environment(tmp_path, {"PORTAL_ENV": "staging"})
+
+
+def test_the_dev_provider_is_off_unless_asked_for(tmp_path: Path) -> None:
+    assert from_environment(tmp_path, {"PORTAL_SECRET_KEY": "x", "PORTAL_DEV_IDP": "yes"})["DEV_IDP"] is False
+    assert from_environment(tmp_path, {"PORTAL_SECRET_KEY": "x", "PORTAL_DEV_IDP": "1"})["DEV_IDP"] is True
+
+
+def test_models_and_migrations_agree(runner) -> None:
+    result = runner.invoke(args=["db", "check"])
+    assert result.exit_code == 0, result.output
+
+
+def test_cli_on_an_unmigrated_database_says_what_to_do(tmp_path: Path) -> None:
+    env = {**os.environ, "PORTAL_INSTANCE_PATH": str(tmp_path), "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}"}
+    script = str(Path(sys.executable).parent / "portal")
+    result = subprocess.run([script, "shares", "iam"], env=env, capture_output=True, text=True)
+    assert result.returncode != 0 and "portal db upgrade" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_run_refuses_production_without_a_secret(tmp_path: Path) -> None:
+    env = {**os.environ, "PORTAL_INSTANCE_PATH": str(tmp_path), "PORTAL_ENV": "production"}
+    env.pop("PORTAL_SECRET_KEY", None)
+    script = str(Path(sys.executable).parent / "portal")
+    result = subprocess.run([script, "run"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "PORTAL_SECRET_KEY" in result.stderr
