@@ -267,6 +267,11 @@ def demo_command(host, port, no_serve) -> None:
 
     from portal import demo
 
+    app = current_app._get_current_object()
+    wanted = f"http://{host}:{port}/dev-idp"
+    if app.config["DEV_IDP"] and not no_serve and app.config["DEV_IDP_ISSUER"] != wanted:
+        # The development provider lives in this very server, so its issuer must be this address.
+        raise BadInput(f"set PORTAL_DEV_IDP_ISSUER={wanted} to serve the demo on {host}:{port}")
     upgrade()
     click.echo(demo.load())
     if not no_serve:
@@ -287,8 +292,11 @@ def run_command(host, port, workers) -> None:
 
 def _serve(app: Flask, host: str, port: int, workers: int) -> None:
     if app.config["DEVELOPMENT"]:
+        from werkzeug.serving import run_simple
+
+        # Not app.run(): Flask ignores that call inside its own command line.
         click.echo(f"serving the portal on http://{host}:{port}/ (development)")
-        app.run(host=host, port=port, threaded=True, use_reloader=False)
+        run_simple(host, port, app, threaded=True, use_reloader=False)
         return
     from gunicorn.app.base import BaseApplication
 

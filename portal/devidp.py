@@ -1,6 +1,441 @@
-"""Stub: replaced by the OIDC relying party."""
-from flask import Flask
+"""The bundled development OpenID provider, served under ``/dev-idp`` only when ``DEV_IDP`` is on.
+
+A real OpenID Connect provider built on Authlib's server side (authorization code flow, PKCE S256
+required, RS256-signed ID tokens, discovery, JWKS, userinfo), so that the portal's relying party
+is exercised exactly as against a city's provider. Anyone may log in as anyone: it is for
+development only and refuses to start outside ``PORTAL_ENV=development``.
+
+Codes, access tokens and used nonces live in process memory (one process, e.g. Flask's
+development server); only the signing key is shared, through the instance folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from authlib.common.security import is_secure_transport
+from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import ClientMixin, InvalidRequestError, TokenMixin, scope_to_list
+from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant
+from authlib.oauth2.rfc6750 import BearerTokenValidator
+from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oidc.core import UserInfo
+from authlib.oidc.core.grants import OpenIDCode
+from authlib.oidc.core.models import AuthorizationCodeMixin
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
+from joserfc.jwk import RSAKey
+
+from portal.config import ConfigError
+from portal.demo import DEMO_USERS
+from portal.extensions import csrf
+
+CLIENT_ID = "portal-dev"
+SCOPES = ["openid", "profile", "email"]
+AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+CODE_LIFETIME = 120  # seconds
+KEY_FILE = "dev-idp-key.json"
+CALLBACK_PATH = "/auth/callback/dev"
+FORM_FIELDS = {"csrf_token", "sub", "other_sub", "cancel"}  # the page's own fields, not OAuth parameters
+
+bp = Blueprint("devidp", __name__, url_prefix="/dev-idp")
+
+
+@dataclass(frozen=True)
+class DevUser:
+    sub: str
+    name: str
+    email: str
+    email_verified: bool
+
+
+@dataclass(frozen=True)
+class DevClient(ClientMixin):
+    client_id: str
+    client_secret: str
+    redirect_uris: tuple[str, ...]
+
+    def get_client_id(self) -> str:
+        return self.client_id
+
+    def get_default_redirect_uri(self) -> str:
+        return self.redirect_uris[0]
+
+    def get_allowed_scope(self, scope: str | None) -> str:
+        return " ".join(s for s in scope_to_list(scope or "") if s in SCOPES)
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        return redirect_uri in self.redirect_uris
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        return hmac.compare_digest(client_secret.encode(), self.client_secret.encode())
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        return endpoint != "token" or method in AUTH_METHODS
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type == "code"
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type == "authorization_code"
+
+
+@dataclass
+class Code(AuthorizationCodeMixin):
+    code: str
+    client_id: str
+    redirect_uri: str
+    scope: str
+    user: DevUser
+    nonce: str | None
+    code_challenge: str | None
+    code_challenge_method: str | None
+    auth_time: int
+    expires_at: float
+
+    def get_redirect_uri(self) -> str:
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_nonce(self) -> str | None:
+        return self.nonce
+
+    def get_auth_time(self) -> int:
+        return self.auth_time
+
+
+@dataclass
+class Token(TokenMixin):
+    client_id: str
+    scope: str
+    user: DevUser
+    expires_at: float
+
+    def check_client(self, client: ClientMixin) -> bool:
+        return client.get_client_id() == self.client_id
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_expires_in(self) -> int:
+        return max(0, int(self.expires_at - time.time()))
+
+    def is_expired(self) -> bool:
+        return time.time() >= self.expires_at
+
+    def is_revoked(self) -> bool:
+        return False
+
+    def get_user(self) -> DevUser:
+        return self.user
+
+
+@dataclass
+class Store:
+    """The provider's in-memory state; a lock because the development server is threaded."""
+
+    key_path: Path
+    codes: dict[str, Code] = field(default_factory=dict)
+    tokens: dict[str, Token] = field(default_factory=dict)
+    nonces: dict[str, float] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    _key: RSAKey | None = None
+
+    def key(self) -> RSAKey:
+        with self.lock:
+            if self._key is None:
+                self._key = load_or_create_key(self.key_path)
+            return self._key
+
+    def _expire(self, now: float) -> None:
+        for table in (self.codes, self.tokens):
+            for k in [k for k, v in table.items() if v.expires_at <= now]:
+                del table[k]
+        for k in [k for k, until in self.nonces.items() if until <= now]:
+            del self.nonces[k]
+
+    def save_code(self, code: Code) -> None:
+        with self.lock:
+            self._expire(time.time())
+            self.codes[code.code] = code
+            if code.nonce:
+                self.nonces[code.nonce] = time.time() + 3600
+
+    def take_code(self, code: str, client_id: str) -> Code | None:
+        """Remove and return the code: a code is good for one attempt, whatever its outcome."""
+        with self.lock:
+            found = self.codes.pop(code, None)
+        if found is None or found.client_id != client_id or found.expires_at <= time.time():
+            return None
+        return found
+
+    def nonce_seen(self, nonce: str) -> bool:
+        with self.lock:
+            return self.nonces.get(nonce, 0) > time.time()
+
+    def save_token(self, access_token: str, token: Token) -> None:
+        with self.lock:
+            self._expire(time.time())
+            self.tokens[access_token] = token
+
+    def find_token(self, access_token: str) -> Token | None:
+        with self.lock:
+            return self.tokens.get(access_token)
+
+
+@dataclass
+class Provider:
+    issuer: str
+    client: DevClient
+    store: Store
+    server: AuthorizationServer
+    protector: ResourceProtector
+
+
+def load_or_create_key(path: Path) -> RSAKey:
+    """The signing key, created once (mode 600, atomically) so that restarts and workers share it."""
+    if not path.exists():
+        key = RSAKey.generate_key(2048, auto_kid=True, private=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(key.as_dict(private=True), handle)
+        try:
+            os.link(tmp, path)  # fails if another worker won the race: then use theirs
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+    data = json.loads(path.read_text())
+    key = RSAKey.import_key(data)
+    if not key.kid:
+        key = RSAKey.import_key({**data, "kid": key.thumbprint()})
+    return key
+
+
+def client_credentials(app: Flask) -> tuple[str, str]:
+    """The one client's id and secret; the secret is an HMAC of SECRET_KEY, so every worker agrees."""
+    secret = hmac.new(str(app.config["SECRET_KEY"]).encode(), b"portal dev-idp client secret", hashlib.sha256)
+    return CLIENT_ID, secret.hexdigest()
+
+
+def callback_uri(issuer: str) -> str:
+    """The relying party's registered callback: the portal serving this issuer, ``/auth/callback/dev``."""
+    return issuer[: -len("/dev-idp")] + CALLBACK_PATH
+
+
+class CodeGrant(AuthorizationCodeGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
+
+    @property
+    def store(self) -> Store:
+        return self.server.devidp_store
+
+    def save_authorization_code(self, code: str, request) -> None:
+        data = request.payload.data
+        self.store.save_code(Code(
+            code=code, client_id=request.client.get_client_id(), redirect_uri=request.payload.redirect_uri or "",
+            scope=request.scope, user=request.user, nonce=data.get("nonce"),
+            code_challenge=data.get("code_challenge"), code_challenge_method=data.get("code_challenge_method"),
+            auth_time=int(time.time()), expires_at=time.time() + CODE_LIFETIME,
+        ))
+
+    def query_authorization_code(self, code: str, client: ClientMixin) -> Code | None:
+        return self.store.take_code(code, client.get_client_id())
+
+    def delete_authorization_code(self, authorization_code: Code) -> None:
+        pass  # already removed by take_code
+
+    def authenticate_user(self, authorization_code: Code) -> DevUser:
+        return authorization_code.user
+
+
+class RequiredS256(CodeChallenge):
+    """PKCE for every client, confidential ones included, and only S256."""
+
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+
+    def validate_code_challenge(self, grant, redirect_uri: str) -> None:
+        data = grant.request.payload.data
+        if not data.get("code_challenge"):
+            raise InvalidRequestError("PKCE is required: send code_challenge with code_challenge_method=S256")
+        if data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("code_challenge_method must be S256")
+        super().validate_code_challenge(grant, redirect_uri)
+
+
+class DevOpenIDCode(OpenIDCode):
+    def __init__(self, provider: Provider) -> None:
+        super().__init__(require_nonce=True)
+        self.provider = provider
+
+    def resolve_client_private_key(self, client: ClientMixin) -> RSAKey:
+        return self.provider.store.key()
+
+    def get_client_algorithm(self, client: ClientMixin) -> str:
+        return "RS256"
+
+    def get_encode_header(self, client: ClientMixin) -> dict[str, str]:
+        return {"alg": "RS256", "kid": self.provider.store.key().kid, "typ": "JWT"}
+
+    def get_client_claims(self, client: ClientMixin) -> dict[str, Any]:
+        return {"iss": self.provider.issuer, "aud": client.get_client_id()}
+
+    def exists_nonce(self, nonce: str, request) -> bool:
+        return self.provider.store.nonce_seen(nonce)
+
+    def generate_user_info(self, user: DevUser, scope: str) -> UserInfo:
+        return user_claims(user, scope)
+
+
+class DevBearerValidator(BearerTokenValidator):
+    def __init__(self, store: Store) -> None:
+        super().__init__()
+        self.store = store
+
+    def authenticate_token(self, token_string: str) -> Token | None:
+        return self.store.find_token(token_string)
+
+
+def user_claims(user: DevUser, scope: str) -> UserInfo:
+    scopes = scope_to_list(scope or "")
+    claims = UserInfo(sub=user.sub)
+    if "profile" in scopes:
+        claims["name"] = user.name
+    if "email" in scopes:
+        claims["email"], claims["email_verified"] = user.email, user.email_verified
+    return claims
 
 
 def init_app(app: Flask) -> None:
-    pass
+    """Set the provider up for ``app``; refuses a production app or an insecure issuer."""
+    issuer = str(app.config["DEV_IDP_ISSUER"]).rstrip("/")
+    if app.config.get("PORTAL_ENV") != "development":
+        raise ConfigError("PORTAL_DEV_IDP=1 lets anyone log in as anyone: it needs PORTAL_ENV=development")
+    parts = urlsplit(issuer)
+    if not parts.path.endswith("/dev-idp") or not is_secure_transport(issuer):
+        # Authlib accepts plain http on loopback only; no AUTHLIB_INSECURE_TRANSPORT anywhere.
+        raise ConfigError(
+            f"PORTAL_DEV_IDP_ISSUER {issuer!r} must be https or http on loopback (127.0.0.1, localhost) "
+            "and end with /dev-idp, e.g. http://127.0.0.1:5000/dev-idp"
+        )
+    client_id, secret = client_credentials(app)
+    store = Store(key_path=Path(app.instance_path) / KEY_FILE)
+    server = AuthorizationServer()
+    server.init_app(app, query_client=lambda cid: provider.client if cid == client_id else None,
+                    save_token=lambda token, req: store.save_token(token["access_token"], Token(
+                        client_id=req.client.get_client_id(), scope=token.get("scope", ""), user=req.user,
+                        expires_at=time.time() + int(token.get("expires_in", 3600)))))
+    server.scopes_supported = SCOPES
+    server.devidp_store = store
+    protector = ResourceProtector()
+    protector.register_token_validator(DevBearerValidator(store))
+    provider = Provider(issuer, DevClient(client_id, secret, (callback_uri(issuer),)), store, server, protector)
+    server.register_grant(CodeGrant, [RequiredS256(required=True), DevOpenIDCode(provider)])
+    app.extensions["devidp"] = provider
+    app.register_blueprint(bp)
+
+
+def _provider() -> Provider:
+    return current_app.extensions["devidp"]
+
+
+def _error(provider: Provider, error: OAuth2Error) -> Response | tuple[str, int]:
+    """Back to the client with the error when its redirect URI is known; otherwise a page here."""
+    if getattr(error, "redirect_uri", None):
+        return provider.server.handle_error_response(None, error)
+    return render_template("devidp/error.html", error=error.error, description=error.description), 400
+
+
+@bp.get("/.well-known/openid-configuration")
+def discovery() -> Response:
+    issuer = _provider().issuer
+    return jsonify({
+        "issuer": issuer,
+        "authorization_endpoint": f"{issuer}/authorize",
+        "token_endpoint": f"{issuer}/token",
+        "userinfo_endpoint": f"{issuer}/userinfo",
+        "jwks_uri": f"{issuer}/jwks",
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "code_challenge_methods_supported": ["S256"],
+        "scopes_supported": SCOPES,
+        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "name", "email", "email_verified"],
+    })
+
+
+@bp.get("/jwks")
+def jwks() -> Response:
+    public = _provider().store.key().as_dict(private=False)
+    return jsonify({"keys": [{**public, "use": "sig", "alg": "RS256"}]})
+
+
+@bp.get("/authorize")
+def authorize():
+    provider = _provider()
+    try:
+        provider.server.get_consent_grant(end_user=None)
+    except OAuth2Error as error:
+        return _error(provider, error)
+    params = [(k, v) for k, v in request.args.items(multi=True) if k not in FORM_FIELDS]
+    users = [(sub, name, role, city) for sub, name, role, city in DEMO_USERS]
+    return render_template("devidp/authorize.html", users=users, params=params, issuer=provider.issuer)
+
+
+@bp.post("/authorize")
+def authorize_submit():
+    """The chosen user (a demo button, or ``other_sub``) gets a code; ``cancel`` denies."""
+    provider = _provider()
+    form = request.form
+    user: DevUser | None = None
+    if "cancel" not in form:
+        demo = {sub: name for sub, name, _role, _city in DEMO_USERS}
+        other = (form.get("other_sub") or "").strip()
+        if other and len(other) <= 255 and other.isprintable():
+            user = DevUser(other, other, f"{other}@example.org", False)
+        elif form.get("sub") in demo:
+            sub = form["sub"]
+            user = DevUser(sub, demo[sub], f"{sub}@example.org", True)
+        else:
+            return render_template("devidp/error.html", error="invalid_request",
+                                   description="choose a user, or type a subject for someone else"), 400
+    try:
+        grant = provider.server.get_consent_grant(end_user=user)
+    except OAuth2Error as error:
+        return _error(provider, error)
+    return provider.server.create_authorization_response(grant_user=user, grant=grant)
+
+
+@bp.post("/token")
+@csrf.exempt
+def token() -> Response:
+    return _provider().server.create_token_response()
+
+
+@bp.route("/userinfo", methods=["GET", "POST"])
+@csrf.exempt
+def userinfo() -> Response:
+    provider = _provider()
+    try:
+        found = provider.protector.acquire_token(["openid"])
+    except OAuth2Error as error:
+        provider.protector.raise_error_response(error)
+    return jsonify(dict(user_claims(found.user, found.scope)))

@@ -1,0 +1,286 @@
+"""Project pages through the test client: who sees what, and changes made through the forms.
+
+Real database (SQLite, and PostgreSQL when configured), the demo project, CSRF on. A refused
+change must leave the audit log and the ledger exactly as they were.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from ledger import municipalities as M
+from ledger.allocation import Member, Rule, allocate
+from portal import changes, demo
+from portal.extensions import db
+from portal.models import AuditEvent, LedgerPosting
+from tests.conftest import login_as
+
+BUDGET = 52_000_000
+CSRF = re.compile(r'name="((?:[\w]+-)?csrf_token)"[^>]*value="([^"]+)"')
+ROW = re.compile(r'<tr[^>]*data-city="(\d{3})"[^>]*>(.*?)</tr>', re.S)
+CELL = re.compile(r"<td[^>]*>(.*?)</td>", re.S)
+
+
+# -- helpers (imported by the accounting and API tests too) --------------------------------------
+def login(client, app, **user) -> None:
+    """``login_as``, plus the Referer a browser sends: the test client speaks https here (the
+    app's PREFERRED_URL_SCHEME), and Flask-WTF's strict CSRF check on https wants a same-origin Referer.
+    """
+    login_as(client, app, **user)
+    client.environ_base["HTTP_REFERER"] = "https://localhost/"
+
+
+def csrf(client, url: str, prefix: str = "") -> str:
+    """The CSRF token of the form at ``url`` (of the form with ``prefix`` when there are several)."""
+    html = client.get(url).get_data(as_text=True)
+    tokens = {name: value for name, value in CSRF.findall(html)}
+    return tokens[f"{prefix}-csrf_token" if prefix else "csrf_token"]
+
+
+def cents(text: str) -> int:
+    """``"30 588,24 €"`` (as shown on a page) in cents."""
+    raw = re.sub(r"<[^>]+>", "", text).replace("€", "").replace("\u00a0", "").replace(" ", "").strip()
+    return int(Decimal(raw.replace(",", ".")) * 100)
+
+
+def table(html: str, testid: str) -> dict[str, list[str]]:
+    """The rows of the table ``data-testid=testid`` keyed by city code: cell texts."""
+    start = html.index(f'data-testid="{testid}"')
+    body = html[start: html.index("</table>", start)]
+    return {code: [re.sub(r"<[^>]+>", "", c).strip() for c in CELL.findall(row)] for code, row in ROW.findall(body)}
+
+
+def state(app) -> tuple[int, int, int]:
+    """(audit events, stored postings, project ledger_seq): what a refused change must not move."""
+    with app.app_context():
+        return (
+            db.session.scalar(select(func.count()).select_from(AuditEvent)),
+            db.session.scalar(select(func.count()).select_from(LedgerPosting)),
+            changes.get_project("iam").ledger_seq,
+        )
+
+
+def shares_now(app) -> dict[str, int]:
+    with app.app_context():
+        return {line.code: line.share for line in changes.shares(changes.get_project("iam"))}
+
+
+@pytest.fixture
+def loaded(app):
+    with app.app_context():
+        demo.load()
+    return app
+
+
+@pytest.fixture
+def as_contact(client, loaded):
+    login(client, loaded, sub="porvoo", role="contact", city="638")
+    return client
+
+
+@pytest.fixture
+def as_lead(client, loaded):
+    login(client, loaded, sub="lead", role="lead", city="109")
+    return client
+
+
+@pytest.fixture
+def as_accountant(client, loaded):
+    login(client, loaded, sub="acc", role="accountant", city="109")
+    return client
+
+
+# -- reading -----------------------------------------------------------------------------------------
+def test_anonymous_is_sent_to_log_in(client, loaded) -> None:
+    for url in ("/", "/p/iam/", "/p/iam/cities/638", "/p/iam/members/add"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_contact_sees_every_share_and_its_own_highlighted(as_contact, loaded) -> None:
+    index = as_contact.get("/").get_data(as_text=True)
+    assert "/p/iam/" in index and "Porvoo" in index
+    own = re.search(r'data-testid="own-share">(.*?)</td>', index, re.S).group(1)
+    assert cents(own) == shares_now(loaded)["638"]
+
+    response = as_contact.get("/p/iam/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    rows = table(html, "members")
+    assert len(rows) == 17
+    assert {code: cents(cells[4]) for code, cells in rows.items()} == shares_now(loaded)
+    total = re.search(r'data-testid="total">(.*?)</th>', html).group(1)
+    assert total == "520\u00a0000,00\u00a0€" and cents(total) == BUDGET
+    assert 'class="own" data-city="638"' in html
+    assert "/p/iam/cities/638" in html and "/p/iam/cities/109" not in html  # links only to its own history
+    assert "/members/add" not in html and "withdraw" not in html
+    assert "Recent changes" in html and "/p/iam/changes/" in html
+
+
+def test_contact_opens_only_its_own_history(as_contact) -> None:
+    response = as_contact.get("/p/iam/cities/638")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Porvoo (638)" in html and "Consortium agreement signed 15.12.2024" in html
+    assert html.count("<tr>") - 1 == 3  # joined, Hyvinkää joined, Lohja and Savonlinna joined
+    assert "30\u00a0588,23\u00a0€" in html or "30\u00a0588,24\u00a0€" in html
+    assert as_contact.get("/p/iam/cities/109").status_code == 403
+    assert as_contact.get("/p/iam/cities/91").status_code == 403
+
+
+@pytest.mark.parametrize("url", ["/p/iam/members/add", "/p/iam/members/638/withdraw", "/p/iam/settings"])
+def test_contact_cannot_change(as_contact, loaded, url) -> None:
+    before = state(loaded)
+    assert as_contact.get(url).status_code == 403
+    token = csrf(as_contact, "/p/iam/")  # the logout form's token is a valid session token
+    response = as_contact.post(url, data={"csrf_token": token, "cities": ["091"], "joined": "2026-06-01", "left": "2026-06-01"})
+    assert response.status_code == 403
+    assert state(loaded) == before
+
+
+def test_accountant_reads_every_history_but_cannot_add_members(as_accountant) -> None:
+    assert as_accountant.get("/p/iam/cities/109").status_code == 200
+    assert as_accountant.get("/p/iam/cities/638").status_code == 200
+    assert as_accountant.get("/p/iam/members/add").status_code == 403
+    assert as_accountant.get("/p/iam/settings").status_code == 403
+
+
+def test_unknown_project_city_and_change_are_404(as_lead, loaded) -> None:
+    assert as_lead.get("/p/nope/").status_code == 404
+    assert as_lead.get("/p/iam/changes/99999").status_code == 404
+    assert as_lead.get("/p/iam/members/091/withdraw").status_code == 404  # Helsinki is not a member
+    assert as_lead.get("/p/iam/cities/999").status_code == 400             # no such municipality
+
+
+# -- changing ----------------------------------------------------------------------------------------
+def test_lead_adds_two_cities_in_one_change(as_lead, loaded) -> None:
+    page = as_lead.get("/p/iam/members/add").get_data(as_text=True)
+    assert page.count("<option") == 308 - 17
+    assert '<option value="091">Helsinki (091)</option>' in page and 'value="638"' not in page
+    before, old = state(loaded), shares_now(loaded)
+
+    response = as_lead.post("/p/iam/members/add", data={
+        "csrf_token": csrf(as_lead, "/p/iam/members/add"), "cities": ["091", "837"],
+        "joined": "2026-06-01", "decision": "KV 5/2026 § 12",
+    })
+    assert response.status_code == 302
+    assert re.fullmatch(r"/p/iam/changes/\d+", response.headers["Location"])
+    assert state(loaded) == (before[0] + 1, before[1] + 1, before[2] + 1)  # one change, one posting
+
+    html = as_lead.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Helsinki (091), Tampere (837) join on 2026-06-01" in html and "KV 5/2026 § 12" in html
+    assert re.search(r'data-testid="posting">(\d+)<', html).group(1) == str(before[2] + 1)
+    rows = table(html, "change-table")
+    assert set(rows) == set(old) | {"091", "837"}
+    for code, (_, _, before_cell, after_cell, diff_cell) in rows.items():
+        assert cents(after_cell) - cents(before_cell) == cents(diff_cell)
+        if code in ("091", "837"):
+            assert cents(before_cell) == 0 and cents(after_cell) > 0
+        else:
+            assert cents(before_cell) == old[code] and cents(diff_cell) < 0  # every other city pays less
+    assert html.count('class="changed"') == 19
+
+    new = shares_now(loaded)
+    assert len(new) == 19 and sum(new.values()) == BUDGET
+    total = re.search(r'data-testid="total">(.*?)</th>', as_lead.get("/p/iam/").get_data(as_text=True)).group(1)
+    assert cents(total) == BUDGET
+
+
+def test_adding_a_member_twice_is_a_conflict_and_changes_nothing(as_lead, loaded) -> None:
+    before = state(loaded)
+    response = as_lead.post("/p/iam/members/add", data={
+        "csrf_token": csrf(as_lead, "/p/iam/members/add"), "cities": ["091", "638"], "joined": "2026-06-01"})
+    assert response.status_code == 409
+    assert "already a member: Porvoo (638)" in response.get_data(as_text=True)
+    assert state(loaded) == before
+
+
+def test_add_without_cities_or_date_is_a_form_error(as_lead, loaded) -> None:
+    before = state(loaded)
+    response = as_lead.post("/p/iam/members/add", data={"csrf_token": csrf(as_lead, "/p/iam/members/add"), "joined": "tomorrow"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Choose at least one city." in html and "Not a valid date value." in html
+    assert state(loaded) == before
+
+
+def test_withdraw_before_joining_is_refused_and_changes_nothing(as_lead, loaded) -> None:
+    before, old = state(loaded), shares_now(loaded)
+    url = "/p/iam/members/444/withdraw"  # Lohja joined on 2026-01-01
+    response = as_lead.post(url, data={"csrf_token": csrf(as_lead, url), "left": "2025-12-31", "decision": "x"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "the leave date 2025-12-31 is before Lohja joined (2026-01-01)" in html and 'data-testid="form-error"' in html
+    assert state(loaded) == before and shares_now(loaded) == old
+
+
+def test_withdraw_recalculates_the_others(as_lead, loaded) -> None:
+    url = "/p/iam/members/444/withdraw"
+    response = as_lead.post(url, data={"csrf_token": csrf(as_lead, url), "left": "2026-12-31", "decision": "Lohja KV 3/2026"})
+    assert response.status_code == 302
+    html = as_lead.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Lohja (444) leaves on 2026-12-31" in html
+    rows = table(html, "change-table")
+    assert cents(rows["444"][3]) == 0
+    new = shares_now(loaded)
+    assert "444" not in new and len(new) == 16 and sum(new.values()) == BUDGET
+
+
+@pytest.mark.parametrize("budget, message", [("abc", "is not a number"), ("-5", "must not be negative"), ("1.234", "more than two decimals")])
+def test_bad_budget_is_a_form_error(as_lead, loaded, budget, message) -> None:
+    before = state(loaded)
+    response = as_lead.post("/p/iam/settings", data={"budget-csrf_token": csrf(as_lead, "/p/iam/settings", "budget"), "budget-budget": budget})
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert state(loaded) == before
+
+
+def test_budget_change_reallocates_everything(as_lead, loaded) -> None:
+    response = as_lead.post("/p/iam/settings", data={
+        "budget-csrf_token": csrf(as_lead, "/p/iam/settings", "budget"), "budget-budget": "600 000,00", "budget-decision": "KH 1/2027"})
+    assert response.status_code == 302
+    html = as_lead.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Budget changed from 520000.00 to 600000.00 EUR" in html
+    assert sum(shares_now(loaded).values()) == 60_000_000
+
+
+def test_rule_change_to_population_2025(as_lead, loaded) -> None:
+    old = shares_now(loaded)
+    response = as_lead.post("/p/iam/settings", data={
+        "rule-csrf_token": csrf(as_lead, "/p/iam/settings", "rule"), "rule-rule": "population", "rule-population_year": "2025"})
+    assert response.status_code == 302
+    new = shares_now(loaded)
+    assert new != old and sum(new.values()) == BUDGET
+    members = [Member(c, M.lookup(c, 2025).name, M.lookup(c, 2025).population) for c in new]
+    assert new == allocate(BUDGET, Rule("population", 2025), members).shares
+    html = as_lead.get("/p/iam/").get_data(as_text=True)
+    assert 'data-testid="rule">population (2025)<' in html
+
+
+def test_post_without_csrf_token_is_refused(as_lead, loaded) -> None:
+    before = state(loaded)
+    response = as_lead.post("/p/iam/members/add", data={"cities": ["091"], "joined": "2026-06-01"})
+    assert response.status_code == 400 and "CSRF" in response.get_data(as_text=True)
+    response = as_lead.post("/p/iam/settings", data={"budget-budget": "1.00", "budget-csrf_token": "forged"})
+    assert response.status_code == 400
+    assert state(loaded) == before
+
+
+def test_admin_may_do_everything(client, loaded) -> None:
+    login(client, loaded, sub="root", role="admin")
+    for url in ("/", "/p/iam/", "/p/iam/cities/638", "/p/iam/members/add", "/p/iam/settings", "/p/iam/query"):
+        assert client.get(url).status_code == 200, url
+
+
+def test_settings_page_shows_the_current_values_beside_a_refused_form(as_lead, loaded) -> None:
+    as_lead.post("/p/iam/settings", data={
+        "rule-csrf_token": csrf(as_lead, "/p/iam/settings", "rule"), "rule-rule": "population", "rule-population_year": "2025"})
+    page = as_lead.get("/p/iam/settings").get_data(as_text=True)
+    assert 'value="520000.00"' in page and '<option selected value="population">' in page
+    response = as_lead.post("/p/iam/settings", data={"budget-csrf_token": csrf(as_lead, "/p/iam/settings", "budget"), "budget-budget": "abc"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and 'value="abc"' in html
+    assert '<option selected value="population">' in html  # the rule form still shows the project's rule
