@@ -51,6 +51,7 @@ def make_app(url: str, tmp_path: Path, **extra) -> Flask:
         "DEVELOPMENT": True,
         "PORTAL_ENV": "development",
         "SESSION_COOKIE_SECURE": False,
+        "PREFERRED_URL_SCHEME": "http",
         "DEV_IDP": True,
         "DEV_IDP_ISSUER": "http://127.0.0.1:5000/dev-idp",
         **extra,
