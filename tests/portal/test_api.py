@@ -19,15 +19,6 @@ def strict_json(response) -> object:
     return json.loads(response.get_data(as_text=True), parse_float=no_floats)
 
 
-@pytest.fixture
-def loaded(app):
-    from portal import demo
-
-    with app.app_context():
-        demo.load()
-    return app
-
-
 @pytest.mark.parametrize("url", ["/api/v1/projects", "/api/v1/projects/iam/shares", "/api/v1/projects/nope/shares"])
 def test_401_problem_without_a_session(client, loaded, url) -> None:
     response = client.get(url)

@@ -30,13 +30,13 @@ def state() -> tuple[int, int, int, int]:
 
 
 @pytest.fixture
-def loaded(app):
+def in_demo(app):
     with app.app_context():
         demo.load()
         yield app
 
 
-def test_demo_shares_sum_to_the_budget(loaded) -> None:
+def test_demo_shares_sum_to_the_budget(in_demo) -> None:
     project = changes.get_project("iam")
     lines = changes.shares(project)
     assert len(lines) == 17
@@ -44,7 +44,7 @@ def test_demo_shares_sum_to_the_budget(loaded) -> None:
     assert {s.share for s in lines} == {3_058_823, 3_058_824}
 
 
-def test_several_cities_join_in_one_change_and_one_entry(loaded) -> None:
+def test_several_cities_join_in_one_change_and_one_entry(in_demo) -> None:
     seq = changes.get_project("iam").ledger_seq
     outcome = changes.add_members("iam", ["091", "837"], joined=dt.date(2026, 6, 1), decision="KV 5/2026", actor="lead")
     project = changes.get_project("iam")
@@ -76,7 +76,7 @@ def test_several_cities_join_in_one_change_and_one_entry(loaded) -> None:
         (lambda: changes.import_ledger("iam", "2025-01-01 * \"x\"\n  Assets:Bank 1.00 EUR\n", filename="x", actor="x"), LedgerError),
     ],
 )
-def test_bad_input_changes_nothing(loaded, call, error) -> None:
+def test_bad_input_changes_nothing(in_demo, call, error) -> None:
     before = state()
     shares_before = changes.shares(changes.get_project("iam"))
     with pytest.raises(error):
@@ -85,7 +85,7 @@ def test_bad_input_changes_nothing(loaded, call, error) -> None:
     assert changes.shares(changes.get_project("iam")) == shares_before
 
 
-def test_withdrawal_and_budget_and_rule_changes(loaded) -> None:
+def test_withdrawal_and_budget_and_rule_changes(in_demo) -> None:
     changes.withdraw_member("iam", "638", left=dt.date(2026, 12, 31), decision="KV 2026 § 1", actor="lead")
     lines = changes.shares(changes.get_project("iam"))
     assert "638" not in {s.code for s in lines} and sum(s.share for s in lines) == 52_000_000
@@ -102,8 +102,8 @@ def test_withdrawal_and_budget_and_rule_changes(loaded) -> None:
     assert history[-1].share == 0 and history[-1].meta["decision"] == "KV 2026 § 1"
 
 
-def test_a_second_worker_reads_only_the_postings_it_has_not_seen(loaded, tmp_path) -> None:
-    other = make_app(loaded.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "worker2")
+def test_a_second_worker_reads_only_the_postings_it_has_not_seen(in_demo, tmp_path) -> None:
+    other = make_app(in_demo.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "worker2")
     with other.app_context():
         second: Ledgers = other.extensions.setdefault("portal.ledgers", Ledgers())
         journal = changes.journal_for(changes.get_project("iam"))
@@ -118,12 +118,12 @@ def test_a_second_worker_reads_only_the_postings_it_has_not_seen(loaded, tmp_pat
     assert changes.journal_for(changes.get_project("iam")).assessed()["091"] > 0
 
 
-def test_two_concurrent_changes_are_serialised_and_neither_is_lost(loaded) -> None:
+def test_two_concurrent_changes_are_serialised_and_neither_is_lost(in_demo) -> None:
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
 
     def join(code: str) -> None:
-        with loaded.app_context():
+        with in_demo.app_context():
             try:
                 barrier.wait(timeout=10)
                 changes.add_members("iam", [code], joined=dt.date(2026, 4, 1), decision="", actor=f"lead-{code}")

@@ -31,13 +31,6 @@ UNBALANCED = """2026-02-01 open Assets:Bank EUR
 """
 
 
-@pytest.fixture
-def loaded(app):
-    from portal import demo
-
-    with app.app_context():
-        demo.load()
-    return app
 
 
 @pytest.fixture

@@ -69,11 +69,6 @@ def shares_now(app) -> dict[str, int]:
         return {line.code: line.share for line in changes.shares(changes.get_project("iam"))}
 
 
-@pytest.fixture
-def loaded(app):
-    with app.app_context():
-        demo.load()
-    return app
 
 
 @pytest.fixture
