@@ -20,7 +20,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from beancount import loader  # noqa: E402
-from sqlalchemy import select  # noqa: E402
 
 from ledger import entries as E  # noqa: E402
 from ledger import export  # noqa: E402
@@ -28,7 +27,7 @@ from ledger import municipalities as M  # noqa: E402
 from portal import changes, create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.ledgers import Ledgers  # noqa: E402
-from portal.models import LedgerPosting, Project  # noqa: E402
+from portal.models import LedgerPosting  # noqa: E402
 
 PER_POSTING = 1000
 

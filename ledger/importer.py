@@ -8,12 +8,11 @@ error is reported with its line. Directives that could reach the file system or 
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Iterable
 
 from beancount import loader
 from beancount.core import data
-from beancount.parser import parser, printer
+from beancount.parser import parser
 
 from ledger import entries as E
 from ledger.errors import ImportRejected

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from ledger.errors import LedgerError
 from portal import config as portal_config
-from portal.extensions import csrf, db, login_manager, migrate, oauth
+from portal.extensions import csrf, db, login_manager, migrate
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -39,15 +39,16 @@ def create_app(test_config: dict[str, Any] | None = None, *, require_secret: boo
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     login_manager.init_app(app)
     csrf.init_app(app)
-    oauth.init_app(app)
     _sqlite_pragmas(app)
 
-    from portal import auth, devidp
+    from portal import auth, devidp, logout, sessions
     from portal.views import accounting, api, projects
 
     if app.config["DEV_IDP"]:
         devidp.init_app(app)
+    sessions.init_app(app)
     auth.init_app(app)
+    app.register_blueprint(logout.bp)
     app.register_blueprint(projects.bp)
     app.register_blueprint(accounting.bp)
     app.register_blueprint(api.bp)

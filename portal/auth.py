@@ -16,14 +16,13 @@ from typing import Any
 import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import OAuth
-from flask import (Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, session,
+from flask import (Blueprint, Flask, abort, current_app, redirect, render_template, request, session,
                    url_for)
 from flask_login import login_user, logout_user
 from joserfc.errors import JoseError
-from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from portal import users
+from portal import access, sessions
 from portal.extensions import db, login_manager
 from portal.models import AuditEvent, User, utcnow
 
@@ -162,15 +161,13 @@ def callback(name: str) -> Response | tuple[str, int]:
         issuer = client.load_server_metadata()["issuer"]
     except (AuthlibBaseError, JoseError, requests.RequestException, LoginRefused, ValueError, KeyError) as exc:
         return _failed(provider, _describe(exc))
-    return _complete(provider, issuer, claims)
+    return _complete(provider, issuer, claims, token)
 
 
-def _complete(provider: Provider, issuer: str, claims: dict[str, Any]) -> Response | tuple[str, int]:
+def _complete(provider: Provider, issuer: str, claims: dict[str, Any], token: dict[str, Any]) -> Response | tuple[str, int]:
     sub = str(claims["sub"])
-    name, email = str(claims.get("name") or "")[:200], str(claims.get("email") or "")[:320]
-    user = users.find(issuer, sub)
-    if user is None:
-        user = _create_pending(issuer, sub, name, email)
+    user = access.resolve_user(provider=provider.name, issuer=issuer, sub=sub, claims=claims, city=None,
+                               ip=request.remote_addr)
     if user.status == "pending":
         logout_user()
         session.clear()
@@ -178,24 +175,13 @@ def _complete(provider: Provider, issuer: str, claims: dict[str, Any]) -> Respon
     if user.status != "active":
         return _failed(provider, "this account is disabled", 403, actor=user.actor)
     target = session.get(NEXT_KEY)
-    session.clear()  # a new session at every login
-    user.name, user.email = name or user.name, email or user.email
+    sessions.rotate()  # a new session at every login
     user.last_login_at = utcnow()
     _audit(user.actor, "login", provider)
     login_user(user)
+    sessions.remember_login(provider=provider.name, issuer=issuer, sub=sub, sid=claims.get("sid"),
+                            id_token=token.get("id_token"))
     return redirect(safe_next(target) or "/")
-
-
-def _create_pending(issuer: str, sub: str, name: str, email: str) -> User:
-    user = User(issuer=issuer, sub=sub, name=name, email=email, roles_text="", status="pending", city_code=None)
-    db.session.add(user)
-    try:
-        db.session.flush()
-    except IntegrityError:  # the same person's second tab won the race
-        db.session.rollback()
-        return users.find(issuer, sub)
-    _audit(user.actor, "user-pending", None, {"issuer": issuer, "sub": sub})
-    return user
 
 
 def _failed(provider: Provider, reason: str, status: int = 400, actor: str | None = None) -> tuple[str, int]:
@@ -226,14 +212,6 @@ def _describe(exc: Exception) -> str:
     else:
         text = str(exc)
     return text[:300]
-
-
-@bp.post("/auth/logout")
-def logout() -> Response:
-    logout_user()
-    session.clear()
-    flash("You have logged out.", "info")
-    return redirect(url_for("auth.login"))
 
 
 class _RedactCallbackQuery(logging.Filter):

@@ -122,3 +122,38 @@ class User(UserMixin, db.Model):
     def actor(self) -> str:
         """How this user is named in the audit log and in ledger metadata."""
         return f"{self.name or self.sub} <{self.sub}@{self.issuer}>"
+
+
+class WebSession(db.Model):
+    """A server-side session shared by all workers; revocable (disabling a user, back-channel logout)."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # a hash of the cookie's value, never the value
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, index=True)
+    data_json: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)  # the absolute timeout
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    provider: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    issuer: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    sub: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    sid: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)  # the provider's session id
+    id_token: Mapped[str | None] = mapped_column(Text, nullable=True)  # for RP-initiated logout's id_token_hint
+
+
+class Invitation(db.Model):
+    """An invitation binds at the first login from the city's provider with a matching verified email."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    city_code: Mapped[str] = mapped_column(String(3))
+    role: Mapped[str] = mapped_column(String(20))
+    invited_by: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)

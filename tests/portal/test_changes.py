@@ -9,12 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from ledger.allocation import Member, Rule, allocate
-from ledger import municipalities as M
 from ledger.errors import Conflict, InvalidInput, LedgerError
 from portal import changes, demo
 from portal.extensions import db
 from portal.ledgers import Ledgers
-from portal.models import AuditEvent, LedgerPosting, Membership, Project
+from portal.models import AuditEvent, LedgerPosting, Membership
 from tests.conftest import make_app
 
 

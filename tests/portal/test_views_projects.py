@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from ledger import municipalities as M
 from ledger.allocation import Member, Rule, allocate
-from portal import changes, demo
+from portal import changes
 from portal.extensions import db
 from portal.models import AuditEvent, LedgerPosting
 from tests.conftest import login_as
