@@ -31,6 +31,12 @@ def create_app(test_config: dict[str, Any] | None = None, *, require_secret: boo
         app.config["SECRET_KEY"] = os.urandom(32).hex()  # CLI use only: no session outlives the command
         app.config["_SECRET_GENERATED"] = True
 
+    if app.config.get("PORTAL_TRUSTED_PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PORTAL_TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite"):
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
@@ -41,17 +47,19 @@ def create_app(test_config: dict[str, Any] | None = None, *, require_secret: boo
     csrf.init_app(app)
     _sqlite_pragmas(app)
 
-    from portal import auth, devidp, logout, sessions
-    from portal.views import accounting, api, projects
+    from portal import auth, devidp, logout, ratelimit, sessions
+    from portal.views import accounting, admin, api, projects
 
     if app.config["DEV_IDP"]:
         devidp.init_app(app)
     sessions.init_app(app)
     auth.init_app(app)
+    ratelimit.init_app(app)  # wraps the auth views: after auth.init_app
     app.register_blueprint(logout.bp)
     app.register_blueprint(projects.bp)
     app.register_blueprint(accounting.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(admin.bp)
     _error_handlers(app)
     _security_headers(app)
 
@@ -109,13 +117,20 @@ def problem(status: int, title: str, detail: str, errors: list[str] | None = Non
     return response
 
 
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
+       "base-uri 'self'; frame-ancestors 'none'")
+
+
 def _security_headers(app: Flask) -> None:
+    """No framing, no inline script, no MIME sniffing; HSTS only over HTTPS (browsers ignore it on http).
+
+    No ``form-action``: browsers apply it to the redirect after logout's POST, which goes to the provider.
+    """
+
     @app.after_request
     def headers(response):
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
-        )
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if request.is_secure:

@@ -235,7 +235,7 @@ def ledger_query_command(slug, query, fmt_) -> None:
 
 
 # -- users ---------------------------------------------------------------------------------------
-@click.group("users", help="Grant roles to users (keyed on issuer and subject).")
+@click.group("users", help="List, approve, disable and invite users (keyed on issuer and subject).")
 def users_group() -> None:
     pass
 
@@ -253,6 +253,76 @@ def users_grant(issuer, sub, role, city, name) -> None:
 
     user = users.grant(issuer=issuer, sub=sub, role=role, city=city, name=name, actor=_actor())
     click.echo(f"{user.sub}@{user.issuer}: roles {', '.join(sorted(user.roles))}" + (f", city {user.city_code}" if user.city_code else ""))
+
+
+ROLE = click.Choice(["contact", "lead", "accountant", "admin"])
+
+
+@users_group.command("list", help="Users, those awaiting approval first.")
+@click.option("--status", type=click.Choice(["pending", "active", "disabled"]), default=None)
+@with_appcontext
+@refusing
+def users_list(status) -> None:
+    from portal import users
+
+    for u in users.visible(None, status):
+        click.echo("\t".join([u.status, u.issuer, u.sub, u.city_code or "-", ",".join(sorted(u.roles)) or "-",
+                              u.name, u.email, u.created_at.strftime("%Y-%m-%d %H:%M")]))
+
+
+@users_group.command("approve", help="Make a user active with exactly these roles (repeat --role).")
+@click.option("--issuer", required=True)
+@click.option("--sub", required=True)
+@click.option("--role", "roles", multiple=True, required=True, type=ROLE)
+@click.option("--city", default=None, help="Only for a user whose provider vouches for no city.")
+@with_appcontext
+@refusing
+def users_approve(issuer, sub, roles, city) -> None:
+    from portal import users
+
+    user = users.approve(users.find_or_refuse(issuer, sub), roles, by=None, actor=_actor(), city=city)
+    click.echo(f"{user.sub}@{user.issuer}: active, roles {', '.join(sorted(user.roles))}, city {user.city_code or '-'}")
+
+
+@users_group.command("disable", help="Disable a user and end all of their sessions.")
+@click.option("--issuer", required=True)
+@click.option("--sub", required=True)
+@with_appcontext
+@refusing
+def users_disable(issuer, sub) -> None:
+    from portal import users
+
+    ended = users.disable(users.find_or_refuse(issuer, sub), by=None, actor=_actor())
+    click.echo(f"{sub}@{issuer}: disabled, {ended} session(s) ended")
+
+
+@users_group.command("invite", help="Invite an email address into a city with a role.")
+@click.option("--email", required=True)
+@click.option("--city", required=True)
+@click.option("--role", required=True, type=ROLE)
+@with_appcontext
+@refusing
+def users_invite(email, city, role) -> None:
+    from portal import access
+
+    invitation = access.invite(email=email, city=city, role=role, by=None, actor=_actor())
+    click.echo(f"invited {invitation.email} as {invitation.role} of {invitation.city_code} "
+               f"until {invitation.expires_at:%Y-%m-%d}")
+
+
+@click.group("sessions", help="Server-side sessions.")
+def sessions_group() -> None:
+    pass
+
+
+@sessions_group.command("purge", help="Delete sessions that ended more than --days ago (for a daily job).")
+@click.option("--days", default=7, type=click.IntRange(min=0))
+@with_appcontext
+@refusing
+def sessions_purge(days) -> None:
+    from portal import sessions
+
+    click.echo(f"deleted {sessions.purge(dt.timedelta(days=days))} ended sessions")
 
 
 # -- demo and run --------------------------------------------------------------------------------
@@ -312,7 +382,7 @@ def _serve(app: Flask, host: str, port: int, workers: int) -> None:
 
 
 def register(app: Flask) -> None:
-    for command in (project_group, member_group, budget_group, rule_group, shares_command, ledger_group, users_group, demo_command, run_command):
+    for command in (project_group, member_group, budget_group, rule_group, shares_command, ledger_group, users_group, sessions_group, demo_command, run_command):
         app.cli.add_command(command)
 
 

@@ -21,6 +21,15 @@ def _instance_secret(instance: Path) -> str:
     return path.read_text().strip()
 
 
+def _count(env, key: str, default: int) -> int:
+    raw = env.get(key, "")
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise ConfigError(f"{key} must be a whole number (0 or more), not {raw!r}")
+    return int(raw)
+
+
 def from_environment(instance: Path, environ: os._Environ | dict | None = None) -> dict:
     env = os.environ if environ is None else environ
     mode = env.get("PORTAL_ENV", "production")
@@ -37,10 +46,27 @@ def from_environment(instance: Path, environ: os._Environ | dict | None = None) 
         "DEV_IDP": env.get("PORTAL_DEV_IDP", "") == "1",
         # The bundled development provider's issuer: the portal's own address + /dev-idp.
         "DEV_IDP_ISSUER": env.get("PORTAL_DEV_IDP_ISSUER", "http://127.0.0.1:5000/dev-idp"),
+        "PROVIDERS_FILE": env.get("PORTAL_PROVIDERS_FILE") or None,  # TOML, see docs/providers.example.toml
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": not development,
         "PREFERRED_URL_SCHEME": "http" if development else "https",
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,
+        # Server-side sessions (portal.sessions) and login rate limits (portal.ratelimit).
+        "PORTAL_SESSION_IDLE_MINUTES": _positive(env, "PORTAL_SESSION_IDLE_MINUTES", 30),
+        "PORTAL_SESSION_MAX_HOURS": _positive(env, "PORTAL_SESSION_MAX_HOURS", 10),
+        "PORTAL_REDIS_URL": env.get("PORTAL_REDIS_URL", ""),
+        # How many reverse proxies in front of the portal set X-Forwarded-For/-Proto/-Host (0: none).
+        # Without it, behind a TLS-terminating proxy, HSTS is never sent and every user shares the
+        # proxy's address for the login rate limit.
+        "PORTAL_TRUSTED_PROXIES": _count(env, "PORTAL_TRUSTED_PROXIES", 0),
+        "PORTAL_LOGIN_RATE_LIMIT": env.get("PORTAL_LOGIN_RATE_LIMIT", "10 per minute; 100 per hour"),
     }
+
+
+def _positive(env: os._Environ | dict, name: str, default: int) -> int:
+    value = env.get(name) or str(default)
+    if not value.isdigit() or int(value) <= 0:
+        raise ConfigError(f"{name} must be a positive whole number, not {value!r}")
+    return int(value)

@@ -1,9 +1,10 @@
 """The bundled development OpenID provider, served under ``/dev-idp`` only when ``DEV_IDP`` is on.
 
 A real OpenID Connect provider built on Authlib's server side (authorization code flow, PKCE S256
-required, RS256-signed ID tokens, discovery, JWKS, userinfo), so that the portal's relying party
-is exercised exactly as against a city's provider. Anyone may log in as anyone: it is for
-development only and refuses to start outside ``PORTAL_ENV=development``.
+required, RS256-signed ID tokens with a ``sid``, discovery, JWKS, userinfo, RP-initiated logout and
+back-channel logout tokens), so that the portal's relying party is exercised exactly as against a
+city's provider. Anyone may log in as anyone: it is for development only and refuses to start
+outside ``PORTAL_ENV=development``.
 
 Codes, access tokens and used nonces live in process memory (one process, e.g. Flask's
 development server); only the signing key is shared, through the instance folder.
@@ -21,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from authlib.common.security import is_secure_transport
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
@@ -33,7 +34,9 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode
 from authlib.oidc.core.models import AuthorizationCodeMixin
-from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, redirect, render_template, request
+from joserfc import jwt
+from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
 from portal.config import ConfigError
@@ -46,6 +49,8 @@ AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 CODE_LIFETIME = 120  # seconds
 KEY_FILE = "dev-idp-key.json"
 CALLBACK_PATH = "/auth/callback/dev"
+POST_LOGOUT_PATH = "/login"  # the relying party's registered post_logout_redirect_uri
+BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 FORM_FIELDS = {"csrf_token", "sub", "other_sub", "cancel"}  # the page's own fields, not OAuth parameters
 
 bp = Blueprint("devidp", __name__, url_prefix="/dev-idp")
@@ -64,6 +69,7 @@ class DevClient(ClientMixin):
     client_id: str
     client_secret: str
     redirect_uris: tuple[str, ...]
+    post_logout_redirect_uris: tuple[str, ...] = ()
 
     def get_client_id(self) -> str:
         return self.client_id
@@ -102,6 +108,7 @@ class Code(AuthorizationCodeMixin):
     code_challenge_method: str | None
     auth_time: int
     expires_at: float
+    sid: str = field(default_factory=lambda: secrets.token_urlsafe(16))  # one provider session per login
 
     def get_redirect_uri(self) -> str:
         return self.redirect_uri
@@ -298,6 +305,9 @@ class DevOpenIDCode(OpenIDCode):
     def exists_nonce(self, nonce: str, request) -> bool:
         return self.provider.store.nonce_seen(nonce)
 
+    def get_authorization_code_claims(self, authorization_code: Code) -> dict[str, Any]:
+        return {**super().get_authorization_code_claims(authorization_code), "sid": authorization_code.sid}
+
     def generate_user_info(self, user: DevUser, scope: str) -> UserInfo:
         return user_claims(user, scope)
 
@@ -344,7 +354,8 @@ def init_app(app: Flask) -> None:
     server.devidp_store = store
     protector = ResourceProtector()
     protector.register_token_validator(DevBearerValidator(store))
-    provider = Provider(issuer, DevClient(client_id, secret, (callback_uri(issuer),)), store, server, protector)
+    client = DevClient(client_id, secret, (callback_uri(issuer),), (issuer[: -len("/dev-idp")] + POST_LOGOUT_PATH,))
+    provider = Provider(issuer, client, store, server, protector)
     server.register_grant(CodeGrant, [RequiredS256(required=True), DevOpenIDCode(provider)])
     app.extensions["devidp"] = provider
     app.register_blueprint(bp)
@@ -370,6 +381,9 @@ def discovery() -> Response:
         "token_endpoint": f"{issuer}/token",
         "userinfo_endpoint": f"{issuer}/userinfo",
         "jwks_uri": f"{issuer}/jwks",
+        "end_session_endpoint": f"{issuer}/end-session",
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code"],
@@ -378,7 +392,8 @@ def discovery() -> Response:
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": SCOPES,
         "token_endpoint_auth_methods_supported": AUTH_METHODS,
-        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "name", "email", "email_verified"],
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "sid", "name", "email",
+                             "email_verified"],
     })
 
 
@@ -439,3 +454,43 @@ def userinfo() -> Response:
     except OAuth2Error as error:
         provider.protector.raise_error_response(error)
     return jsonify(dict(user_claims(found.user, found.scope)))
+
+
+@bp.get("/end-session")
+def end_session() -> Response | tuple[str, int]:
+    """RP-initiated logout: a valid id_token_hint of ours and the registered post-logout address only."""
+    provider = _provider()
+    hint, target = request.args.get("id_token_hint", ""), request.args.get("post_logout_redirect_uri")
+    try:
+        claims = jwt.decode(hint, provider.store.key(), algorithms=["RS256"]).claims  # expired hints are fine
+    except (JoseError, ValueError):
+        return render_template("devidp/error.html", error="invalid_request", description="bad id_token_hint"), 400
+    if claims.get("iss") != provider.issuer or claims.get("aud") != provider.client.client_id or \
+            request.args.get("client_id", provider.client.client_id) != provider.client.client_id:
+        return render_template("devidp/error.html", error="invalid_request",
+                               description="the id_token_hint was not issued to this client"), 400
+    if target is None:
+        return render_template("devidp/logged_out.html", issuer=provider.issuer)
+    if target not in provider.client.post_logout_redirect_uris:
+        return render_template("devidp/error.html", error="invalid_request",
+                               description="post_logout_redirect_uri is not registered"), 400
+    state = request.args.get("state")
+    return redirect(target + (f"?{urlencode({'state': state})}" if state else ""))
+
+
+def backchannel_logout_token(app: Flask, sub: str | None = None, sid: str | None = None, *,
+                             claims: dict[str, Any] | None = None, header: dict[str, Any] | None = None,
+                             key: RSAKey | None = None) -> str:
+    """A logout token as this provider would POST it to the relying party's back-channel endpoint.
+
+    ``claims`` and ``header`` override (None removes a claim), so tests can build the bad ones too.
+    """
+    provider: Provider = app.extensions["devidp"]
+    signing = key or provider.store.key()
+    now = int(time.time())
+    body: dict[str, Any] = {"iss": provider.issuer, "aud": provider.client.client_id, "iat": now, "exp": now + 120,
+                            "jti": secrets.token_urlsafe(16), "events": {BACKCHANNEL_EVENT: {}}, "sub": sub, "sid": sid}
+    body = {k: v for k, v in {**body, **(claims or {})}.items() if v is not None}
+    head = {k: v for k, v in {"alg": "RS256", "kid": signing.kid, "typ": "logout+jwt", **(header or {})}.items()
+            if v is not None}
+    return jwt.encode(head, body, signing, algorithms=["RS256"])

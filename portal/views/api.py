@@ -13,12 +13,24 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from ledger.money import fmt
-from portal import changes
+from portal import access, changes
 from portal.extensions import db
 from portal.models import Project
 from portal.views.projects import VIEWERS, require
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.get("/me")
+def me() -> ResponseReturnValue:
+    """Who this session is; a pending user who has just logged in too (they have no other session)."""
+    user = access.session_user()
+    if user is None:
+        from portal import problem
+
+        return problem(401, "Unauthorized", "log in first")
+    return jsonify({"issuer": user.issuer, "sub": user.sub, "name": user.name, "city": user.city_code,
+                    "roles": sorted(user.roles), "status": user.status})
 
 
 @bp.get("/projects")

@@ -488,3 +488,17 @@ def test_login_from_another_loopback_name_moves_to_the_registered_one(live_serve
     start = live_server.url.replace("127.0.0.1", "localhost") + "/auth/login/dev?next=/x"
     answer = requests.get(start, allow_redirects=False)
     assert answer.status_code == 302 and answer.headers["Location"] == f"{live_server.url}/auth/login/dev?next=/x"
+
+
+def test_login_audit_names_issuer_subject_city_and_address(live_server) -> None:
+    """Every login is audited with who, from where and for which city (and never a token)."""
+    from portal.models import AuditEvent as Event
+
+    issuer = live_server.app.config["DEV_IDP_ISSUER"]
+    with live_server.app.app_context():
+        users.grant(issuer=issuer, sub="porvoo-contact", role="contact", city="638", name="Pia", actor="test")
+    log_in(live_server, sub="porvoo-contact")
+    with live_server.app.app_context():
+        event = db.session.execute(select(Event).where(Event.action == "login").order_by(Event.id.desc())).scalars().first()
+        assert event.details["issuer"] == issuer and event.details["sub"] == "porvoo-contact"
+        assert event.details["city"] == "638" and event.details["ip"] == "127.0.0.1" and event.at is not None

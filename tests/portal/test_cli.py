@@ -124,3 +124,9 @@ def test_the_console_script_exits_2_without_a_traceback(tmp_path: Path) -> None:
     bad = subprocess.run([script, "member", "add", "iam", "--city", "1234", "--joined", "2025-01-01"], env=env, capture_output=True, text=True)
     assert bad.returncode == 2
     assert "not a municipality code" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_sessions_purge(runner) -> None:
+    result = runner.invoke(args=["sessions", "purge", "--days", "0"])
+    assert result.exit_code == 0 and "deleted 0 ended sessions" in result.output
+    assert runner.invoke(args=["sessions", "purge", "--days", "-1"]).exit_code == 2

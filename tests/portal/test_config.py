@@ -54,3 +54,18 @@ def test_run_refuses_production_without_a_secret(tmp_path: Path) -> None:
     script = str(Path(sys.executable).parent / "portal")
     result = subprocess.run([script, "run"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "PORTAL_SECRET_KEY" in result.stderr
+
+
+def test_behind_a_trusted_proxy_hsts_follows_the_forwarded_scheme(tmp_path: Path) -> None:
+    from tests.conftest import make_app
+
+    app = make_app(f"sqlite:///{tmp_path / 'p.sqlite3'}", tmp_path, PORTAL_TRUSTED_PROXIES=1)
+    response = app.test_client().get("/login", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"})
+    assert "Strict-Transport-Security" in response.headers
+    plain = make_app(f"sqlite:///{tmp_path / 'q.sqlite3'}", tmp_path / "q").test_client().get("/login", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" not in plain.headers  # without the setting, forwarded headers are not trusted
+
+
+def test_a_bad_proxy_count_stops_the_start(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="PORTAL_TRUSTED_PROXIES"):
+        from_environment(tmp_path, {"PORTAL_SECRET_KEY": "x", "PORTAL_TRUSTED_PROXIES": "two"})
