@@ -241,3 +241,28 @@ def test_entra_token_without_oid_is_refused(entra, entra_portal) -> None:
     entra.behaviour.drop = ("oid",)
     s, answer = log_in(entra_portal, "entra")
     assert_refused(entra_portal, entra, s, answer, "object id (oid)")
+
+
+def _entra_logout_token(entra: BadIdP, *, tid: str = TENANT, sub: str = "pairwise-sub") -> str:
+    from joserfc import jwt as _jwt
+
+    now = int(time.time())
+    claims = {"iss": entra.token_issuer(tid), "aud": CLIENT_ID, "iat": now, "exp": now + 120, "jti": f"j-{now}-{tid}",
+              "sub": sub, "tid": tid, "events": {"http://schemas.openid.net/event/backchannel-logout": {}}}
+    return _jwt.encode({"alg": "RS256", "typ": "logout+jwt", "kid": entra.key.kid}, claims, entra.key)
+
+
+def test_entra_back_channel_logout_uses_the_tenants_issuer(entra, entra_portal) -> None:
+    """A multi-tenant application: the logout token's iss is the tenant's, and the tenant must be configured."""
+    entra.behaviour.sub = "pairwise-sub"
+    log_in(entra_portal, "entra")
+    grant(entra, entra_portal, sub="oid-pairwise-sub", city="491")
+    s, _ = log_in(entra_portal, "entra")
+    assert urlsplit(s.get(f"{entra_portal.url}/").url).path == "/"
+    url = f"{entra_portal.url}/auth/backchannel-logout/entra"
+    other = requests.post(url, data={"logout_token": _entra_logout_token(entra, tid="22222222-2222-2222-2222-222222222222")})
+    assert other.status_code == 400 and "tenant" in other.json()["error_description"]
+    assert urlsplit(s.get(f"{entra_portal.url}/").url).path == "/"  # still logged in
+    ok = requests.post(url, data={"logout_token": _entra_logout_token(entra)})
+    assert ok.status_code == 200
+    assert urlsplit(s.get(f"{entra_portal.url}/").url).path == "/login"
