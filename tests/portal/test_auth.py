@@ -170,7 +170,7 @@ def test_each_demo_user_logs_in(live_server) -> None:
             assert user.last_login_at is not None and user.email == f"{sub}@example.org"
             assert user.city_code == city and user.status == "active"  # the grant's city: no claim carries one
     logins = [e for e in audit(live_server) if e.action == "login"]
-    assert len(logins) == 3 and all(e.details["provider"] == "dev" and e.details["ip"] == "127.0.0.1" for e in logins)
+    assert len(logins) == len(DEMO_USERS) and all(e.details["provider"] == "dev" and e.details["ip"] == "127.0.0.1" for e in logins)
 
 
 def test_login_page_lists_the_provider_and_carries_next(live_server) -> None:
