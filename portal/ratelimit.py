@@ -17,8 +17,10 @@ LIMITED_VIEWS = ("auth.login_provider", "auth.callback")
 def init_app(app: Flask) -> Limiter:
     """A limiter per app (tests run several apps in one process); call after the auth blueprint is registered."""
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # If Redis goes away, count in process memory meanwhile rather than refusing every login.
     limiter = Limiter(get_remote_address, app=app, storage_uri=app.config.get("PORTAL_REDIS_URL") or "memory://",
-                      key_prefix=app.config.get("RATELIMIT_KEY_PREFIX") or "portal")
+                      key_prefix=app.config.get("RATELIMIT_KEY_PREFIX") or "portal",
+                      in_memory_fallback_enabled=True, swallow_errors=True)
     rate = app.config.get("PORTAL_LOGIN_RATE_LIMIT") or "10 per minute; 100 per hour"
     for endpoint in LIMITED_VIEWS:
         if endpoint in app.view_functions:

@@ -59,3 +59,14 @@ def test_without_redis_the_limit_lives_in_memory(tmp_path: Path) -> None:
     assert type(limiter.storage).__name__ == "MemoryStorage"
     client = app.test_client()
     assert [client.get("/auth/login/dev").status_code for _ in range(2)] == [302, 429]
+
+
+def test_login_still_works_and_is_limited_when_redis_is_unreachable(tmp_path) -> None:
+    """A Redis outage must not lock everybody out: the limiter falls back to process memory."""
+    from tests.conftest import make_app
+
+    app = make_app(f"sqlite:///{tmp_path / 'r.sqlite3'}", tmp_path, PORTAL_REDIS_URL="redis://127.0.0.1:1/0",
+                   PORTAL_LOGIN_RATE_LIMIT="3 per minute")
+    client = app.test_client()
+    statuses = [client.get("/auth/login/dev").status_code for _ in range(5)]
+    assert statuses[0] != 500 and 429 in statuses
