@@ -1,0 +1,324 @@
+"""A project's budget years, cost-sharing policy, funding and direct charges: who pays what, when.
+
+Policies:
+
+* ``whole-term``: every member pays its share of the whole term's co-funded budget whatever its
+  join date; a late joiner's share is thereby credited back to the earlier members. Each member's
+  term share (rounded once) is then spread over the years in proportion to the years' budgets.
+* ``pro-rata``: each year's co-funded budget is split among that year's members by rule weight ×
+  days of membership in the year (inclusive dates, 365 or 366 days).
+
+Caps and floors bound a member's share of the whole term. Under ``pro-rata`` the years are taken
+in order: a member's cap in a year is what is left of it, and its floor is made up in its last
+year with a budget. General funding (a grant, or a state subsidy on logged hours) reduces its
+year's co-funded amount; targeted funding reduces one member's share, never below zero, and what
+it could not use is reported. Direct charges go to one member outside the allocation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Iterable, Mapping, NamedTuple
+
+from ledger.allocation import Allocation, largest_remainder
+from ledger.errors import InvalidInput
+from ledger.money import fmt
+from ledger.rules import RuleVersion, Solution, check_members, round_solution, rule_weights, solve
+
+POLICIES = ("whole-term", "pro-rata")
+Cell = tuple[int, str]  # (year, member code)
+
+
+class Membership(NamedTuple):
+    code: str
+    joined: dt.date
+    left: dt.date | None = None     # last day of membership, inclusive
+
+
+class HoursEntry(NamedTuple):
+    person: str
+    date: dt.date
+    task: str
+    hours: Decimal
+
+
+class Grant(NamedTuple):
+    year: int
+    cents: int
+    text: str
+    target: str | None = None       # a member code: reduces that member's share only
+
+
+class Subsidy(NamedTuple):
+    """A state subsidy paid on the hours actually logged × an hourly rate (cents per hour)."""
+
+    rate_cents: int
+    hours: tuple[HoursEntry, ...]
+    text: str
+    target: str | None = None
+
+
+class Charge(NamedTuple):
+    """A cost that concerns one member only: charged to it alone, outside the allocation."""
+
+    code: str
+    date: dt.date
+    cents: int
+    text: str
+
+
+class SubsidyAmount(NamedTuple):
+    hours: Decimal                  # all logged hours
+    exact: Decimal                  # hours × rate, in cents, before rounding
+    cents: int                      # rounded once, half up, on the total
+    by_year: dict[int, int]         # the rounded total split by each year's hours (largest remainder)
+
+
+class FundingLine(NamedTuple):
+    year: int
+    text: str
+    target: str | None
+    cents: int
+    note: str = ""                  # for a subsidy: its hours, rate and the one rounding
+
+
+class YearLine(NamedTuple):
+    year: int
+    budget: int
+    general_funding: int            # applied to the year, at most its budget
+    co_funded: int                  # what the members share
+    unused: int                     # general funding beyond the year's budget
+
+
+class Split(NamedTuple):
+    """One allocation step, kept for the explanation."""
+
+    label: str
+    year: int | None                # None: the whole term
+    weights: dict[str, Fraction]    # rule weight, × days under pro-rata; remaining share when spreading
+    days: dict[str, int]            # pro-rata only
+    solution: Solution | None       # None when spreading term shares over the years
+    allocation: Allocation
+
+
+class Assessment(NamedTuple):
+    policy: str
+    version: RuleVersion
+    memberships: tuple[Membership, ...]
+    years: dict[int, YearLine]
+    funding: tuple[FundingLine, ...]
+    splits: tuple[Split, ...]
+    allocated: dict[Cell, int]                  # share of the co-funded budget
+    exact: dict[Cell, Fraction]                 # the exact value each allocated cell was rounded from
+    targeted: dict[Cell, int]                   # targeted funding applied to the cell
+    unused: tuple[tuple[int, str | None, int], ...]  # (year, target or None, cents) funding left unused
+    charges: tuple[Charge, ...]
+    cells: dict[Cell, int]                      # allocated − targeted + charges: what is assessed
+
+    def totals(self) -> dict[str, int]:
+        """What each member pays over the whole term."""
+        out: dict[str, int] = {}
+        for (_, code), cents in self.cells.items():
+            out[code] = out.get(code, 0) + cents
+        return dict(sorted(out.items()))
+
+
+def days_in_year(m: Membership, year: int) -> int:
+    """Days of membership within ``year``, both ends inclusive."""
+    start = max(m.joined, dt.date(year, 1, 1))
+    end = min(m.left or dt.date(year, 12, 31), dt.date(year, 12, 31))
+    return max((end - start).days + 1, 0)
+
+
+def subsidy_amount(subsidy: Subsidy) -> SubsidyAmount:
+    """Logged hours × rate, rounded to the cent once (half up) on the total, then split by year."""
+    if isinstance(subsidy.rate_cents, bool) or not isinstance(subsidy.rate_cents, int) or subsidy.rate_cents < 0:
+        raise InvalidInput("the hourly rate must be whole cents not below zero")
+    by_hours: dict[int, Fraction] = {}
+    for entry in subsidy.hours:
+        if not isinstance(entry.hours, (Decimal, int)) or isinstance(entry.hours, bool) or entry.hours < 0:
+            raise InvalidInput(f"hours of {entry.person} on {entry.date} must be a Decimal not below zero")
+        by_hours[entry.date.year] = by_hours.get(entry.date.year, Fraction(0)) + Fraction(entry.hours)
+    hours = sum((Decimal(e.hours) for e in subsidy.hours), Decimal(0))
+    exact = hours * subsidy.rate_cents
+    cents = int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if not cents or not hours:
+        return SubsidyAmount(hours, exact, cents, {})
+    by_year = largest_remainder(cents, {y: h for y, h in by_hours.items() if h})[0]
+    return SubsidyAmount(hours, exact, cents, dict(sorted(by_year.items())))
+
+
+def _whole_cents(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInput(f"{what} must be whole cents not below zero (got {value!r})")
+    return value
+
+
+def _validate(budget: Mapping[int, int], policy: str, memberships: Iterable[Membership]) -> tuple[Membership, ...]:
+    if policy not in POLICIES:
+        raise InvalidInput(f"unknown policy {policy!r}; choose one of: {', '.join(POLICIES)}")
+    if not budget:
+        raise InvalidInput("the budget has no years")
+    for year, cents in budget.items():
+        if isinstance(cents, int) and not isinstance(cents, bool) and cents < 0:
+            raise InvalidInput(f"the budget of {year} is negative")
+        _whole_cents(cents, f"the budget of {year}")
+    members = tuple(sorted(memberships))
+    codes = [m.code for m in members]
+    if not members:
+        raise InvalidInput("the project has no members")
+    if len(set(codes)) != len(codes):
+        raise InvalidInput("a member is listed twice")
+    for m in members:
+        if m.left is not None and m.left < m.joined:
+            raise InvalidInput(f"{m.code} leaves ({m.left}) before it joins ({m.joined})")
+    return members
+
+
+def _funding_lines(funding: Iterable[Grant | Subsidy], codes: set[str]) -> list[FundingLine]:
+    lines: list[FundingLine] = []
+    for item in funding:
+        if item.target is not None and item.target not in codes:
+            raise InvalidInput(f"funding {item.text!r} is targeted to {item.target}, not a member")
+        if isinstance(item, Grant):
+            lines.append(FundingLine(item.year, item.text, item.target, _whole_cents(item.cents, f"grant {item.text!r}")))
+        else:
+            amount = subsidy_amount(item)
+            note = (f"{amount.hours} h x {fmt(item.rate_cents)} EUR = {amount.exact / 100} EUR, rounded half up once"
+                    f" on the total to {fmt(amount.cents)} EUR, split by each year's hours by largest remainder")
+            for year, cents in amount.by_year.items():
+                lines.append(FundingLine(year, item.text, item.target, cents, note))
+    return sorted(lines)
+
+
+def _whole_term(years: dict[int, YearLine], version: RuleVersion, codes: list[str]) -> list[Split]:
+    term = sum(y.co_funded for y in years.values())
+    solution = solve(term, rule_weights(version, codes), version.cap_map, version.floor_map)
+    allocation = round_solution(solution, version)
+    splits = [Split("whole term", None, solution.weights, {}, solution, allocation)]
+    remaining, left = dict(allocation.shares), term
+    for year, line in sorted(years.items()):
+        weights = {c: Fraction(v) for c, v in remaining.items()}
+        if line.co_funded and left:
+            shares, exact, extra = largest_remainder(line.co_funded, weights)
+        else:
+            shares, exact, extra = {c: 0 for c in codes}, {c: Fraction(0) for c in codes}, ()
+        splits.append(Split(f"{year}: term shares spread by the year's budget", year, weights, {}, None,
+                            Allocation(line.co_funded, version, shares, exact, extra)))  # type: ignore[arg-type]
+        remaining = {c: remaining[c] - shares[c] for c in codes}
+        left -= line.co_funded
+    return splits
+
+
+def _pro_rata(years: dict[int, YearLine], version: RuleVersion, members: tuple[Membership, ...]) -> list[Split]:
+    caps, floors = version.cap_map, version.floor_map
+    paid = {m.code: 0 for m in members}
+    last_year = {m.code: max((y for y, line in years.items() if line.co_funded and days_in_year(m, y)), default=None)
+                 for m in members}
+    for code, floor in floors.items():
+        if floor and last_year[code] is None:
+            raise InvalidInput(f"the floor of {code} cannot be met: it is a member in no year with a co-funded budget")
+    splits: list[Split] = []
+    for year, line in sorted(years.items()):
+        days = {m.code: d for m in members if (d := days_in_year(m, year))}
+        if not days:
+            if line.co_funded:
+                raise InvalidInput(f"no member in {year} to share its co-funded budget")
+            continue
+        base = rule_weights(version, days)
+        weights = {c: base[c] * days[c] for c in days}
+        year_caps = {c: caps[c] - paid[c] for c in days if c in caps}
+        year_floors = {c: max(floors[c] - paid[c], 0) for c in days if c in floors and last_year[c] == year}
+        solution = solve(line.co_funded, weights, year_caps, year_floors)
+        allocation = round_solution(solution, version)
+        for code, cents in allocation.shares.items():
+            paid[code] += cents
+        splits.append(Split(f"{year}: by rule weight x days of membership", year, weights, days, solution, allocation))
+    return splits
+
+
+def assess(
+    budget: Mapping[int, int],
+    policy: str,
+    version: RuleVersion,
+    memberships: Iterable[Membership],
+    populations: Mapping[str, int] | None = None,
+    *,
+    funding: Iterable[Grant | Subsidy] = (),
+    charges: Iterable[Charge] = (),
+) -> Assessment:
+    """Every member's assessment per year and over the term.
+
+    ``populations`` adds figures of the version's reference year for members it did not freeze
+    (later joiners); a figure that differs from a frozen one is refused.
+    """
+    members = _validate(budget, policy, memberships)
+    codes = [m.code for m in members]
+    if populations:
+        version = version.with_populations(populations)
+    check_members(version, codes)
+    lines = _funding_lines(funding, set(codes))
+    years: dict[int, YearLine] = {}
+    unused: list[tuple[int, str | None, int]] = []
+    for year, cents in sorted(budget.items()):
+        general = sum(f.cents for f in lines if f.year == year and f.target is None)
+        applied = min(general, cents)
+        years[year] = YearLine(year, cents, applied, cents - applied, general - applied)
+        if general > applied:
+            unused.append((year, None, general - applied))
+    for f in lines:
+        if f.target is None and f.year not in budget:
+            unused.append((f.year, None, f.cents))
+    splits = _whole_term(years, version, codes) if policy == "whole-term" else _pro_rata(years, version, members)
+    allocated: dict[Cell, int] = {(y, c): 0 for y in years for c in codes}
+    exact: dict[Cell, Fraction] = {cell: Fraction(0) for cell in allocated}
+    for split in splits:
+        if split.year is not None:
+            for code, cents in split.allocation.shares.items():
+                allocated[(split.year, code)] = cents
+                exact[(split.year, code)] = split.allocation.exact[code]
+    wanted: dict[Cell, int] = {}
+    for f in lines:
+        if f.target is not None:
+            wanted[(f.year, f.target)] = wanted.get((f.year, f.target), 0) + f.cents
+    targeted: dict[Cell, int] = {}
+    for (year, code), cents in sorted(wanted.items()):
+        targeted[(year, code)] = min(cents, allocated.get((year, code), 0))
+        if cents > targeted[(year, code)]:
+            unused.append((year, code, cents - targeted[(year, code)]))
+    charge_list = tuple(sorted(charges))
+    cells = {cell: cents - targeted.get(cell, 0) for cell, cents in allocated.items()}
+    for charge in charge_list:
+        if charge.code not in codes:
+            raise InvalidInput(f"charge {charge.text!r} is to {charge.code}, not a member")
+        _whole_cents(charge.cents, f"charge {charge.text!r}")
+        cell = (charge.date.year, charge.code)
+        cells[cell] = cells.get(cell, 0) + charge.cents
+    return Assessment(policy, version, members, years, tuple(lines), tuple(splits), allocated, exact,
+                      {k: v for k, v in targeted.items() if v}, tuple(sorted(unused, key=lambda u: (u[0], u[1] or "", u[2]))), charge_list,
+                      dict(sorted(cells.items())))
+
+
+class Blocked(NamedTuple):
+    """A change a closed year kept out: ``kept`` stays assessed, ``would_be`` was computed."""
+
+    year: int
+    code: str
+    kept: int
+    would_be: int
+
+
+def apply_closed(previous: Mapping[Cell, int], new: Mapping[Cell, int],
+                 closed_years: Iterable[int]) -> tuple[dict[Cell, int], list[Blocked]]:
+    """Closed years keep what was assessed; ``blocked`` lists every amount the change would have moved."""
+    closed = set(closed_years)
+    result = {cell: cents for cell, cents in new.items() if cell[0] not in closed}
+    result.update({cell: cents for cell, cents in previous.items() if cell[0] in closed})
+    blocked = [
+        Blocked(year, code, previous.get((year, code), 0), new.get((year, code), 0))
+        for year, code in sorted(set(previous) | set(new))
+        if year in closed and previous.get((year, code), 0) != new.get((year, code), 0)
+    ]
+    return dict(sorted(result.items())), blocked

@@ -1,0 +1,189 @@
+"""Why each member pays what it pays: the inputs, every step and the rounding, as plain data.
+
+:func:`explain` turns an :class:`~ledger.budget.Assessment` into a list of :class:`Step` (text
+plus the numbers behind it: ints in cents, exact ``Fraction`` values, dates), which a page can
+lay out as it likes; :func:`render_text` prints them for the CLI.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, localcontext
+from fractions import Fraction
+from typing import Any, Iterable, NamedTuple
+
+from ledger.allocation import Allocation, Member
+from ledger.budget import Assessment, Split
+from ledger.money import fmt
+from ledger.rules import RuleVersion, Solution, round_solution, solve_version
+
+
+class Step(NamedTuple):
+    kind: str                # inputs, members, budget, funding, weights, exact, bounds, rounding, targeted, charges, result
+    text: str
+    data: dict[str, Any]
+
+
+def eur(value: Fraction | int, places: int = 4) -> str:
+    """An exact amount in cents as euros; a value that does not end within ``places`` more digits ends in ``...``."""
+    value = Fraction(value)
+    if value.denominator == 1:
+        return fmt(value.numerator)
+    with localcontext() as ctx:
+        ctx.prec = 60
+        full = Decimal(value.numerator) / Decimal(value.denominator) / 100
+        shown = full.quantize(Decimal(1).scaleb(-(2 + places)))
+    if Fraction(shown) == value / 100:
+        return str(shown.normalize())
+    return f"{shown}..."
+
+
+def _ratio(value: Fraction) -> str:
+    with localcontext() as ctx:
+        ctx.prec = 40
+        return str((Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.000001")).normalize())
+
+
+def version_steps(version: RuleVersion) -> list[Step]:
+    """The rule version: what it is, the decision behind it and everything frozen into it."""
+    text = f"Rule version from {version.effective.isoformat()}: {version.describe()}"
+    if version.decision:
+        text += f"; decision: {version.decision}"
+    steps = [Step("inputs", text, {"kind": version.kind, "effective": version.effective, "decision": version.decision})]
+    if version.populations:
+        pops = ", ".join(f"{c} {p}" for c, p in version.populations)
+        steps.append(Step("inputs", f"Populations of {version.population_year}, frozen in the version: {pops}",
+                          {"population_year": version.population_year, "populations": version.population_map}))
+    if version.base_percent is not None:
+        steps.append(Step("inputs", f"{_ratio(version.base_percent)} % split equally, the rest by population",
+                          {"base_percent": version.base_percent}))
+    if version.percentages:
+        steps.append(Step("inputs", "Fixed percentages: " + ", ".join(f"{c} {p} %" for c, p in version.percentages),
+                          {"percentages": version.percentage_map}))
+    for what, pairs in (("Caps (most a member pays over the term)", version.caps),
+                        ("Floors (least a member pays over the term)", version.floors)):
+        if pairs:
+            steps.append(Step("inputs", f"{what}: " + ", ".join(f"{c} {fmt(v)}" for c, v in pairs),
+                              {"caps" if "Caps" in what else "floors": dict(pairs)}))
+    return steps
+
+
+def _tie(allocation: Allocation) -> tuple[Fraction | None, list[str], list[str]]:
+    """The fractional part at the cut, and who shares it inside and outside the receivers."""
+    fraction = {c: e - (e.numerator // e.denominator) for c, e in allocation.exact.items()}
+    if not allocation.extra_cent:
+        return None, [], []
+    cutoff = fraction[allocation.extra_cent[-1]]
+    tied_out = sorted(c for c in fraction if c not in allocation.extra_cent and fraction[c] == cutoff)
+    tied_in = [c for c in allocation.extra_cent if fraction[c] == cutoff] if tied_out else []
+    return cutoff, tied_in, tied_out
+
+
+def rounding_reasons(allocation: Allocation) -> dict[str, str]:
+    """Why each member that received one of the remaining cents received it."""
+    cutoff, tied_in, tied_out = _tie(allocation)
+    reasons = {}
+    for code in allocation.extra_cent:
+        e = allocation.exact[code]
+        reason = f"largest remainder: {_ratio(e - e.numerator // e.denominator)} of a cent"
+        if code in tied_in:
+            reason += f", tied with {', '.join(tied_out)}: the lower code goes first"
+        reasons[code] = reason
+    return reasons
+
+
+def split_steps(label: str, allocation: Allocation, solution: Solution | None,
+                weights: dict[str, Fraction], days: dict[str, int] | None = None) -> list[Step]:
+    """Weights, exact shares, caps and floors, and rounding of one allocation."""
+    steps = []
+    wsum = sum(weights.values()) or Fraction(1)
+    parts = []
+    for code in sorted(weights):
+        part = f"{code} {_ratio(weights[code] / wsum)}"
+        if days:
+            part += f" ({days[code]} days)"
+        parts.append(part)
+    basis = "rule weight x days, normalised" if days else ("remaining term share" if solution is None else "rule weight")
+    steps.append(Step("weights", f"{label}: {fmt(allocation.total)} EUR by {basis}: " + ", ".join(parts),
+                      {"total": allocation.total, "weights": dict(weights), "days": dict(days or {})}))
+    if solution is not None and (solution.capped or solution.floored):
+        held = [f"{c} at its cap {eur(solution.exact[c])}" for c in solution.capped]
+        held += [f"{c} at its floor {eur(solution.exact[c])}" for c in solution.floored]
+        steps.append(Step("bounds", f"{label}: " + "; ".join(held) + "; the rest spread over the other members by their weights",
+                          {"capped": list(solution.capped), "floored": list(solution.floored), "level": solution.level}))
+    steps.append(Step("exact", f"{label}: exact shares: " + ", ".join(f"{c} {eur(allocation.exact[c])}" for c in sorted(allocation.exact)),
+                      {"exact": dict(allocation.exact)}))
+    floors = {c: e.numerator // e.denominator for c, e in allocation.exact.items()}
+    left = allocation.total - sum(floors.values())
+    reasons = rounding_reasons(allocation)
+    if left:
+        cutoff, tied_in, tied_out = _tie(allocation)
+        ahead = [c for c in allocation.extra_cent if c not in tied_in]
+        text = f"{label}: every share rounded down to the cent leaves {left} cent(s), one each to the largest remainders"
+        if ahead:
+            e = allocation.exact
+            text += ": " + ", ".join(f"{c} ({_ratio(e[c] - e[c].numerator // e[c].denominator)})" for c in ahead)
+        if tied_in:
+            text += (f"; {', '.join(tied_in + tied_out)} tie at {_ratio(cutoff)} of a cent (Fraction {cutoff}), broken by"
+                     f" code, lower first: {', '.join(tied_in)} got one, {', '.join(tied_out)} did not")
+    else:
+        text = f"{label}: the exact shares are whole cents; nothing to round"
+    steps.append(Step("rounding", text, {"rounded_down": floors, "remaining": left,
+                                         "extra_cent": list(allocation.extra_cent), "reasons": reasons,
+                                         "shares": dict(allocation.shares)}))
+    return steps
+
+
+def explain_allocation(total: int, version: RuleVersion, members: Iterable[str | Member]) -> list[Step]:
+    """The explanation of one allocation of ``total`` cents under ``version``."""
+    solution = solve_version(total, version, members)
+    allocation = round_solution(solution, version)
+    return version_steps(version) + split_steps("allocation", allocation, solution, solution.weights)
+
+
+def _split(split: Split) -> list[Step]:
+    return split_steps(split.label, split.allocation, split.solution, split.weights, split.days)
+
+
+def explain(assessment: Assessment) -> list[Step]:
+    """Every input and step of an assessment, in the order it was computed."""
+    a = assessment
+    steps = version_steps(a.version)
+    steps.append(Step("members", "Members: " + ", ".join(
+        f"{m.code} from {m.joined.isoformat()}" + (f" to {m.left.isoformat()}" if m.left else "") for m in a.memberships),
+        {"members": [m._asdict() for m in a.memberships]}))
+    policy = ("whole term: every member pays its share of the whole term, whatever its join date"
+              if a.policy == "whole-term" else "per year, pro rata temporis: each year split by days of membership")
+    steps.append(Step("inputs", f"Policy: {policy}", {"policy": a.policy}))
+    for y in a.years.values():
+        text = f"Budget {y.year}: {fmt(y.budget)} EUR"
+        if y.general_funding:
+            text += f", less funding {fmt(y.general_funding)} EUR: members co-fund {fmt(y.co_funded)} EUR"
+        steps.append(Step("budget", text, y._asdict()))
+    for f in a.funding:
+        where = f"targeted to {f.target}" if f.target else "reduces the year's co-funded amount"
+        steps.append(Step("funding", f"Funding {f.year}: {f.text}, {fmt(f.cents)} EUR ({where})",
+                          {k: v for k, v in f._asdict().items() if k != "note"}))
+    for note in sorted({f.note for f in a.funding if f.note}):
+        steps.append(Step("funding", f"Subsidy: {note}", {"note": note}))
+    for split in a.splits:
+        steps.extend(_split(split))
+    for (year, code), cents in a.targeted.items():
+        steps.append(Step("targeted", f"{year}: targeted funding reduces {code}'s share by {fmt(cents)} EUR",
+                          {"year": year, "code": code, "cents": cents}))
+    for year, target, cents in a.unused:
+        whom = f"{target}'s share" if target else "the year's budget"
+        steps.append(Step("targeted", f"{year}: {fmt(cents)} EUR of funding unused: it exceeds {whom}",
+                          {"year": year, "target": target, "cents": cents}))
+    for c in a.charges:
+        steps.append(Step("charges", f"{c.date.isoformat()}: {c.text}, {fmt(c.cents)} EUR charged to {c.code} alone",
+                          c._asdict()))
+    totals = a.totals()
+    steps.append(Step("result", "Assessed over the term: " + ", ".join(f"{c} {fmt(v)}" for c, v in totals.items()),
+                      {"cells": dict(a.cells), "totals": totals}))
+    return steps
+
+
+def render_text(steps: Iterable[Step]) -> str:
+    """The steps as numbered lines of text, for the CLI."""
+    return "\n".join(f"{i:>3}. [{s.kind}] {s.text}" for i, s in enumerate(steps, 1)) + "\n"
+
