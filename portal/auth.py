@@ -285,6 +285,10 @@ def _complete(provider: Provider, issuer: str, sub: str, city: str | None, claim
     if user.status != "active":
         return _failed(provider, "this account is disabled", 403, actor=user.actor,
                        who={"issuer": issuer, "sub": sub, "city": user.city_code})
+    if city is not None and user.city_code is not None and user.city_code != city:
+        # The provider vouches for one city and the account says another: never act as the other city.
+        return _failed(provider, f"this account belongs to city {user.city_code}, but the provider vouches for "
+                       f"city {city}", 403, actor=user.actor, who={"issuer": issuer, "sub": sub, "city": city})
     target = session.get(NEXT_KEY)
     sessions.rotate()  # a new session at every login
     user.last_login_at = utcnow()

@@ -266,3 +266,12 @@ def test_entra_back_channel_logout_uses_the_tenants_issuer(entra, entra_portal) 
     ok = requests.post(url, data={"logout_token": _entra_logout_token(entra)})
     assert ok.status_code == 200
     assert urlsplit(s.get(f"{entra_portal.url}/").url).path == "/login"
+
+
+def test_an_account_of_another_city_is_refused(idp, portal) -> None:
+    """The provider vouches for 638: an account granted to 286 must never act through it."""
+    grant(idp, portal, city="286")
+    s, answer = log_in(portal, "porvoo")
+    assert answer.status_code == 403 and "vouches for city 638" in answer.text
+    assert urlsplit(s.get(f"{portal.url}/").url).path == "/login"
+    assert any(e.action == "login-failed" and "vouches for city 638" in e.details["reason"] for e in audit(portal))
