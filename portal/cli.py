@@ -164,13 +164,27 @@ def rule_command(slug, rule, population_year, decision) -> None:
 
 
 # -- shares --------------------------------------------------------------------------------------
-@click.command("shares", help="Every member's current share.")
+@click.command("shares", help="Every member's current share; or a what-if scenario, or one share explained.")
 @click.argument("slug")
 @click.option("--format", "fmt_", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.option("--what-if", "what_if", default=None, metavar="+CODE,-CODE",
+              help="Cities joining (+) and leaving (-), e.g. +286,-638: every share before and after, nothing posted.")
+@click.option("--on", type=DATE, default=None, help="The date of the what-if scenario (default today).")
+@click.option("--explain", default=None, metavar="CODE", help="Explain one city's share step by step, with its ledger entries.")
 @with_appcontext
 @refusing
-def shares_command(slug, fmt_) -> None:
+def shares_command(slug, fmt_, what_if, on, explain) -> None:
     project = changes.get_project(slug)
+    if what_if is not None and explain is not None:
+        raise BadInput("use either --what-if or --explain, not both")
+    if on is not None and what_if is None:
+        raise BadInput("--on goes with --what-if")
+    if explain is not None:
+        _print_explanation(project, explain, fmt_)
+        return
+    if what_if is not None:
+        _print_what_if(project, what_if, on.date() if on else changes.today(), fmt_)
+        return
     lines = changes.shares(project)
     if fmt_ == "json":
         click.echo(json.dumps([{"city": s.code, "name": s.name, "share": fmt(s.share)} for s in lines], ensure_ascii=False, indent=2))
@@ -185,6 +199,46 @@ def shares_command(slug, fmt_) -> None:
         for s in lines:
             click.echo(f"  {s.code}  {s.name:<28} {fmt(s.share):>12}")
         click.echo(f"  {'':3}  {'total':<28} {fmt(sum(s.share for s in lines)):>12}")
+
+
+def _print_what_if(project, spec: str, on: dt.date, fmt_: str) -> None:
+    from portal import projections
+
+    joins, leaves = projections.parse_scenario(spec)
+    rows = projections.what_if(project, joins, leaves, on).rows
+    if fmt_ == "json":
+        click.echo(json.dumps([{"city": r.code, "name": r.name, "before": fmt(r.before), "after": fmt(r.after),
+                                "difference": fmt(r.difference)} for r in rows], ensure_ascii=False, indent=2))
+    elif fmt_ == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["city", "name", "before", "after", "difference"])
+        writer.writerows([r.code, r.name, fmt(r.before), fmt(r.after), fmt(r.difference)] for r in rows)
+    else:
+        click.echo(f"{project.name}, what if {projections.describe(joins, leaves, on)} (nothing posted):")
+        click.echo(f"  {'':3}  {'city':<28} {'before':>12} {'after':>12} {'difference':>12}")
+        for r in rows:
+            click.echo(f"  {r.code}  {r.name:<28} {fmt(r.before):>12} {fmt(r.after):>12} {fmt(r.difference):>12}")
+        before, after = sum(r.before for r in rows), sum(r.after for r in rows)
+        click.echo(f"  {'':3}  {'total':<28} {fmt(before):>12} {fmt(after):>12} {fmt(after - before):>12}")
+
+
+def _print_explanation(project, code: str, fmt_: str) -> None:
+    from ledger.explain import render_text
+    from portal import projections
+
+    if fmt_ != "table":
+        raise BadInput("--explain prints text only (leave out --format)")
+    explained = projections.explain_share(project, code)
+    click.echo(f"{explained.name} ({explained.code}) in {project.name}: share {fmt(explained.share)} EUR")
+    click.echo(render_text(explained.steps), nl=False)
+    click.echo(f"Ledger entries for {explained.name} ({explained.code}):")
+    for e in explained.history:
+        decision = f" (decision: {e.meta['decision']})" if e.meta.get("decision") else ""
+        click.echo(f"  {e.date}  {fmt(e.change):>12}  {fmt(e.share):>12}  {e.narration}{decision}")
+    if not explained.history:
+        click.echo("  none")
 
 
 # -- ledger --------------------------------------------------------------------------------------
