@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from ledger import municipalities as M
 from ledger.errors import InvalidInput, LedgerError
 from portal import changes, projections
-from portal.views.projects import VIEWERS, may_see_history, require
+from portal.views.projects import city_page, require
 
 bp = Blueprint("projections", __name__)
 
@@ -56,10 +56,6 @@ def what_if(slug: str) -> ResponseReturnValue:
 @bp.get("/p/<slug>/cities/<code>/explain")
 @login_required
 def explain(slug: str, code: str) -> ResponseReturnValue:
-    require(*VIEWERS)
-    project = changes.get_project(slug)
-    municipality = M.lookup(code)
-    if not may_see_history(municipality.code):
-        abort(403)
+    project, municipality = city_page(slug, code)
     explained = projections.explain_share(project, municipality.code)
     return render_template("projections/explain.html", project=project, city=municipality, explained=explained)

@@ -59,6 +59,16 @@ def may_see_history(code: str) -> bool:
     )
 
 
+def city_page(slug: str, code: str) -> tuple[Project, M.Municipality]:
+    """The project and the city whose share a page shows, after the access check of a city's pages."""
+    require(*VIEWERS)
+    project = changes.get_project(slug)
+    municipality = M.lookup(code)
+    if not may_see_history(municipality.code):
+        abort(403)
+    return project, municipality
+
+
 def _recent(project: Project, limit: int = RECENT_CHANGES) -> list[AuditEvent]:
     query = select(AuditEvent).where(AuditEvent.project_id == project.id).order_by(AuditEvent.id.desc()).limit(limit)
     return list(db.session.execute(query).scalars())
@@ -113,11 +123,7 @@ def show(slug: str) -> ResponseReturnValue:
 @bp.get("/p/<slug>/cities/<code>")
 @login_required
 def city(slug: str, code: str) -> ResponseReturnValue:
-    require(*VIEWERS)
-    project = changes.get_project(slug)
-    municipality = M.lookup(code)
-    if not may_see_history(municipality.code):
-        abort(403)
+    project, municipality = city_page(slug, code)
     history = changes.journal_for(project).history(municipality.code)
     seqs = {event.seq for event in history}
     by_seq = {

@@ -12,16 +12,6 @@ from portal import changes, projections
 from tests.portal.test_views_projects import cents, login, state, table
 
 
-@pytest.fixture
-def as_contact(client, loaded):
-    login(client, loaded, sub="porvoo", role="contact", city="638")
-    return client
-
-
-@pytest.fixture
-def as_lead(client, loaded):
-    login(client, loaded, sub="lead", role="lead", city="109")
-    return client
 
 
 def _members(app) -> list[str]:

@@ -33,11 +33,6 @@ UNBALANCED = """2026-02-01 open Assets:Bank EUR
 
 
 
-@pytest.fixture
-def as_accountant(client, loaded):
-    login(client, loaded, sub="acc", role="accountant", city="109")
-    return client
-
 
 def run_query(client, text: str, url: str = "/p/iam/query"):
     return client.post(url, data={"csrf_token": csrf(client, "/p/iam/query"), "query": text})

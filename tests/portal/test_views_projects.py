@@ -27,9 +27,8 @@ CELL = re.compile(r"<td[^>]*>(.*?)</td>", re.S)
 
 # -- helpers (imported by the accounting and API tests too) --------------------------------------
 def login(client, app, **user) -> None:
-    """``login_as``, plus the Referer a browser sends: the test client speaks https here (the
-    app's PREFERRED_URL_SCHEME), and Flask-WTF's strict CSRF check on https wants a same-origin Referer.
-    """
+    """``login_as``, plus the same-origin Referer a browser sends (Flask-WTF's CSRF check wants one
+    on https; sending it always keeps these tests valid whichever scheme the app prefers)."""
     login_as(client, app, **user)
     client.environ_base["HTTP_REFERER"] = "https://localhost/"
 
@@ -71,22 +70,7 @@ def shares_now(app) -> dict[str, int]:
 
 
 
-@pytest.fixture
-def as_contact(client, loaded):
-    login(client, loaded, sub="porvoo", role="contact", city="638")
-    return client
 
-
-@pytest.fixture
-def as_lead(client, loaded):
-    login(client, loaded, sub="lead", role="lead", city="109")
-    return client
-
-
-@pytest.fixture
-def as_accountant(client, loaded):
-    login(client, loaded, sub="acc", role="accountant", city="109")
-    return client
 
 
 # -- reading -----------------------------------------------------------------------------------------
