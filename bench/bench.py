@@ -120,12 +120,20 @@ def main() -> None:
             assert sum(s.share for s in lines) == 52_000_000
         with worker_b.app_context():
             before = registry_b.postings_read
-            t_catch, journal_b = timed(lambda: changes.journal_for(changes.get_project("bench")))
+            def catch_up():
+                project = changes.get_project("bench")
+                changes.state_for(project)  # the project's state: applies only the one new change
+                return changes.journal_for(project)
+            t_catch, journal_b = timed(catch_up)
             read = registry_b.postings_read - before
             assert journal_b.assessed()[code] > 0
         results.append((t_change, t_catch, read))
     print(f"one membership change until its shares can be queried (median of {len(results)}): {statistics.median(r[0] for r in results) * 1000:8.1f} ms")
     print(f"second worker sees it (reads {results[-1][2]} new posting):                   {statistics.median(r[1] for r in results) * 1000:8.1f} ms")
+    with worker_a.app_context():
+        changes.set_policy("bench", policy="pro-rata", actor="bench")
+        t_pro, lines = timed(lambda: changes.add_members("bench", [joiners[5]], joined=dt.date(2026, 7, 1), decision="", actor="bench"))
+        print(f"the same change under the pro-rata policy (10 years x {args.members + 6} members):  {t_pro * 1000:8.1f} ms")
 
     with worker_a.app_context():
         journal = changes.journal_for(changes.get_project("bench"))

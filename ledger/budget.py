@@ -8,9 +8,12 @@ Policies:
 * ``pro-rata``: each year's co-funded budget is split among that year's members by rule weight ×
   days of membership in the year (inclusive dates, 365 or 366 days).
 
-Caps and floors bound a member's share of the whole term. Under ``pro-rata`` the years are taken
-in order: a member's cap in a year is what is left of it, and its floor is made up in its last
-year with a budget. General funding (a grant, or a state subsidy on logged hours) reduces its
+Each budget year is shared under the rule version in force for it (see ``versions_by_year``).
+Under ``whole-term`` the years governed by one version are allocated together; a member that has
+left before the term's last budget year ends is no longer part of the term (closed years keep
+what it was assessed). Caps and floors bound a member's share of the whole term: the years (or
+groups of years) are taken in order, a member's cap in each is what is left of it, and its floor
+is made up in its last year (or group) with a budget. General funding (a grant, or a state subsidy on logged hours) reduces its
 year's co-funded amount; targeted funding reduces one member's share, never below zero, and what
 it could not use is reported. Direct charges go to one member outside the allocation.
 """
@@ -105,7 +108,7 @@ class Split(NamedTuple):
 
 class Assessment(NamedTuple):
     policy: str
-    version: RuleVersion
+    version: RuleVersion                        # the version of the last budget year
     memberships: tuple[Membership, ...]
     years: dict[int, YearLine]
     funding: tuple[FundingLine, ...]
@@ -116,6 +119,11 @@ class Assessment(NamedTuple):
     unused: tuple[tuple[int, str | None, int], ...]  # (year, target or None, cents) funding left unused
     charges: tuple[Charge, ...]
     cells: dict[Cell, int]                      # allocated − targeted + charges: what is assessed
+    versions: dict[int, RuleVersion] = {}       # the version in force for each budget year
+
+    def shares(self) -> dict[Cell, int]:
+        """Each cell's share of the allocation less targeted funding: what assessment entries post."""
+        return {cell: cents - self.targeted.get(cell, 0) for cell, cents in self.allocated.items()}
 
     def totals(self) -> dict[str, int]:
         """What each member pays over the whole term."""
@@ -190,38 +198,62 @@ def _funding_lines(funding: Iterable[Grant | Subsidy], codes: set[str]) -> list[
                     f" on the total to {fmt(amount.cents)} EUR, split by each year's hours by largest remainder")
             for year, cents in amount.by_year.items():
                 lines.append(FundingLine(year, item.text, item.target, cents, note))
-    return sorted(lines)
+    return sorted(lines, key=lambda f: (f.year, f.text, f.target or "", f.cents, f.note))
 
 
-def _whole_term(years: dict[int, YearLine], version: RuleVersion, codes: list[str]) -> list[Split]:
-    term = sum(y.co_funded for y in years.values())
-    solution = solve(term, rule_weights(version, codes), version.cap_map, version.floor_map)
-    allocation = round_solution(solution, version)
-    splits = [Split("whole term", None, solution.weights, {}, solution, allocation)]
-    remaining, left = dict(allocation.shares), term
-    for year, line in sorted(years.items()):
-        weights = {c: Fraction(v) for c, v in remaining.items()}
-        if line.co_funded and left:
-            shares, exact, extra = largest_remainder(line.co_funded, weights)
+def _groups(years: dict[int, YearLine], versions: Mapping[int, RuleVersion]) -> list[list[int]]:
+    """Consecutive budget years under the same version (by position in time)."""
+    groups: list[list[int]] = []
+    for year in sorted(years):
+        if groups and versions[groups[-1][-1]] is versions[year]:
+            groups[-1].append(year)
         else:
-            shares, exact, extra = {c: 0 for c in codes}, {c: Fraction(0) for c in codes}, ()
-        splits.append(Split(f"{year}: term shares spread by the year's budget", year, weights, {}, None,
-                            Allocation(line.co_funded, version, shares, exact, extra)))  # type: ignore[arg-type]
-        remaining = {c: remaining[c] - shares[c] for c in codes}
-        left -= line.co_funded
+            groups.append([year])
+    return groups
+
+
+def _whole_term(years: dict[int, YearLine], versions: Mapping[int, RuleVersion], codes: list[str]) -> list[Split]:
+    groups = _groups(years, versions)
+    paid = {c: 0 for c in codes}
+    splits: list[Split] = []
+    for i, group in enumerate(groups):
+        version = versions[group[0]]
+        term = sum(years[y].co_funded for y in group)
+        caps = {c: max(cap - paid[c], 0) for c, cap in version.cap_map.items() if c in paid}
+        last = i == len(groups) - 1
+        floors = {c: max(f - paid[c], 0) for c, f in version.floor_map.items() if c in paid} if last else {}
+        solution = solve(term, rule_weights(version, codes), caps, floors)
+        allocation = round_solution(solution, version)
+        label = "whole term" if len(groups) == 1 else f"{group[0]}–{group[-1]} (whole term under the version of {version.effective.isoformat()})"
+        splits.append(Split(label, None, solution.weights, {}, solution, allocation))
+        remaining, left = dict(allocation.shares), term
+        for year in group:
+            line = years[year]
+            weights = dict(remaining)  # integer cents: exact, and cheap to split
+            if line.co_funded and left:
+                shares, exact, extra = largest_remainder(line.co_funded, weights)
+            else:
+                shares, exact, extra = {c: 0 for c in codes}, {c: Fraction(0) for c in codes}, ()
+            splits.append(Split(f"{year}: term shares spread by the year's budget", year, weights, {}, None,
+                                Allocation(line.co_funded, version, shares, exact, extra)))  # type: ignore[arg-type]
+            remaining = {c: remaining[c] - shares[c] for c in codes}
+            left -= line.co_funded
+        for code, cents in allocation.shares.items():
+            paid[code] += cents
     return splits
 
 
-def _pro_rata(years: dict[int, YearLine], version: RuleVersion, members: tuple[Membership, ...]) -> list[Split]:
-    caps, floors = version.cap_map, version.floor_map
+def _pro_rata(years: dict[int, YearLine], versions: Mapping[int, RuleVersion], members: tuple[Membership, ...]) -> list[Split]:
     paid = {m.code: 0 for m in members}
     last_year = {m.code: max((y for y, line in years.items() if line.co_funded and days_in_year(m, y)), default=None)
                  for m in members}
-    for code, floor in floors.items():
-        if floor and last_year[code] is None:
+    for code, floor in versions[max(years)].floor_map.items():
+        if floor and last_year.get(code, 0) is None:
             raise InvalidInput(f"the floor of {code} cannot be met: it is a member in no year with a co-funded budget")
     splits: list[Split] = []
     for year, line in sorted(years.items()):
+        version = versions[year]
+        caps, floors = version.cap_map, version.floor_map
         days = {m.code: d for m in members if (d := days_in_year(m, year))}
         if not days:
             if line.co_funded:
@@ -229,7 +261,7 @@ def _pro_rata(years: dict[int, YearLine], version: RuleVersion, members: tuple[M
             continue
         base = rule_weights(version, days)
         weights = {c: base[c] * days[c] for c in days}
-        year_caps = {c: caps[c] - paid[c] for c in days if c in caps}
+        year_caps = {c: max(caps[c] - paid[c], 0) for c in days if c in caps}
         year_floors = {c: max(floors[c] - paid[c], 0) for c in days if c in floors and last_year[c] == year}
         solution = solve(line.co_funded, weights, year_caps, year_floors)
         allocation = round_solution(solution, version)
@@ -239,10 +271,16 @@ def _pro_rata(years: dict[int, YearLine], version: RuleVersion, members: tuple[M
     return splits
 
 
+def term_members(members: Iterable[Membership], years: Iterable[int]) -> list[str]:
+    """Who shares the whole term: every member that has not left before the last budget year ends."""
+    end = dt.date(max(years), 12, 31)
+    return [m.code for m in members if m.left is None or m.left >= end]
+
+
 def assess(
     budget: Mapping[int, int],
     policy: str,
-    version: RuleVersion,
+    version: RuleVersion | Mapping[int, RuleVersion],
     memberships: Iterable[Membership],
     populations: Mapping[str, int] | None = None,
     *,
@@ -251,14 +289,23 @@ def assess(
 ) -> Assessment:
     """Every member's assessment per year and over the term.
 
-    ``populations`` adds figures of the version's reference year for members it did not freeze
-    (later joiners); a figure that differs from a frozen one is refused.
+    ``version`` is one rule version for every year, or the version in force for each budget year.
+    ``populations`` adds figures of a single version's reference year for members it did not
+    freeze (later joiners); a figure that differs from a frozen one is refused.
     """
     members = _validate(budget, policy, memberships)
     codes = [m.code for m in members]
-    if populations:
-        version = version.with_populations(populations)
-    check_members(version, codes)
+    if isinstance(version, RuleVersion):
+        if populations:
+            version = version.with_populations(populations)
+        versions = {year: version for year in budget}
+        check_members(version, codes)
+    else:
+        versions = dict(version)
+        missing = sorted(set(budget) - set(versions))
+        if missing:
+            raise InvalidInput(f"no rule version is in force for {', '.join(map(str, missing))}")
+        # Each version is checked against the members of the years it governs, by rule_weights.
     lines = _funding_lines(funding, set(codes))
     years: dict[int, YearLine] = {}
     unused: list[tuple[int, str | None, int]] = []
@@ -271,7 +318,13 @@ def assess(
     for f in lines:
         if f.target is None and f.year not in budget:
             unused.append((f.year, None, f.cents))
-    splits = _whole_term(years, version, codes) if policy == "whole-term" else _pro_rata(years, version, members)
+    if policy == "whole-term":
+        sharing = term_members(members, years)
+        if not sharing and any(y.co_funded for y in years.values()):
+            raise InvalidInput("no member remains to the end of the term to share its budget")
+        splits = _whole_term(years, versions, sharing) if sharing else []
+    else:
+        splits = _pro_rata(years, versions, members)
     allocated: dict[Cell, int] = {(y, c): 0 for y in years for c in codes}
     exact: dict[Cell, Fraction] = {cell: Fraction(0) for cell in allocated}
     for split in splits:
@@ -296,9 +349,9 @@ def assess(
         _whole_cents(charge.cents, f"charge {charge.text!r}")
         cell = (charge.date.year, charge.code)
         cells[cell] = cells.get(cell, 0) + charge.cents
-    return Assessment(policy, version, members, years, tuple(lines), tuple(splits), allocated, exact,
+    return Assessment(policy, versions[max(years)], members, years, tuple(lines), tuple(splits), allocated, exact,
                       {k: v for k, v in targeted.items() if v}, tuple(sorted(unused, key=lambda u: (u[0], u[1] or "", u[2]))), charge_list,
-                      dict(sorted(cells.items())))
+                      dict(sorted(cells.items())), dict(sorted(versions.items())))
 
 
 class Blocked(NamedTuple):

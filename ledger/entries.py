@@ -5,7 +5,12 @@ Accounts of a project ledger:
 - ``Assets:Receivable:Members:<Name>-<code>``: what each member city has been assessed and
   not yet paid. Its postings in entries tagged ``#assessment`` are the city's share.
 - ``Income:Contributions``: the members' contributions, the counterpart of every assessment.
+- ``Income:DirectCharges``: costs that concern one member only (``#charge`` entries).
 - ``Assets:Bank`` and others: whatever imported payments use.
+
+Every posting to a member's receivable and to the income accounts carries the budget year it
+belongs to as posting metadata (``year: 2026``), so BQL can group by ``meta('year')``.
+Entries written before budget years existed have no ``year``: they count as the cell ``None``.
 """
 
 from __future__ import annotations
@@ -24,7 +29,10 @@ from ledger.money import CURRENCY, to_decimal
 
 RECEIVABLE = "Assets:Receivable:Members"
 CONTRIBUTIONS = "Income:Contributions"
+DIRECT_CHARGES = "Income:DirectCharges"
 ASSESSMENT_TAG = "assessment"
+CHARGE_TAG = "charge"
+Cell = tuple  # (year or None, municipality code)
 _ACCOUNT_CODE = re.compile(rf"^{RECEIVABLE}:.*-(\d{{3}})$")
 
 
@@ -50,29 +58,46 @@ def open_entry(date: dt.date, account: str, meta: data.Meta) -> data.Open:
     return data.Open(meta, date, account, [CURRENCY], None)
 
 
+def _posting(account: str, cents: int, year: int | None) -> data.Posting:
+    meta = {"year": Decimal(year)} if year is not None else None
+    return data.Posting(account, Amount(to_decimal(cents), CURRENCY), None, None, None, meta)
+
+
 def assessment(
     date: dt.date,
-    changes: Mapping[str, int],
+    changes: Mapping[Cell, int],
     names: Mapping[str, str],
     narration: str,
     meta: data.Meta,
 ) -> data.Transaction | None:
-    """One balanced transaction moving each member's assessed share by ``changes[code]`` cents.
+    """One balanced transaction moving each member's assessed share of each year by ``changes``.
 
-    The net change (non-zero only when the allocated total changed) is balanced against
-    ``Income:Contributions``. Returns None when no share changed: there is nothing to post.
+    ``changes`` maps ``(year, code)`` to cents. The net change of a year (non-zero only when the
+    year's co-funded amount changed) is balanced against ``Income:Contributions`` for that year.
+    Returns None when no share changed: there is nothing to post.
     """
-    moved = {code: cents for code, cents in sorted(changes.items()) if cents}
+    moved = {cell: cents for cell, cents in sorted(changes.items(), key=lambda kv: (kv[0][1], kv[0][0] or 0)) if cents}
     if not moved:
         return None
-    postings = [
-        data.Posting(member_account(code, names[code]), Amount(to_decimal(cents), CURRENCY), None, None, None, None)
-        for code, cents in moved.items()
-    ]
-    net = sum(moved.values())
-    if net:
-        postings.append(data.Posting(CONTRIBUTIONS, Amount(to_decimal(-net), CURRENCY), None, None, None, None))
+    postings = [_posting(member_account(code, names[code]), cents, year) for (year, code), cents in moved.items()]
+    nets: dict[int | None, int] = {}
+    for (year, _), cents in moved.items():
+        nets[year] = nets.get(year, 0) + cents
+    for year, net in sorted(nets.items(), key=lambda kv: kv[0] or 0):
+        if net:
+            postings.append(_posting(CONTRIBUTIONS, -net, year))
     return data.Transaction(meta, date, "*", None, narration, frozenset({ASSESSMENT_TAG}), frozenset(), postings)
+
+
+def charge(date: dt.date, code: str, name: str, cents: int, narration: str, meta: data.Meta) -> data.Transaction:
+    """A direct charge to one member: its receivable against ``Income:DirectCharges``, for the date's year."""
+    postings = [_posting(member_account(code, name), cents, date.year), _posting(DIRECT_CHARGES, -cents, date.year)]
+    return data.Transaction(meta, date, "*", None, narration, frozenset({CHARGE_TAG}), frozenset(), postings)
+
+
+def posting_year(posting: data.Posting) -> int | None:
+    value = (posting.meta or {}).get("year")
+    return int(value) if value is not None else None
 
 
 def format_entry(entry: data.Directive) -> str:
@@ -90,20 +115,28 @@ def parse_entries(text: str, source: str, first_seq: int = 0) -> list[data.Direc
 
 def assessed_by_city(entries: Iterable[data.Directive]) -> dict[str, int]:
     """Sum of assessment postings per municipality code, in cents: each city's current share."""
-    totals: dict[str, int] = {}
+    cells: dict[Cell, int] = {}
     for entry in entries:
-        add_assessed(totals, entry)
+        add_cells(cells, entry)
+    return totals_of(cells)
+
+
+def totals_of(cells: Mapping[Cell, int]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for (_, code), cents in cells.items():
+        totals[code] = totals.get(code, 0) + cents
     return totals
 
 
-def add_assessed(totals: dict[str, int], entry: data.Directive) -> None:
-    """Fold one entry into ``totals`` (the incremental form of :func:`assessed_by_city`)."""
-    if not isinstance(entry, data.Transaction) or ASSESSMENT_TAG not in (entry.tags or ()):
+def add_cells(cells: dict[Cell, int], entry: data.Directive, tag: str = ASSESSMENT_TAG) -> None:
+    """Fold one entry's member postings into ``cells`` by (year, code), for entries tagged ``tag``."""
+    if not isinstance(entry, data.Transaction) or tag not in (entry.tags or ()):
         return
     for posting in entry.postings:
         code = code_of_account(posting.account)
         if code is not None and posting.units.currency == CURRENCY:
-            totals[code] = totals.get(code, 0) + int(posting.units.number * 100)
+            cell = (posting_year(posting), code)
+            cells[cell] = cells.get(cell, 0) + int(posting.units.number * 100)
 
 
 def check_balanced(entries: Sequence[data.Directive]) -> list[str]:

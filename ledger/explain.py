@@ -40,7 +40,8 @@ def eur(value: Fraction | int, places: int = 4) -> str:
 def _ratio(value: Fraction) -> str:
     with localcontext() as ctx:
         ctx.prec = 40
-        return str((Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.000001")).normalize())
+        text = str((Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.000001")))
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def version_steps(version: RuleVersion) -> list[Step]:
@@ -95,7 +96,7 @@ def split_steps(label: str, allocation: Allocation, solution: Solution | None,
                 weights: dict[str, Fraction], days: dict[str, int] | None = None) -> list[Step]:
     """Weights, exact shares, caps and floors, and rounding of one allocation."""
     steps = []
-    wsum = sum(weights.values()) or Fraction(1)
+    wsum = Fraction(sum(weights.values())) or Fraction(1)
     parts = []
     for code in sorted(weights):
         part = f"{code} {_ratio(weights[code] / wsum)}"
@@ -147,7 +148,15 @@ def _split(split: Split) -> list[Step]:
 def explain(assessment: Assessment) -> list[Step]:
     """Every input and step of an assessment, in the order it was computed."""
     a = assessment
-    steps = version_steps(a.version)
+    governed: dict[int, tuple[RuleVersion, list[int]]] = {}
+    for year, version in (a.versions or {max(a.years): a.version}).items():
+        governed.setdefault(id(version), (version, []))[1].append(year)
+    steps: list[Step] = []
+    for version, years in governed.values():
+        span = f"{years[0]}" if len(years) == 1 else f"{years[0]}–{years[-1]}"
+        first, *rest = version_steps(version)
+        steps.append(first._replace(text=f"{span}: {first.text}", data={**first.data, "years": years}))
+        steps.extend(rest)
     steps.append(Step("members", "Members: " + ", ".join(
         f"{m.code} from {m.joined.isoformat()}" + (f" to {m.left.isoformat()}" if m.left else "") for m in a.memberships),
         {"members": [m._asdict() for m in a.memberships]}))
@@ -180,6 +189,33 @@ def explain(assessment: Assessment) -> list[Step]:
     totals = a.totals()
     steps.append(Step("result", "Assessed over the term: " + ", ".join(f"{c} {fmt(v)}" for c, v in totals.items()),
                       {"cells": dict(a.cells), "totals": totals}))
+    return steps
+
+
+def explain_member(assessment: Assessment, code: str) -> list[Step]:
+    """One member's lines of the result: each year's share, how it was rounded, funding and charges."""
+    a = assessment
+    steps = []
+    for year in a.years:
+        cell = (year, code)
+        if cell not in a.allocated:
+            continue
+        exact, cents = a.exact[cell], a.allocated[cell]
+        split = next((s for s in a.splits if s.year == year), None)
+        text = f"{year}: {code}'s share {eur(exact)} EUR, rounded to {fmt(cents)}"
+        if split is not None and code in split.allocation.extra_cent:
+            text += f" (one of the remaining cents: {rounding_reasons(split.allocation)[code]})"
+        elif exact != cents:
+            text += " (rounded down: its remainder did not rank high enough for a remaining cent)"
+        if a.targeted.get(cell):
+            text += f", less targeted funding {fmt(a.targeted[cell])}"
+        charged = sum(c.cents for c in a.charges if c.code == code and c.date.year == year)
+        if charged:
+            text += f", plus direct charges {fmt(charged)}"
+        steps.append(Step("result", text + f": {fmt(a.cells[cell])} EUR", {"year": year, "code": code, "exact": exact,
+                                                                           "allocated": cents, "assessed": a.cells[cell]}))
+    total = a.totals().get(code, 0)
+    steps.append(Step("result", f"{code} over the term: {fmt(total)} EUR", {"code": code, "total": total}))
     return steps
 
 

@@ -36,14 +36,16 @@ def _escape(text: str) -> str:
 
 
 class ShareEvent(NamedTuple):
-    """One change of a city's assessed share, for its history."""
+    """One entry that moved a city's share or charged it directly, for its history."""
 
     date: object
     seq: int
     change: int        # cents
-    share: int         # cents after the change
+    share: int         # cents after the change (assessed share plus direct charges)
     narration: str
     meta: dict
+    years: dict = {}   # year (None: before budget years) -> cents of this entry
+    kind: str = E.ASSESSMENT_TAG   # or E.CHARGE_TAG
 
 
 class Journal:
@@ -55,7 +57,8 @@ class Journal:
         self.options = default_options(title)
         self.seq = 0
         self._entries: list[data.Directive] = []
-        self._assessed: dict[str, int] = {}
+        self._cells: dict[E.Cell, int] = {}
+        self._charged: dict[E.Cell, int] = {}
         self._accounts: set[str] = set()
         self._lock = threading.RLock()
         self._connection: beanquery.Connection | None = None
@@ -70,7 +73,8 @@ class Journal:
             for entry in new:
                 entry = entry._replace(meta={**entry.meta, **E.source_meta(self.source, seq)})
                 bisect.insort_right(self._entries, entry, key=data.entry_sortkey)
-                E.add_assessed(self._assessed, entry)
+                E.add_cells(self._cells, entry)
+                E.add_cells(self._charged, entry, E.CHARGE_TAG)
                 if isinstance(entry, data.Open):
                     self._accounts.add(entry.account)
                     refresh_accounts = True
@@ -97,27 +101,48 @@ class Journal:
         return len(self._entries)
 
     def assessed(self) -> dict[str, int]:
-        """Each city's assessed share in cents, as the ledger says now."""
+        """Each city's assessed share in cents (all years), as the ledger says now."""
         with self._lock:
-            return dict(self._assessed)
+            return E.totals_of(self._cells)
+
+    def assessed_cells(self) -> dict[E.Cell, int]:
+        """Each city's assessed share per budget year ``(year, code)``; year None: before years existed."""
+        with self._lock:
+            return dict(self._cells)
+
+    def charged(self) -> dict[str, int]:
+        """Each city's direct charges in cents (joining fees, its own costs)."""
+        with self._lock:
+            return E.totals_of(self._charged)
+
+    def charged_cells(self) -> dict[E.Cell, int]:
+        with self._lock:
+            return dict(self._charged)
 
     def accounts(self) -> set[str]:
         with self._lock:
             return set(self._accounts)
 
     def history(self, code: str) -> list[ShareEvent]:
-        """Every change of one city's share, oldest first, with the share after each."""
+        """Every entry that moved one city's share or charged it, oldest first, with the total after each."""
         events: list[ShareEvent] = []
         share = 0
         for entry in self.entries:
-            if not isinstance(entry, data.Transaction) or E.ASSESSMENT_TAG not in entry.tags:
+            if not isinstance(entry, data.Transaction):
                 continue
+            kind = next((t for t in (E.ASSESSMENT_TAG, E.CHARGE_TAG) if t in entry.tags), None)
+            if kind is None:
+                continue
+            years: dict[int | None, int] = {}
             for posting in entry.postings:
                 if E.code_of_account(posting.account) == code:
-                    change = int(posting.units.number * 100)
-                    share += change
-                    meta = {k: v for k, v in entry.meta.items() if k not in ("filename", "lineno")}
-                    events.append(ShareEvent(entry.date, entry.meta["lineno"], change, share, entry.narration, meta))
+                    year = E.posting_year(posting)
+                    years[year] = years.get(year, 0) + int(posting.units.number * 100)
+            if years:
+                change = sum(years.values())
+                share += change
+                meta = {k: v for k, v in entry.meta.items() if k not in ("filename", "lineno")}
+                events.append(ShareEvent(entry.date, entry.meta["lineno"], change, share, entry.narration, meta, years, kind))
         return events
 
     def query(self, text: str) -> Q.QueryResult:

@@ -1,35 +1,36 @@
-"""Recalculation: from a project's new state and what was assessed before, one balanced entry.
+"""Recalculation: from a project's new state and what the ledger has assessed, the entries to post.
 
-A pure function. Every change of membership, budget or rule recomputes every member's share and
-posts, for each city whose share moved, the difference between its new share and what the
-ledger has assessed so far. Nothing already posted is edited.
+Pure functions. Every change recomputes every member's share of every budget year
+(``ledger.project.assess_state``) and posts, in one balanced ``#assessment`` transaction, the
+difference between each new share and what the ledger has assessed so far for that year. A
+closed year keeps what was assessed (``ledger.budget.apply_closed``); what the change would have
+moved there is returned as ``blocked``. A direct charge (a member's own costs, a joining fee) is
+a ``#charge`` transaction of its own. Nothing already posted is edited.
+
+:func:`replay` runs a project's stored changes from nothing: it must give exactly the entries the
+portal posted, which the tests check.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Mapping, NamedTuple, Sequence
+from typing import Iterable, Mapping, NamedTuple, Sequence
 
 from beancount.core import data
 
 from ledger import entries as E
-from ledger.allocation import Allocation, Member, Rule, allocate
+from ledger import municipalities as M
+from ledger.budget import Assessment, Blocked, Charge, apply_closed
 from ledger.money import fmt
+from ledger.project import Op, ProjectState, apply, assess_state, version_for
 
-
-class Change(NamedTuple):
-    """What happened, who did it and why: it becomes the entry's narration and metadata."""
-
-    kind: str              # members-added, member-withdrawn, budget-changed, rule-changed
-    effective: dt.date     # the join or leave date, or the date a budget or rule applies from
-    actor: str             # who: "Name <issuer|sub>" or "cli:user"
-    summary: str           # e.g. "Kouvola (286) and Salo (734) joined"
-    decision: str = ""     # the council decision or other reference
-    recorded: dt.datetime | None = None
+Cell = tuple  # (year or None, code)
 
 
 class ShareRow(NamedTuple):
+    """A member's assessed share over the whole term, before and after the change."""
+
     code: str
     name: str
     before: int
@@ -40,56 +41,131 @@ class ShareRow(NamedTuple):
         return self.after - self.before
 
 
+class CellRow(NamedTuple):
+    """A member's share of one budget year, before and after (year None: before budget years)."""
+
+    year: int | None
+    code: str
+    before: int
+    after: int
+
+    @property
+    def difference(self) -> int:
+        return self.after - self.before
+
+
 class Recalculation(NamedTuple):
-    allocation: Allocation
-    rows: list[ShareRow]                  # every city with a share before or after, by code
-    transaction: data.Transaction | None  # None when no share changed
-    opens: list[data.Open]                # receivable accounts this entry needs first
+    state: ProjectState
+    assessment: Assessment | None
+    rows: list[ShareRow]                   # every city with a share before or after, by code
+    cells: list[CellRow]                   # every (year, city) that moved, by code then year
+    blocked: list[Blocked]                 # what closed years kept out
+    charges: list[Charge]                  # direct charges this change posts
+    transaction: data.Transaction | None   # the assessment; None when no share moved
+    other: list[data.Directive]            # opens first, then charge transactions
 
     @property
     def changed(self) -> list[ShareRow]:
         return [r for r in self.rows if r.difference]
 
     def entries(self) -> list[data.Directive]:
-        return [*self.opens, *([self.transaction] if self.transaction else [])]
+        opens = [e for e in self.other if isinstance(e, data.Open)]
+        rest = [e for e in self.other if not isinstance(e, data.Open)]
+        return [*opens, *([self.transaction] if self.transaction else []), *rest]
 
 
-def posting_date(change: Change, start: dt.date) -> dt.date:
+def names_for(codes: Iterable[str]) -> dict[str, str]:
+    return {c: M.lookup(c).name for c in codes}
+
+
+def posting_date(op: Op, start: dt.date) -> dt.date:
     """Entries are dated on the effective date, but never before the ledger's accounts open."""
-    return max(change.effective, start)
+    return max(op.effective, start)
 
 
-def recalculate(
-    *,
-    total: int,
-    rule: Rule,
-    members: Sequence[Member],
-    assessed: Mapping[str, int],
-    names: Mapping[str, str],
-    change: Change,
-    start: dt.date,
-    open_accounts: set[str],
-) -> Recalculation:
-    """New shares for ``members`` and the entry that moves every share from ``assessed`` to them."""
-    allocation = allocate(total, rule, members)
-    codes = sorted(set(allocation.shares) | {c for c, v in assessed.items() if v})
-    rows = [ShareRow(c, names[c], assessed.get(c, 0), allocation.shares.get(c, 0)) for c in codes]
-    changes = {r.code: r.difference for r in rows if r.difference}
-    when = posting_date(change, start)
-    recorded = (change.recorded or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
-    meta: dict = {
-        "change": change.kind,
-        "effective": change.effective,
-        "actor": change.actor,
-        "recorded": recorded.isoformat(),
-        "rule": rule.describe(),
-        "members": Decimal(len(members)),
-        "allocated": fmt(total) + " EUR",
-    }
-    if change.decision:
-        meta["decision"] = change.decision
-    narration = f"{change.summary}; shares recalculated ({rule.describe()}, {len(members)} members)"
-    transaction = E.assessment(when, changes, names, narration, meta)
-    needed = sorted({E.member_account(c, names[c]) for c in changes} | ({E.CONTRIBUTIONS} if sum(changes.values()) else set()))
-    opens = [E.open_entry(start, a, {}) for a in needed if a not in open_accounts]
-    return Recalculation(allocation, rows, transaction, opens)
+def _meta(op: Op, state: ProjectState, extra: Mapping[str, object]) -> data.Meta:
+    meta: dict = {"change": op.kind, "effective": op.effective, "actor": op.actor,
+                  "recorded": op.recorded.replace(microsecond=0).isoformat(), **extra}
+    if op.decision:
+        meta["decision"] = op.decision
+    return meta
+
+
+def recalculate(before: ProjectState | None, after: ProjectState, op: Op, *,
+                assessed: Mapping[Cell, int], open_accounts: set[str]) -> Recalculation:
+    """The entries that take the ledger from ``assessed`` to the assessment of ``after``."""
+    if op.kind == "project-created":
+        opens = [E.open_entry(after.start, a, {}) for a in (E.CONTRIBUTIONS,) if a not in open_accounts]
+        return Recalculation(after, None, [], [], [], [], None, opens)
+    assessment = assess_state(after)
+    new: dict[Cell, int] = assessment.shares() if assessment else {}
+    legacy = {cell: cents for cell, cents in assessed.items() if cell[0] is None}
+    dated = {cell: cents for cell, cents in assessed.items() if cell[0] is not None}
+    kept, blocked = apply_closed(dated, new, after.closed)
+    moves = {cell: kept.get(cell, 0) - dated.get(cell, 0) for cell in set(kept) | set(dated)}
+    moves.update({cell: -cents for cell, cents in legacy.items()})
+    moves = {cell: cents for cell, cents in moves.items() if cents}
+    codes = sorted({c for _, c in kept} | {c for _, c in assessed})
+    names = names_for(codes)
+    before_totals, after_totals = E.totals_of(assessed), E.totals_of(kept)
+    rows = [ShareRow(c, names[c], before_totals.get(c, 0), after_totals.get(c, 0)) for c in codes
+            if before_totals.get(c, 0) or after_totals.get(c, 0) or c in after.current()]
+    cells = [CellRow(y, c, assessed.get((y, c), 0), assessed.get((y, c), 0) + cents)
+             for (y, c), cents in sorted(moves.items(), key=lambda kv: (kv[0][1], kv[0][0] or 0))]
+    when = posting_date(op, after.start)
+    transaction = None
+    if moves:
+        year = min(max(when.year, after.start.year), after.end.year)
+        version = version_for(after, year)
+        meta = _meta(op, after, {"policy": after.policy, "rule": version.describe(),
+                                 "members": Decimal(len(after.current())), "allocated": fmt(after.total) + " EUR"})
+        narration = f"{op.summary}; shares recalculated ({version.describe()}, {after.policy}, {len(after.current())} members)"
+        if blocked:
+            narration += f"; closed {', '.join(str(y) for y in sorted({b.year for b in blocked}))} kept"
+        transaction = E.assessment(when, moves, names, narration, meta)
+    new_charges = list(after.charges[len(before.charges) if before else 0:])
+    charge_entries = []
+    for charge in new_charges:
+        name = M.lookup(charge.code).name
+        meta = _meta(op, after, {"amount": fmt(charge.cents) + " EUR"})
+        charge_entries.append(E.charge(charge.date, charge.code, name, charge.cents,
+                                       f"{name} ({charge.code}): {charge.text}", meta))
+        names.setdefault(charge.code, name)
+    needed = {E.member_account(c, names[c]) for _, c in moves} | {E.member_account(c.code, names[c.code]) for c in new_charges}
+    if transaction and any(p.account == E.CONTRIBUTIONS for p in transaction.postings):
+        needed.add(E.CONTRIBUTIONS)
+    if new_charges:
+        needed.add(E.DIRECT_CHARGES)
+    opens = [E.open_entry(after.start, a, {}) for a in sorted(needed) if a not in open_accounts]
+    return Recalculation(after, assessment, rows, cells, blocked, new_charges, transaction, [*opens, *charge_entries])
+
+
+def step(state: ProjectState | None, op: Op, *, assessed: Mapping[Cell, int], open_accounts: set[str]) -> Recalculation:
+    """Apply one op and recalculate: what the portal does for every change."""
+    return recalculate(state, apply(state, op), op, assessed=assessed, open_accounts=open_accounts)
+
+
+class Replayed(NamedTuple):
+    state: ProjectState | None
+    postings: list[list[data.Directive]]   # one list per op; empty when the op posted nothing
+
+
+def replay(ops: Sequence[Op], imported: Mapping[int, Sequence[data.Directive]] | None = None) -> Replayed:
+    """Run ``ops`` from nothing; ``imported[i]`` are the entries op ``i`` (a ledger import) brought."""
+    imported = imported or {}
+    state: ProjectState | None = None
+    cells: dict[Cell, int] = {}
+    accounts: set[str] = set()
+    postings: list[list[data.Directive]] = []
+    for i, op in enumerate(ops):
+        if op.kind == "ledger-imported":
+            built = list(imported.get(i, ()))
+        else:
+            result = step(state, op, assessed=cells, open_accounts=accounts)
+            state, built = result.state, result.entries()
+        for entry in built:
+            E.add_cells(cells, entry)
+            if isinstance(entry, data.Open):
+                accounts.add(entry.account)
+        postings.append(built)
+    return Replayed(state, postings)

@@ -138,7 +138,7 @@ def make_version(
     if kind in ("population", "hybrid"):
         if population_year is None:
             raise InvalidInput(f"the {kind} rule needs the reference year of its populations")
-        if not populations:
+        if populations is None:
             raise InvalidInput(f"the {kind} rule needs the populations of {population_year}, frozen when it is set")
         pops = tuple(sorted((c, _count(p, c)) for c, p in populations.items()))
     elif population_year is not None or populations:
@@ -204,7 +204,8 @@ def rule_weights(version: RuleVersion, codes: Iterable[str]) -> dict[str, Fracti
         pct = version.percentage_map
         missing = [c for c in codes if c not in pct]
         if missing:
-            raise InvalidInput(f"the fixed percentages do not name {', '.join(sorted(missing))}")
+            raise InvalidInput(f"the fixed percentages do not name {', '.join(sorted(missing))}:"
+                               " set a new rule version with a percentage for every member")
         total = sum(Fraction(pct[c]) for c in codes)
         if total == 0:
             raise InvalidInput("the fixed percentages of these members are all zero")
@@ -292,15 +293,22 @@ def solve(total: int, weights: Mapping[str, Fraction], caps: Mapping[str, int] |
     return Solution(total, w, exact, level, capped, floored)
 
 
-def check_members(version: RuleVersion, codes: Iterable[str]) -> None:
-    """Fixed percentages must name exactly the members; caps and floors only members."""
+def check_members(version: RuleVersion, codes: Iterable[str], *, strict: bool = True) -> None:
+    """Fixed percentages must name exactly the members; caps and floors only members.
+
+    ``strict=False`` (assessing a stored version) lets a version name former members too: a
+    member that left does not make the version it was named in invalid.
+    """
     codes = set(codes)
     if version.kind == "fixed":
         named = set(version.percentage_map)
-        if named - codes:
+        if strict and named - codes:
             raise InvalidInput(f"the percentages name non-members: {', '.join(sorted(named - codes))}")
         if codes - named:
-            raise InvalidInput(f"the percentages do not name {', '.join(sorted(codes - named))}")
+            raise InvalidInput(f"the fixed percentages do not name {', '.join(sorted(codes - named))}:"
+                               " set a new rule version with a percentage for every member")
+    if not strict:
+        return
     for what, mapping in (("caps", version.cap_map), ("floors", version.floor_map)):
         if set(mapping) - codes:
             raise InvalidInput(f"the {what} name non-members: {', '.join(sorted(set(mapping) - codes))}")

@@ -48,7 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, require_secret: boo
     _sqlite_pragmas(app)
 
     from portal import auth, devidp, logout, ratelimit, sessions
-    from portal.views import accounting, admin, api, projections, projects
+    from portal.views import accounting, admin, api, costs, projections, projects
 
     if app.config["DEV_IDP"]:
         devidp.init_app(app)
@@ -58,6 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, require_secret: boo
     app.register_blueprint(logout.bp)
     app.register_blueprint(projects.bp)
     app.register_blueprint(projections.bp)
+    app.register_blueprint(costs.bp)
     app.register_blueprint(accounting.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)

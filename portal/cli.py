@@ -17,8 +17,9 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from ledger import export as ledger_export
+from ledger import municipalities as M
 from ledger.errors import LedgerError
-from ledger.money import fmt, parse_amount
+from ledger.money import fmt
 from portal import changes
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -62,30 +63,6 @@ def _date(value: dt.datetime | None) -> dt.date | None:
     return value.date() if value else None
 
 
-# -- project -------------------------------------------------------------------------------------
-@click.group("project", help="Create consortium projects.")
-def project_group() -> None:
-    pass
-
-
-@project_group.command("create")
-@click.argument("slug")
-@click.option("--name", required=True, help="The project's name.")
-@click.option("--budget", required=True, help="Total budget in EUR, e.g. 520000.00.")
-@click.option("--start", required=True, type=DATE)
-@click.option("--end", required=True, type=DATE)
-@click.option("--rule", required=True, type=click.Choice(["equal", "population"]))
-@click.option("--population-year", type=int, default=None, help="Whose populations the population rule uses.")
-@with_appcontext
-@refusing
-def project_create(slug, name, budget, start, end, rule, population_year) -> None:
-    outcome = changes.create_project(
-        slug, name=name, budget=parse_amount(budget, what="budget"), start=start.date(), end=end.date(),
-        rule=rule, population_year=population_year, actor=_actor(),
-    )
-    click.echo(f"created project {slug} ({outcome.event.details['rule']}, budget {outcome.event.details['budget']} EUR)")
-
-
 # -- members -------------------------------------------------------------------------------------
 @click.group("member", help="Add and withdraw member cities.")
 def member_group() -> None:
@@ -93,12 +70,26 @@ def member_group() -> None:
 
 
 def _print_changes(outcome: changes.Outcome) -> None:
-    if outcome.recalculation is None:
+    """The shares that moved, what closed years kept out, and the direct charges posted."""
+    result = outcome.recalculation
+    if result is None:
         return
-    changed = outcome.recalculation.changed
+    changed = result.changed
     click.echo(f"{len(changed)} shares changed (posting {outcome.seq}):" if changed else "no share changed")
     for row in changed:
         click.echo(f"  {row.code} {row.name:<24} {fmt(row.before):>12} -> {fmt(row.after):>12}  ({fmt(row.difference)})")
+    _print_blocked(result.blocked)
+    if result.charges:
+        click.echo(f"{len(result.charges)} direct charge(s) posted" + (f" (posting {outcome.seq})" if outcome.seq else "") + ":")
+    for c in result.charges:
+        click.echo(f"  {c.code} {M.lookup(c.code).name:<24} {fmt(c.cents):>12}  {c.date}  {c.text}")
+
+
+def _print_blocked(blocked) -> None:
+    if blocked:
+        click.echo("closed years keep what was assessed for them; not moved:")
+    for b in blocked:
+        click.echo(f"  {b.year} is closed: kept {fmt(b.kept)} for {b.code} (the rules would now give {fmt(b.would_be)})")
 
 
 @member_group.command("add")
@@ -127,42 +118,6 @@ def member_withdraw(slug, city, left, decision) -> None:
     _print_changes(outcome)
 
 
-# -- budget and rule -----------------------------------------------------------------------------
-@click.group("budget", help="Change a project's budget.")
-def budget_group() -> None:
-    pass
-
-
-@budget_group.command("set", help="Change a project's total budget; every share is recalculated.")
-@click.argument("slug")
-@click.option("--amount", required=True)
-@click.option("--decision", default="")
-@with_appcontext
-@refusing
-def budget_command(slug, amount, decision) -> None:
-    outcome = changes.set_budget(slug, budget=parse_amount(amount, what="budget"), decision=decision, actor=_actor())
-    click.echo(outcome.event.details["summary"])
-    _print_changes(outcome)
-
-
-@click.group("rule", help="Change a project's allocation rule.")
-def rule_group() -> None:
-    pass
-
-
-@rule_group.command("set", help="Change a project's allocation rule; every share is recalculated.")
-@click.argument("slug")
-@click.option("--kind", "rule", required=True, type=click.Choice(["equal", "population"]))
-@click.option("--population-year", type=int, default=None)
-@click.option("--decision", default="")
-@with_appcontext
-@refusing
-def rule_command(slug, rule, population_year, decision) -> None:
-    outcome = changes.set_rule(slug, rule=rule, population_year=population_year, decision=decision, actor=_actor())
-    click.echo(outcome.event.details["summary"])
-    _print_changes(outcome)
-
-
 # -- shares --------------------------------------------------------------------------------------
 @click.command("shares", help="Every member's current share; or a what-if scenario, or one share explained.")
 @click.argument("slug")
@@ -186,26 +141,31 @@ def shares_command(slug, fmt_, what_if, on, explain) -> None:
         _print_what_if(project, what_if, on.date() if on else changes.today(), fmt_)
         return
     lines = changes.shares(project)
+    fields = lambda s: [s.code, s.name, fmt(s.share), fmt(s.charged), fmt(s.total)]  # noqa: E731
     if fmt_ == "json":
-        click.echo(json.dumps([{"city": s.code, "name": s.name, "share": fmt(s.share)} for s in lines], ensure_ascii=False, indent=2))
+        keys = ["city", "name", "share", "charged", "total"]
+        click.echo(json.dumps([dict(zip(keys, fields(s))) for s in lines], ensure_ascii=False, indent=2))
     elif fmt_ == "csv":
         import csv
 
         writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(["city", "name", "share"])
-        writer.writerows([s.code, s.name, fmt(s.share)] for s in lines)
+        writer.writerow(["city", "name", "share", "charged", "total"])
+        writer.writerows(fields(s) for s in lines)
     else:
-        click.echo(f"{project.name}: {len(lines)} members, {changes.project_rule(project).describe()}, budget {fmt(project.budget_cents)} EUR")
+        click.echo(f"{project.name}: {len(lines)} members, {changes.rule_label(project)}, budget {fmt(project.budget_cents)} EUR")
+        click.echo(f"  {'':3}  {'city':<28} {'share':>12} {'charged':>12} {'total':>12}")
         for s in lines:
-            click.echo(f"  {s.code}  {s.name:<28} {fmt(s.share):>12}")
-        click.echo(f"  {'':3}  {'total':<28} {fmt(sum(s.share for s in lines)):>12}")
+            click.echo(f"  {s.code}  {s.name:<28} {fmt(s.share):>12} {fmt(s.charged):>12} {fmt(s.total):>12}")
+        share, charged = sum(s.share for s in lines), sum(s.charged for s in lines)
+        click.echo(f"  {'':3}  {'total':<28} {fmt(share):>12} {fmt(charged):>12} {fmt(share + charged):>12}")
 
 
 def _print_what_if(project, spec: str, on: dt.date, fmt_: str) -> None:
     from portal import projections
 
     joins, leaves = projections.parse_scenario(spec)
-    rows = projections.what_if(project, joins, leaves, on).rows
+    result = projections.what_if(project, joins, leaves, on)
+    rows = result.rows
     if fmt_ == "json":
         click.echo(json.dumps([{"city": r.code, "name": r.name, "before": fmt(r.before), "after": fmt(r.after),
                                 "difference": fmt(r.difference)} for r in rows], ensure_ascii=False, indent=2))
@@ -222,21 +182,26 @@ def _print_what_if(project, spec: str, on: dt.date, fmt_: str) -> None:
             click.echo(f"  {r.code}  {r.name:<28} {fmt(r.before):>12} {fmt(r.after):>12} {fmt(r.difference):>12}")
         before, after = sum(r.before for r in rows), sum(r.after for r in rows)
         click.echo(f"  {'':3}  {'total':<28} {fmt(before):>12} {fmt(after):>12} {fmt(after - before):>12}")
+        _print_blocked(result.blocked)
 
 
 def _print_explanation(project, code: str, fmt_: str) -> None:
+    from ledger import entries as E
     from ledger.explain import render_text
     from portal import projections
 
     if fmt_ != "table":
         raise BadInput("--explain prints text only (leave out --format)")
     explained = projections.explain_share(project, code)
-    click.echo(f"{explained.name} ({explained.code}) in {project.name}: share {fmt(explained.share)} EUR")
+    charged = f", direct charges {fmt(explained.charged)} EUR, total {fmt(explained.share + explained.charged)} EUR" if explained.charged else ""
+    click.echo(f"{explained.name} ({explained.code}) in {project.name}: share {fmt(explained.share)} EUR{charged}")
+    _print_blocked(explained.kept)
     click.echo(render_text(explained.steps), nl=False)
     click.echo(f"Ledger entries for {explained.name} ({explained.code}):")
     for e in explained.history:
         decision = f" (decision: {e.meta['decision']})" if e.meta.get("decision") else ""
-        click.echo(f"  {e.date}  {fmt(e.change):>12}  {fmt(e.share):>12}  {e.narration}{decision}")
+        kind = "charge" if e.kind == E.CHARGE_TAG else "share"
+        click.echo(f"  {e.date}  {kind:<6}  {fmt(e.change):>12}  {fmt(e.share):>12}  {e.narration}{decision}")
     if not explained.history:
         click.echo("  none")
 
@@ -436,7 +401,9 @@ def _serve(app: Flask, host: str, port: int, workers: int) -> None:
 
 
 def register(app: Flask) -> None:
-    for command in (project_group, member_group, budget_group, rule_group, shares_command, ledger_group, users_group, sessions_group, demo_command, run_command):
+    from portal import cli_costs  # the cost-sharing commands; they import this module's helpers
+
+    for command in (*cli_costs.COMMANDS, member_group, shares_command, ledger_group, users_group, sessions_group, demo_command, run_command):
         app.cli.add_command(command)
 
 

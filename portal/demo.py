@@ -24,6 +24,9 @@ HISTORY = [
     ("add", ["444", "740"], dt.date(2026, 1, 1), "Lohja 10.11.2025 § 88; Savonlinna 17.11.2025 § 102"),
 ]
 
+# The budget by year (EUR): 520,000.00 over the term.
+BUDGET = {2025: "80000.00", 2026: "150000.00", 2027: "110000.00", 2028: "100000.00", 2029: "80000.00"}
+
 DEMO_USERS = [
     # (sub, name, role, city)
     ("porvoo-contact", "Pia Porvoolainen", "contact", "638"),
@@ -46,8 +49,9 @@ def load(dev_issuer: str | None = None) -> str:
             users.grant(issuer=issuer, sub=sub, role=role, city=city, name=name, actor=ACTOR)
     if db.session.execute(select(Project.id).where(Project.slug == SLUG)).first():
         return f"demo project {SLUG!r} is already loaded"
-    changes.create_project(SLUG, name=NAME, budget=parse_amount("520000.00"), start=dt.date(2025, 1, 1),
-                           end=dt.date(2029, 12, 31), rule="equal", population_year=None, actor=ACTOR)
+    changes.create_project(SLUG, name=NAME, years={y: parse_amount(a) for y, a in BUDGET.items()}, start=dt.date(2025, 1, 1),
+                           end=dt.date(2029, 12, 31), rule="equal", policy="whole-term", actor=ACTOR,
+                           decision="Consortium agreement 15.12.2024 § 5")
     changes.add_members(SLUG, FOUNDERS, joined=dt.date(2025, 1, 1), decision="Consortium agreement signed 15.12.2024", actor=ACTOR)
     for _, codes, date, decision in HISTORY:
         changes.add_members(SLUG, codes, joined=date, decision=decision, actor=ACTOR)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -47,21 +47,6 @@ class BudgetForm(FlaskForm):
     effective = DateField("Effective from", validators=[Optional()], description="Leave empty for today.")
     decision = _decision()
     submit = SubmitField("Change budget")
-
-
-class RuleForm(FlaskForm):
-    rule = SelectField("Allocation rule", choices=[("equal", "Equal shares"), ("population", "By population")])
-    population_year = SelectField("Population year", coerce=int, validators=[Optional()])
-    effective = DateField("Effective from", validators=[Optional()], description="Leave empty for today.")
-    decision = _decision()
-    submit = SubmitField("Change rule")
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        years = available_years()
-        self.population_year.choices = [(y, str(y)) for y in reversed(years)]
-        if self.population_year.data is None:
-            self.population_year.data = years[-1]
 
 
 class QueryForm(FlaskForm):
@@ -106,3 +91,120 @@ class InvitationForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes something (disable, re-enable, revoke): only the CSRF token."""
+
+
+# -- cost sharing (portal.views.costs) -------------------------------------------------------------
+RULE_KINDS = [("equal", "Equal shares"), ("population", "By population"),
+              ("hybrid", "Hybrid: part equal, the rest by population"), ("fixed", "Fixed percentages")]
+POLICY_CHOICES = [("whole-term", "Whole term"), ("pro-rata", "Pro rata")]
+POLICY_HELP = {
+    "whole-term": "every member pays its share of the whole term's budget, whenever it joined "
+                  "(a late joiner's share is credited back to the earlier members)",
+    "pro-rata": "each year is split among that year's members by the days they were members",
+}
+PAIRS_HELP = "One city per line: CODE=VALUE, e.g. “638=75”."
+
+
+def _year_choices(field: SelectField) -> None:
+    years = available_years()
+    field.choices = [(y, str(y)) for y in reversed(years)]
+    if field.data is None:
+        field.data = years[-1]
+
+
+class RuleVersionForm(FlaskForm):
+    """A new rule version. The lines of percentages, caps and floors are parsed by the view; the
+    service says whether they make sense (sum to 100, name members, caps that can hold the budget)."""
+
+    kind = SelectField("Rule", choices=RULE_KINDS)
+    population_year = SelectField("Population year", coerce=int, validators=[Optional()],
+                                  description="Used by the population and hybrid rules: its figures are frozen into the version.")
+    base_percent = StringField("Equal part (%)", validators=[Optional(), Length(max=20)],
+                               description="Hybrid only: the percentage split equally, e.g. 40.")
+    percentages = TextAreaField("Percentages", validators=[Optional(), Length(max=20_000)],
+                                description="Fixed only: every member's percentage, summing to exactly 100. " + PAIRS_HELP)
+    caps = TextAreaField("Caps (EUR)", validators=[Optional(), Length(max=20_000)],
+                         description="The most a member pays over the term. " + "One city per line: CODE=AMOUNT, e.g. “638=50000.00”.")
+    floors = TextAreaField("Floors (EUR)", validators=[Optional(), Length(max=20_000)],
+                           description="The least a member pays over the term. CODE=AMOUNT lines.")
+    effective = DateField("Effective from", validators=[InputRequired("Give the date the version takes effect.")],
+                          description="The version governs the budget years from this date's year on.")
+    decision = _decision()
+    submit = SubmitField("Set rule version")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _year_choices(self.population_year)
+
+
+class BudgetYearForm(FlaskForm):
+    year = SelectField("Year", coerce=int, validate_choice=False)
+    amount = StringField("Amount (EUR)", validators=[DataRequired("Give the year's amount.")])
+    decision = _decision()
+    submit = SubmitField("Set year's budget")
+
+
+class PolicyForm(FlaskForm):
+    policy = SelectField("Policy", choices=POLICY_CHOICES)
+    decision = _decision()
+    submit = SubmitField("Change policy")
+
+
+class CloseYearForm(FlaskForm):
+    year = SelectField("Year to close", coerce=int, validate_choice=False)
+    confirm = BooleanField("I understand that the year's assessed shares are then final: "
+                           "later changes cannot move them.", validators=[DataRequired("Confirm that the year is to be closed.")])
+    decision = _decision()
+    submit = SubmitField("Close year")
+
+
+class ChargeForm(FlaskForm):
+    city = SelectField("City", validate_choice=False)
+    date = DateField("Date", validators=[InputRequired("Give the charge's date.")])
+    amount = StringField("Amount (EUR)", validators=[DataRequired("Give the amount.")])
+    text = StringField("What for", validators=[DataRequired("Say what the charge is for."), Length(max=500)],
+                       description="E.g. “own devices”: charged to this city alone, outside the shares.")
+    decision = _decision()
+    submit = SubmitField("Add charge")
+
+
+class JoiningFeeForm(FlaskForm):
+    tiers = TextAreaField("Tiers (EUR per resident)", validators=[DataRequired("Give at least one tier."), Length(max=5_000)],
+                          description="One tier per line: LAST DATE=PRICE, the last one “after=PRICE”, "
+                                      "e.g. “2010-10-31=1.00” and “after=6.00”.")
+    population_year = SelectField("Population year", coerce=int)
+    decision = _decision()
+    submit = SubmitField("Set joining fee")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _year_choices(self.population_year)
+
+
+class GrantForm(FlaskForm):
+    year = SelectField("Year", coerce=int, validate_choice=False)
+    amount = StringField("Amount (EUR)", validators=[DataRequired("Give the amount.")])
+    text = StringField("Funder and purpose", validators=[DataRequired("Say what the funding is."), Length(max=500)])
+    target = SelectField("For", validate_choice=False, description="General funding reduces the year's co-funded budget; "
+                         "funding for one city reduces that city's share only.")
+    decision = _decision()
+    submit = SubmitField("Add funding")
+
+
+class SubsidyForm(FlaskForm):
+    key = StringField("Name", validators=[DataRequired("Name the subsidy."), Length(max=100)],
+                      description="Setting a subsidy with an existing name changes its rate.")
+    rate = StringField("Rate (EUR per hour)", validators=[DataRequired("Give the hourly rate.")])
+    text = StringField("Description", validators=[DataRequired("Describe the subsidy."), Length(max=500)])
+    target = SelectField("For", validate_choice=False)
+    decision = _decision()
+    submit = SubmitField("Set subsidy")
+
+
+class HoursForm(FlaskForm):
+    key = SelectField("Subsidy", validate_choice=False)
+    person = StringField("Person", validators=[DataRequired("Name the person."), Length(max=200)])
+    date = DateField("Date", validators=[InputRequired("Give the date.")])
+    task = StringField("Task", validators=[DataRequired("Name the task."), Length(max=500)])
+    hours = StringField("Hours", validators=[DataRequired("Give the hours.")], description="E.g. 7.5")
+    submit = SubmitField("Log hours")

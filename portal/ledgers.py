@@ -1,7 +1,12 @@
-"""Each worker's in-memory journals, kept current from the database by reading only new postings."""
+"""Each worker's in-memory journals and project states, kept current by reading only what is new.
+
+A journal catches up by parsing only the postings it lacks; a project's state
+(``ledger.project.ProjectState``) by applying only the changes it lacks.
+"""
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Sequence
 
@@ -9,8 +14,9 @@ from beancount.core import data
 from sqlalchemy import select
 
 from ledger.journal import Journal
+from ledger.project import Op, ProjectState, apply
 from portal.extensions import db
-from portal.models import LedgerPosting, Project
+from portal.models import LedgerPosting, Project, ProjectChange
 
 
 class Ledgers:
@@ -18,12 +24,14 @@ class Ledgers:
 
     def __init__(self) -> None:
         self._journals: dict[int, Journal] = {}
+        self._states: dict[int, tuple[int, ProjectState | None]] = {}
         self._lock = threading.RLock()
         self.postings_read = 0  # how many stored postings this worker has parsed: the catch-up cost
 
     def clear(self) -> None:
         with self._lock:
             self._journals.clear()
+            self._states.clear()
 
     def _journal(self, project: Project) -> Journal:
         journal = self._journals.get(project.id)
@@ -53,6 +61,35 @@ class Ledgers:
                 journal.add(seq, entries)
             elif journal.seq < seq - 1:
                 self.get(project, seq=seq)
+
+
+    def state(self, project: Project, *, seq: int | None = None) -> ProjectState | None:
+        """The project's state after its change ``seq`` (default: its ``change_seq``)."""
+        target = project.change_seq if seq is None else seq
+        with self._lock:
+            done, state = self._states.get(project.id, (0, None))
+            if done < target:
+                rows = db.session.execute(
+                    select(ProjectChange.seq, ProjectChange.op_json)
+                    .where(ProjectChange.project_id == project.id, ProjectChange.seq > done, ProjectChange.seq <= target)
+                    .order_by(ProjectChange.seq)
+                ).all()
+                for row in rows:
+                    op = Op.from_json(json.loads(row.op_json))
+                    if op.kind != "ledger-imported":
+                        state = apply(state, op)
+                    done = row.seq
+                self._states[project.id] = (done, state)
+            return state
+
+    def changed(self, project: Project, seq: int, state: ProjectState | None) -> None:
+        """Take in the state this worker has just committed as change ``seq`` (None: unchanged)."""
+        with self._lock:
+            done, current = self._states.get(project.id, (0, None))
+            if done == seq - 1:
+                self._states[project.id] = (seq, current if state is None else state)
+            elif done < seq - 1:
+                self.state(project, seq=seq)
 
 
 class _Current:

@@ -38,6 +38,10 @@ class Project(db.Model):
     ledger_seq: Mapped[int] = mapped_column(Integer, default=0)
     lock_version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # Summaries of the state the project's changes make (ledger.project.ProjectState): kept for
+    # lists and the API; the source of truth is the ordered changes in ``project_changes``.
+    policy: Mapped[str] = mapped_column(String(20), default="whole-term", server_default="whole-term")
+    change_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Membership(db.Model):
@@ -64,6 +68,33 @@ class LedgerPosting(db.Model):
     seq: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ProjectChange(db.Model):
+    """One change to a project (a ``ledger.project.Op``), numbered per project; never updated.
+
+    Replaying a project's changes in order from nothing gives its state and, exactly, the
+    entries that were posted (``ledger.recalc.replay``).
+    """
+
+    __tablename__ = "project_changes"
+    __table_args__ = (UniqueConstraint("project_id", "seq", name="uq_project_changes_project_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(30))
+    op_json: Mapped[str] = mapped_column("op", Text)
+    ledger_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the posting it made, if any
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    @property
+    def op(self) -> dict[str, Any]:
+        return json.loads(self.op_json)
+
+    @op.setter
+    def op(self, value: dict[str, Any]) -> None:
+        self.op_json = json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
 class AuditEvent(db.Model):

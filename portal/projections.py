@@ -1,7 +1,7 @@
 """Read-only views of a project's shares: what-if scenarios and the explanation of one share.
 
-Nothing here writes to the database or the ledger: both functions compute with the pure core
-(``ledger.recalc``, ``ledger.explain``) from what the project and its journal say now.
+Nothing here writes to the database or the ledger: both compute with the pure core
+(``ledger.project``, ``ledger.recalc``, ``ledger.explain``) from the project's state and journal now.
 """
 
 from __future__ import annotations
@@ -9,23 +9,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import NamedTuple, Sequence
 
-from sqlalchemy import select
-
 from ledger import municipalities as M
-from ledger.allocation import Member
-from ledger.errors import Conflict, InvalidInput
-from ledger.explain import Step, eur, explain_allocation
+from ledger.budget import Blocked
+from ledger.errors import InvalidInput
+from ledger.explain import Step, explain, explain_member
 from ledger.journal import ShareEvent
 from ledger.money import fmt
-from ledger.recalc import Change, Recalculation, recalculate
-from ledger.rules import RuleVersion, freeze_populations, make_version
-from portal.changes import current_members, journal_for, project_rule
-from portal.extensions import db
-from portal.models import AuditEvent, Project
-
-
-def _year(project: Project) -> int | None:
-    return project.population_year if project.rule == "population" else None
+from ledger.project import Op, apply, assess_state, population_params
+from ledger.recalc import Recalculation, recalculate
+from portal.changes import journal_for, now, state_for
+from portal.models import Project
 
 
 def _unique(codes: Sequence[str]) -> list[str]:
@@ -55,36 +48,26 @@ def describe(joins: Sequence[str], leaves: Sequence[str], on: dt.date) -> str:
 
 
 def what_if(project: Project, joins: Sequence[str], leaves: Sequence[str], on: dt.date) -> Recalculation:
-    """Every share if ``joins`` joined and ``leaves`` left on ``on``; nothing is posted."""
+    """Every share if ``joins`` joined and ``leaves`` left on ``on``; nothing is posted or stored."""
     joining, leaving = _unique(joins), _unique(leaves)
     if not joining and not leaving:
         raise InvalidInput("name at least one city to join or to leave")
     named = joining + leaving
     if len(set(named)) != len(named):
         raise InvalidInput("a city is named twice")
-    rows = {m.city_code: m for m in current_members(project)}
-    already = [c for c in joining if c in rows]
-    if already:
-        raise Conflict("already a member: " + ", ".join(f"{M.lookup(c).name} ({c})" for c in already))
-    absent = [c for c in leaving if c not in rows]
-    if absent:
-        raise Conflict("not a member: " + ", ".join(f"{M.lookup(c).name} ({c})" for c in absent))
-    early = [c for c in leaving if on < rows[c].joined]
-    if early:
-        raise InvalidInput(f"the date {on} is before {', '.join(early)} joined")
-    if on > project.end:
-        raise InvalidInput(f"the date {on} is after the project ends ({project.end})")
-    codes = sorted((set(rows) - set(leaving)) | set(joining))
-    if not codes:
+    before = state_for(project)
+    summary = describe(joining, leaving, on)
+    state = before
+    if joining:
+        state = apply(state, Op("members-added", on, "what-if", now(), summary, "",
+                                {"cities": joining, "populations": population_params(state, joining)}))
+    for code in leaving:
+        state = apply(state, Op("member-withdrawn", on, "what-if", now(), summary, "", {"city": code}))
+    if not state.current():
         raise InvalidInput("no member would remain to share the cost")
-    year = _year(project)
-    members = [Member(c, M.lookup(c, year).name, M.lookup(c, year).population) for c in codes]
     journal = journal_for(project)
-    assessed = journal.assessed()
-    names = {c: M.lookup(c).name for c in set(codes) | set(assessed)}
-    change = Change("what-if", on, "what-if", describe(joining, leaving, on))
-    return recalculate(total=project.budget_cents, rule=project_rule(project), members=members, assessed=assessed,
-                       names=names, change=change, start=project.start, open_accounts=journal.accounts())
+    op = Op("members-added" if joining else "member-withdrawn", on, "what-if", now(), summary)
+    return recalculate(before, state, op, assessed=journal.assessed_cells(), open_accounts=journal.accounts())
 
 
 # -- explain -------------------------------------------------------------------------------------
@@ -94,57 +77,47 @@ class Explanation(NamedTuple):
     code: str
     name: str
     steps: list[Step]
-    share: int                  # cents, as the explanation computes it
+    share: int                  # cents, as the explanation computes it (closed years as kept)
     assessed: int               # cents, as the ledger has assessed it
     history: list[ShareEvent]   # the city's ledger entries, oldest first
-
-
-def _version(project: Project, codes: Sequence[str]) -> RuleVersion:
-    """The project's current rule as a rule version, dated and referenced by its last rule change."""
-    query = (select(AuditEvent).where(AuditEvent.project_id == project.id, AuditEvent.action == "rule-changed")
-             .order_by(AuditEvent.id.desc()).limit(1))
-    event = db.session.execute(query).scalar_one_or_none()
-    effective, decision = project.start, ""
-    if event is not None:
-        effective = dt.date.fromisoformat(event.details.get("effective") or project.start.isoformat())
-        decision = event.details.get("decision", "")
-    year = _year(project)
-    pops = freeze_populations(codes, year) if year is not None else None
-    return make_version(project.rule, effective, decision, population_year=year, populations=pops)
+    charged: int = 0            # cents, direct charges in the ledger
+    kept: tuple[Blocked, ...] = ()  # closed years where the ledger keeps another amount
 
 
 def explain_share(project: Project, code: str) -> Explanation:
     """Inputs, every step and the rounding of one city's share, and its ledger entries."""
     code = M.lookup(code).code
     name = M.lookup(code).name
-    rows = current_members(project)
-    codes = [r.city_code for r in rows]
+    state = state_for(project)
     journal = journal_for(project)
-    steps = [
-        Step("members", "Members: " + ", ".join(
-            f"{r.city_code} {M.lookup(r.city_code).name} from {r.joined.isoformat()}" for r in rows) if rows else "Members: none",
-            {"members": [{"code": r.city_code, "joined": r.joined, "left": r.left} for r in rows]}),
-        Step("budget", f"Budget: {fmt(project.budget_cents)} EUR for {project.start.isoformat()} – {project.end.isoformat()}, "
-                       f"shared by the rule {project_rule(project).describe()}", {"total": project.budget_cents}),
-    ]
+    cells = journal.assessed_cells()
+    assessment = assess_state(state)
+    steps: list[Step] = []
     share = 0
-    if codes:
-        version = _version(project, codes)
-        computed = explain_allocation(project.budget_cents, version, codes)
-        steps.extend(computed)
-        rounding = computed[-1].data
-        share = rounding["shares"].get(code, 0)
-        if code in rounding["shares"]:
-            exact = next(s.data["exact"][code] for s in computed if s.kind == "exact")
-            text = f"{code} {name}: exact share {eur(exact)} EUR, rounded down to {fmt(rounding['rounded_down'][code])}"
-            if code in rounding["extra_cent"]:
-                text += f", plus one cent ({rounding['reasons'][code]})"
-            elif rounding["remaining"]:
-                text += f", none of the {rounding['remaining']} remaining cent(s): its remainder did not rank high enough"
-            steps.append(Step("result", text + f": {fmt(share)} EUR", {"code": code, "exact": exact, "share": share}))
-    if code not in codes:
-        steps.append(Step("result", f"{code} {name} is not a member now: its share is {fmt(0)} EUR", {"code": code, "share": 0}))
-    return Explanation(code, name, steps, share, journal.assessed().get(code, 0), journal.history(code))
+    kept: list[Blocked] = []
+    if assessment is None:
+        steps.append(Step("members", "The project has no members or no budget yet", {}))
+    else:
+        steps.extend(explain(assessment))
+        if state.member(code) is not None:
+            steps.extend(explain_member(assessment, code))
+        for (year, c), cents in assessment.shares().items():
+            if c != code:
+                continue
+            if year in state.closed and cells.get((year, code), 0) != cents:
+                kept.append(Blocked(year, code, cells.get((year, code), 0), cents))
+                share += cells.get((year, code), 0)
+            else:
+                share += cents
+        for b in kept:
+            steps.append(Step("closed", f"{b.year} is closed: the ledger keeps {fmt(b.kept)} EUR for {code}; "
+                                        f"the rules would now give {fmt(b.would_be)} EUR", b._asdict()))
+    if state.member(code) is None:
+        steps.append(Step("result", f"{code} {name} is not a member: its share is {fmt(0)} EUR", {"code": code, "share": 0}))
+    elif state.member(code).left is not None:  # type: ignore[union-attr]
+        steps.append(Step("result", f"{code} {name} left on {state.member(code).left}", {"code": code}))  # type: ignore[union-attr]
+    return Explanation(code, name, steps, share, journal.assessed().get(code, 0), journal.history(code),
+                       journal.charged().get(code, 0), tuple(kept))
 
 
 __all__ = ["Explanation", "describe", "explain_share", "parse_scenario", "what_if"]

@@ -8,7 +8,7 @@ error's status, and nothing has been changed.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable
+from typing import Callable
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -20,7 +20,7 @@ from ledger.errors import LedgerError, NotFound
 from ledger.money import fmt, fmt_human, parse_amount
 from portal import changes
 from portal.extensions import db
-from portal.forms import AddMembersForm, BudgetForm, RuleForm, WithdrawForm
+from portal.forms import AddMembersForm, BudgetForm, WithdrawForm
 from portal.models import AuditEvent, Project
 
 bp = Blueprint("projects", __name__)
@@ -98,7 +98,7 @@ def index() -> ResponseReturnValue:
     for project in projects:
         lines = changes.shares(project)
         mine = next((line for line in lines if line.code == own), None)
-        rows.append({"project": project, "members": len(lines), "rule": changes.project_rule(project).describe(), "mine": mine})
+        rows.append({"project": project, "members": len(lines), "rule": changes.rule_label(project), "mine": mine})
     city = M.lookup(own).name if own else None
     return render_template("projects/index.html", rows=rows, own=own, city=city)
 
@@ -114,7 +114,8 @@ def show(slug: str) -> ResponseReturnValue:
         project=project,
         lines=lines,
         total=sum(line.share for line in lines),
-        rule=changes.project_rule(project).describe(),
+        charged=sum(line.charged for line in lines),
+        rule=changes.rule_label(project),
         recent=_recent(project),
         may_see_history=may_see_history,
     )
@@ -203,38 +204,20 @@ def withdraw(slug: str, code: str) -> ResponseReturnValue:
 @bp.route("/p/<slug>/settings", methods=["GET", "POST"])
 @login_required
 def settings(slug: str) -> ResponseReturnValue:
-    """Two forms, each posting on its own (told apart by their field prefixes)."""
+    """The total budget, spread over the open years by days; the rule and the years have their own pages."""
     require("lead")
     project = changes.get_project(slug)
-    which = None
-    if request.method == "POST":
-        which = "budget" if "budget-budget" in request.form else "rule" if "rule-rule" in request.form else None
-        if which is None:
-            abort(400)
-    # The form not posted shows the project as it is, not the other form's request data.
-    current = {"formdata": None}
-    budget_form = BudgetForm(prefix="budget", **({} if which == "budget" else {**current, "budget": fmt(project.budget_cents)}))
-    rule_form = RuleForm(prefix="rule", **({} if which == "rule" else {
-        **current, "rule": project.rule, "population_year": project.population_year}))
-    errors: dict[str, str | None] = {"budget": None, "rule": None}
-    status = 200
-    if which is not None:
-        form = budget_form if which == "budget" else rule_form
+    posted = request.method == "POST"
+    form = BudgetForm(prefix="budget", **({} if posted else {"formdata": None, "budget": fmt(project.budget_cents)}))
+    error, status = None, 200
+    if posted:
         if form.validate():
-            outcome, errors[which], status = _attempt(lambda: _apply_setting(slug, which, form))
+            outcome, error, status = _attempt(lambda: changes.set_budget(
+                slug, budget=parse_amount(form.budget.data, what="the budget"), actor=current_user.actor,
+                decision=form.decision.data or "", effective=form.effective.data))
             if outcome:
                 return redirect(_change_url(project, outcome.event))
         else:
             status = 400
-    return render_template(
-        "projects/settings.html", project=project, budget_form=budget_form, rule_form=rule_form,
-        errors=errors, rule=changes.project_rule(project).describe(),
-    ), status
-
-
-def _apply_setting(slug: str, which: str, form: Any) -> changes.Outcome:
-    common = {"actor": current_user.actor, "decision": form.decision.data or "", "effective": form.effective.data}
-    if which == "budget":
-        return changes.set_budget(slug, budget=parse_amount(form.budget.data, what="the budget"), **common)
-    year = form.population_year.data if form.rule.data == "population" else None
-    return changes.set_rule(slug, rule=form.rule.data, population_year=year, **common)
+    return render_template("projects/settings.html", project=project, budget_form=form, error=error,
+                           rule=changes.rule_label(project)), status

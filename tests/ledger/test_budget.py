@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 
 from ledger.budget import (
     POLICIES, Charge, Grant, HoursEntry, Membership, Subsidy, apply_closed, assess, days_in_year, subsidy_amount,
+    term_members,
 )
 from ledger.errors import InvalidInput
-from ledger.rules import allocate_version, make_version, rule_weights
+from ledger.rules import make_version, round_solution, rule_weights, solve
 
 D = dt.date
 EQUAL = make_version("equal", D(2025, 1, 1), "board 12/2024 §4")
@@ -73,8 +74,10 @@ def test_every_year_sums_exactly_and_every_cell_is_within_a_cent(project, policy
     check_common(a, budget)
     assert sum(a.totals().values()) == sum(budget.values())
     if policy == "whole-term":  # the term is allocated once, regardless of dates, then spread by year
-        term = allocate_version(sum(budget.values()), version, [m.code for m in memberships])
-        assert a.totals() == {c: term.shares[c] for c in sorted(term.shares)}
+        sharing = term_members(memberships, budget)
+        term = round_solution(solve(sum(budget.values()), rule_weights(version, sharing)), version) if sharing else None
+        assume(term is not None)
+        assert a.totals() == {c: term.shares.get(c, 0) for c in sorted(m.code for m in memberships)}
     else:  # pro rata: rule weight x days within the year, nothing for a year without membership
         for (year, code), exact in a.exact.items():
             m = next(m for m in memberships if m.code == code)
@@ -100,8 +103,9 @@ def test_caps_and_floors_hold_over_the_term_under_both_policies(project, policy:
     totals = a.totals()
     for code, cap in version.cap_map.items():
         assert totals[code] <= cap
-    for code, floor in version.floor_map.items():
-        assert totals[code] >= floor
+    bound = term_members(memberships, budget) if policy == "whole-term" else [m.code for m in memberships]
+    for code, floor in version.floor_map.items():  # a member that left the term is no longer held to a floor
+        assert code not in bound or totals[code] >= floor
 
 
 @settings(max_examples=150)
@@ -259,3 +263,13 @@ def test_a_joiners_population_is_added_to_the_frozen_figures_but_cannot_change_t
         assess({2025: 100_000}, "whole-term", version, members)
     with pytest.raises(InvalidInput, match="new rule version"):
         assess({2025: 100_000}, "whole-term", version, members, {"638": 1, "753": 23_006})
+
+
+def test_a_fixed_version_of_earlier_years_does_not_block_a_later_joiner_under_pro_rata() -> None:
+    fixed = make_version("fixed", D(2025, 1, 1), percentages={"638": "75", "753": "25"})
+    equal = make_version("equal", D(2026, 1, 1))
+    members = [Membership("638", D(2025, 1, 1)), Membership("753", D(2025, 1, 1)), Membership("091", D(2026, 6, 1))]
+    a = assess({2025: 10_000, 2026: 10_000}, "pro-rata", {2025: fixed, 2026: equal}, members)
+    assert a.cells[(2025, "638")] == 7_500 and a.cells[(2025, "091")] == 0 and a.cells[(2026, "091")] > 0
+    with pytest.raises(InvalidInput, match="do not name 091"):
+        assess({2025: 10_000, 2026: 10_000}, "whole-term", {2025: fixed, 2026: equal}, members)

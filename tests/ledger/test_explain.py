@@ -55,7 +55,7 @@ def test_an_assessment_explains_policy_budget_funding_caps_targeted_funding_and_
                funding=[subsidy, Grant(2026, 100_000, "EU", "300")], charges=[Charge("200", D(2026, 5, 1), 240_000, "devices")])
     steps = explain(a)
     text = render_text(steps)
-    assert text.startswith("  1. [inputs] Rule version from 2025-01-01: equal, 1 cap(s), 0 floor(s)")
+    assert text.startswith("  1. [inputs] 2025–2026: Rule version from 2025-01-01: equal, 1 cap(s), 0 floor(s)")
     for needle in [
         "Caps (most a member pays over the term): 300 30000.00",
         "300 from 2026-07-01",

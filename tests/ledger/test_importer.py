@@ -8,7 +8,6 @@ import pytest
 
 from beancount.core import data
 from ledger import importer
-from ledger.allocation import Rule
 from ledger.errors import ImportRejected
 from ledger.journal import Journal
 from tests.ledger.helpers import apply
@@ -25,7 +24,7 @@ PAYMENTS = """\
 @pytest.fixture
 def journal() -> Journal:
     j = Journal("iam")
-    apply(j, 1_000_000, Rule("equal"), ["638", "286"], dt.date(2025, 1, 1))
+    apply(j, 1_000_000, "equal", ["638", "286"], dt.date(2025, 1, 1))
     return j
 
 

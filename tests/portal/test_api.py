@@ -41,8 +41,9 @@ def test_shares_are_decimal_strings_open_to_every_role(client, loaded, role, cit
     login(client, loaded, sub=role, role=role, city=city)
     body = strict_json(client.get("/api/v1/projects/iam/shares"))
     assert isinstance(body, list) and len(body) == 17
-    assert all(row.keys() == {"city", "name", "share"} for row in body)
-    assert all(isinstance(v, str) for row in body for v in row.values())
+    assert all(row.keys() == {"city", "name", "share", "charged", "total", "years"} for row in body)
+    assert all(isinstance(v, str) for row in body for k, v in row.items() if k != "years")
+    assert all(isinstance(v, str) for row in body for v in row["years"].values())
     porvoo = next(row for row in body if row["city"] == "638")
     assert porvoo["name"] == "Porvoo" and porvoo["share"] in ("30588.23", "30588.24")
     assert sum(Decimal(row["share"]) for row in body) == Decimal("520000.00")
@@ -87,3 +88,14 @@ def test_me_for_a_pending_user_right_after_login_and_401_once_disabled(live_serv
     with live_server.app.app_context():
         users.disable(users.find(issuer(live_server), "newcomer-7"), by=None, actor="test")
     assert s.get(f"{live_server.url}/api/v1/me").status_code == 401
+
+
+def test_costs_and_yearly_shares(as_contact) -> None:
+    body = strict_json(as_contact.get("/api/v1/projects/iam/costs"))
+    assert body["policy"] == "whole-term" and body["total"] == "520000.00"
+    assert body["budget"] == {"2025": "80000.00", "2026": "150000.00", "2027": "110000.00", "2028": "100000.00", "2029": "80000.00"}
+    assert body["rules"][0]["kind"] == "equal" and body["rules"][0]["years"] == [2025, 2026, 2027, 2028, 2029]
+    shares = strict_json(as_contact.get("/api/v1/projects/iam/shares"))
+    porvoo = next(s for s in shares if s["city"] == "638")
+    assert sum(int(v.replace(".", "")) for v in porvoo["years"].values()) == int(porvoo["share"].replace(".", ""))
+    assert porvoo["charged"] == "0.00" and porvoo["total"] == porvoo["share"]

@@ -8,7 +8,8 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from ledger.allocation import Member, Rule, allocate
+from ledger.allocation import Member
+from tests.ledger.helpers import shares_of
 from ledger.errors import Conflict, InvalidInput, LedgerError
 from portal import changes, demo
 from portal.extensions import db
@@ -52,7 +53,7 @@ def test_several_cities_join_in_one_change_and_one_entry(in_demo) -> None:
     lines = changes.shares(project)
     assert sum(s.share for s in lines) == 52_000_000
     members = [Member(s.code, s.name, s.population) for s in lines]
-    assert {s.code: s.share for s in lines} == allocate(52_000_000, Rule("equal"), members).shares
+    assert {s.code: s.share for s in lines} == shares_of(52_000_000, "equal", members)
     event = db.session.get(AuditEvent, outcome.event.id)
     assert event.details["decision"] == "KV 5/2026" and event.actor == "lead"
     assert {r["city"] for r in event.details["shares"] if r["before"] == "0.00"} == {"091", "837"}
@@ -142,6 +143,6 @@ def test_two_concurrent_changes_are_serialised_and_neither_is_lost(in_demo) -> N
     lines = changes.shares(project)
     assert {"091", "837"} <= {s.code for s in lines}
     assert sum(s.share for s in lines) == 52_000_000
-    assert {s.code: s.share for s in lines} == allocate(52_000_000, Rule("equal"), [Member(s.code, s.name, s.population) for s in lines]).shares
+    assert {s.code: s.share for s in lines} == shares_of(52_000_000, "equal", [s.code for s in lines])
     seqs = db.session.scalars(select(LedgerPosting.seq).where(LedgerPosting.project_id == project.id).order_by(LedgerPosting.seq)).all()
     assert seqs == list(range(1, project.ledger_seq + 1))

@@ -29,10 +29,12 @@ def test_shares_in_every_format(created) -> None:
     table = created.invoke(args=["shares", "iam"])
     assert "Porvoo" in table.output and "520000.00" in table.output
     data = json.loads(created.invoke(args=["shares", "iam", "--format", "json"]).output)
-    assert data[0].keys() == {"city", "name", "share"}
+    assert data[0].keys() == {"city", "name", "share", "charged", "total"}
     assert {d["city"]: d["share"] for d in data} == {"109": "173333.34", "286": "173333.33", "638": "173333.33"}
+    assert {d["charged"] for d in data} == {"0.00"} and {d["city"]: d["total"] for d in data}["109"] == "173333.34"
     csv = created.invoke(args=["shares", "iam", "--format", "csv"]).output.splitlines()
-    assert csv[0] == "city,name,share" and len(csv) == 4
+    assert csv[0] == "city,name,share,charged,total" and len(csv) == 4
+    assert csv[1] == "109,Hämeenlinna,173333.34,0.00,173333.34"
 
 
 def test_several_cities_make_one_change(created, app) -> None:

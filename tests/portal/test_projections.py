@@ -62,12 +62,13 @@ def test_explanation_matches_the_ledger(loaded) -> None:
     with loaded.app_context():
         steps = projections.explain_share(changes.get_project("iam"), "638").steps
     kinds = [s.kind for s in steps]
-    assert kinds[:2] == ["members", "budget"] and "rounding" in kinds and kinds[-1] == "result"
+    assert kinds[0] == "inputs" and "members" in kinds and "budget" in kinds and "rounding" in kinds and kinds[-1] == "result"
 
 
 def test_explanation_matches_after_a_population_rule(loaded) -> None:
     with loaded.app_context():
-        changes.set_rule("iam", rule="population", population_year=2025, actor="test", decision="board 1/2026")
+        changes.set_rule("iam", rule="population", population_year=2025, actor="test", decision="board 1/2026",
+                         effective=dt.date(2026, 1, 1))
         changes.withdraw_member("iam", "638", left=dt.date(2026, 6, 30), decision="", actor="test")
     _check_explanations(loaded)
     with loaded.app_context():

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import func, select
 
 from ledger import municipalities as M
-from ledger.allocation import Member, Rule, allocate
+from ledger.allocation import Member
+from tests.ledger.helpers import shares_of
 from portal import changes
 from portal.extensions import db
 from portal.models import AuditEvent, LedgerPosting
@@ -227,14 +228,16 @@ def test_budget_change_reallocates_everything(as_lead, loaded) -> None:
 
 
 def test_rule_change_to_population_2025(as_lead, loaded) -> None:
+    # A version governs the years from its effective date's year on: from 2025-01-01, the whole term.
     old = shares_now(loaded)
-    response = as_lead.post("/p/iam/settings", data={
-        "rule-csrf_token": csrf(as_lead, "/p/iam/settings", "rule"), "rule-rule": "population", "rule-population_year": "2025"})
+    response = as_lead.post("/p/iam/rules/rule", data={
+        "rule-csrf_token": csrf(as_lead, "/p/iam/rules", "rule"), "rule-kind": "population", "rule-population_year": "2025",
+        "rule-effective": "2025-01-01"})
     assert response.status_code == 302
     new = shares_now(loaded)
     assert new != old and sum(new.values()) == BUDGET
     members = [Member(c, M.lookup(c, 2025).name, M.lookup(c, 2025).population) for c in new]
-    assert new == allocate(BUDGET, Rule("population", 2025), members).shares
+    assert new == shares_of(BUDGET, "population", members)
     html = as_lead.get("/p/iam/").get_data(as_text=True)
     assert 'data-testid="rule">population (2025)<' in html
 
@@ -255,11 +258,9 @@ def test_admin_may_do_everything(client, loaded) -> None:
 
 
 def test_settings_page_shows_the_current_values_beside_a_refused_form(as_lead, loaded) -> None:
-    as_lead.post("/p/iam/settings", data={
-        "rule-csrf_token": csrf(as_lead, "/p/iam/settings", "rule"), "rule-rule": "population", "rule-population_year": "2025"})
     page = as_lead.get("/p/iam/settings").get_data(as_text=True)
-    assert 'value="520000.00"' in page and '<option selected value="population">' in page
+    assert 'value="520000.00"' in page
+    assert 'href="/p/iam/rules"' in page and 'href="/p/iam/budget"' in page  # the rule has its own page now
     response = as_lead.post("/p/iam/settings", data={"budget-csrf_token": csrf(as_lead, "/p/iam/settings", "budget"), "budget-budget": "abc"})
     html = response.get_data(as_text=True)
-    assert response.status_code == 400 and 'value="abc"' in html
-    assert '<option selected value="population">' in html  # the rule form still shows the project's rule
+    assert response.status_code == 400 and 'value="abc"' in html and 'data-testid="form-error"' in html
