@@ -212,6 +212,15 @@ def _groups(years: dict[int, YearLine], versions: Mapping[int, RuleVersion]) -> 
     return groups
 
 
+def _caps_left(caps: Mapping[str, int], paid: Mapping[str, int]) -> dict[str, int]:
+    """What is left of each cap after the earlier years; refused when they already pay more."""
+    for code, cap in caps.items():
+        if paid.get(code, 0) > cap:
+            raise InvalidInput(f"the cap of {code} ({fmt(cap)}) is below what it pays in the years before"
+                               f" ({fmt(paid[code])})")
+    return {c: cap - paid[c] for c, cap in caps.items() if c in paid}
+
+
 def _whole_term(years: dict[int, YearLine], versions: Mapping[int, RuleVersion], codes: list[str]) -> list[Split]:
     groups = _groups(years, versions)
     paid = {c: 0 for c in codes}
@@ -219,7 +228,7 @@ def _whole_term(years: dict[int, YearLine], versions: Mapping[int, RuleVersion],
     for i, group in enumerate(groups):
         version = versions[group[0]]
         term = sum(years[y].co_funded for y in group)
-        caps = {c: max(cap - paid[c], 0) for c, cap in version.cap_map.items() if c in paid}
+        caps = _caps_left(version.cap_map, paid)
         last = i == len(groups) - 1
         floors = {c: max(f - paid[c], 0) for c, f in version.floor_map.items() if c in paid} if last else {}
         solution = solve(term, rule_weights(version, codes), caps, floors)
@@ -261,7 +270,7 @@ def _pro_rata(years: dict[int, YearLine], versions: Mapping[int, RuleVersion], m
             continue
         base = rule_weights(version, days)
         weights = {c: base[c] * days[c] for c in days}
-        year_caps = {c: max(caps[c] - paid[c], 0) for c in days if c in caps}
+        year_caps = {c: v for c, v in _caps_left(caps, paid).items() if c in days}
         year_floors = {c: max(floors[c] - paid[c], 0) for c in days if c in floors and last_year[c] == year}
         solution = solve(line.co_funded, weights, year_caps, year_floors)
         allocation = round_solution(solution, version)

@@ -22,6 +22,7 @@ from beancount.core import data
 from ledger import entries as E
 from ledger import municipalities as M
 from ledger.budget import Assessment, Blocked, Charge, apply_closed
+from ledger.errors import InvalidInput
 from ledger.money import fmt
 from ledger.project import Op, ProjectState, apply, assess_state, version_for
 
@@ -102,6 +103,8 @@ def recalculate(before: ProjectState | None, after: ProjectState, op: Op, *,
     legacy = {cell: cents for cell, cents in assessed.items() if cell[0] is None}
     dated = {cell: cents for cell, cents in assessed.items() if cell[0] is not None}
     kept, blocked = apply_closed(dated, new, after.closed)
+    if op.kind == "rule-set":
+        _check_bounds(after, kept)
     moves = {cell: kept.get(cell, 0) - dated.get(cell, 0) for cell in set(kept) | set(dated)}
     moves.update({cell: -cents for cell, cents in legacy.items()})
     moves = {cell: cents for cell, cents in moves.items() if cents}
@@ -138,6 +141,20 @@ def recalculate(before: ProjectState | None, after: ProjectState, op: Op, *,
         needed.add(E.DIRECT_CHARGES)
     opens = [E.open_entry(after.start, a, {}) for a in sorted(needed) if a not in open_accounts]
     return Recalculation(after, assessment, rows, cells, blocked, new_charges, transaction, [*opens, *charge_entries])
+
+
+def _check_bounds(state: ProjectState, kept: Mapping[Cell, int]) -> None:
+    """A new version's caps and floors must hold with what closed years keep, or it is refused."""
+    version = state.versions[-1]
+    totals = E.totals_of(kept)
+    for code, cap in version.caps:
+        if totals.get(code, 0) > cap:
+            raise InvalidInput(f"the cap of {code} ({fmt(cap)}) is below what it pays with the closed years' "
+                               f"shares kept ({fmt(totals[code])}): closed years cannot be reassessed")
+    for code, floor in version.floors:
+        if totals.get(code, 0) < floor:
+            raise InvalidInput(f"the floor of {code} ({fmt(floor)}) is above what it pays with the closed years' "
+                               f"shares kept ({fmt(totals.get(code, 0))}): closed years cannot be reassessed")
 
 
 def step(state: ProjectState | None, op: Op, *, assessed: Mapping[Cell, int], open_accounts: set[str]) -> Recalculation:

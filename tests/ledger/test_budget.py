@@ -273,3 +273,11 @@ def test_a_fixed_version_of_earlier_years_does_not_block_a_later_joiner_under_pr
     assert a.cells[(2025, "638")] == 7_500 and a.cells[(2025, "091")] == 0 and a.cells[(2026, "091")] > 0
     with pytest.raises(InvalidInput, match="do not name 091"):
         assess({2025: 10_000, 2026: 10_000}, "whole-term", {2025: fixed, 2026: equal}, members)
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_a_cap_below_what_the_earlier_years_paid_is_refused(policy: str) -> None:
+    capped = make_version("equal", D(2026, 1, 1), caps={"100": 100})
+    members = [Membership("100", D(2025, 1, 1)), Membership("200", D(2025, 1, 1))]
+    with pytest.raises(InvalidInput, match=r"cap of 100 \(1.00\) is below what it pays in the years before \(40000.00\)"):
+        assess(BUDGET, policy, {2025: EQUAL, 2026: capped}, members)

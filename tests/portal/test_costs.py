@@ -90,7 +90,7 @@ def test_a_closed_year_keeps_its_shares_and_the_change_says_so(in_demo) -> None:
     (lambda: changes.close_year("iam", 2025, actor="t"), "closed already"),
     (lambda: changes.set_rule("iam", rule="fixed", percentages={"638": "75", "109": "20"}, actor="t"), "not exactly 100"),
     (lambda: changes.set_rule("iam", rule="equal", caps={c: 100 for c in [*demo.FOUNDERS, "106", "444", "740"]},
-                                 effective=D(2026, 1, 1), actor="t"), "caps can hold at most"),
+                                 effective=D(2026, 1, 1), actor="t"), "below what it pays in the years before"),
     (lambda: changes.set_rule("iam", rule="hybrid", base_percent="140", population_year=2025, actor="t"), "between 0 and 100"),
     (lambda: changes.set_policy("iam", policy="monthly", actor="t"), "unknown policy"),
     (lambda: changes.log_hours("iam", key="state", rows=[{"person": "A", "date": "2026-01-02", "task": "dev", "hours": "2"}], actor="t"), "no subsidy"),
@@ -209,3 +209,11 @@ def test_any_history_of_changes_replays_to_exactly_the_posted_entries(app, histo
                 pass  # refused, and nothing of it stored
         check_replay(slug)
         db.session.remove()
+
+
+def test_a_cap_below_what_a_closed_year_keeps_is_refused(in_demo) -> None:
+    changes.close_year("iam", 2025, actor="t")
+    before = counts()
+    with pytest.raises(InvalidInput, match="cap of 638 .*(closed years|years before)"):
+        changes.set_rule("iam", rule="equal", caps={"638": 100}, effective=D(2026, 1, 1), actor="t")
+    assert counts() == before
