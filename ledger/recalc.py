@@ -84,7 +84,7 @@ def posting_date(op: Op, start: dt.date) -> dt.date:
     return max(op.effective, start)
 
 
-def _meta(op: Op, state: ProjectState, extra: Mapping[str, object]) -> data.Meta:
+def _meta(op: Op, extra: Mapping[str, object]) -> data.Meta:
     meta: dict = {"change": op.kind, "effective": op.effective, "actor": op.actor,
                   "recorded": op.recorded.replace(microsecond=0).isoformat(), **extra}
     if op.decision:
@@ -120,7 +120,7 @@ def recalculate(before: ProjectState | None, after: ProjectState, op: Op, *,
     if moves:
         year = min(max(when.year, after.start.year), after.end.year)
         version = version_for(after, year)
-        meta = _meta(op, after, {"policy": after.policy, "rule": version.describe(),
+        meta = _meta(op, {"policy": after.policy, "rule": version.describe(),
                                  "members": Decimal(len(after.current())), "allocated": fmt(after.total) + " EUR"})
         narration = f"{op.summary}; shares recalculated ({version.describe()}, {after.policy}, {len(after.current())} members)"
         if blocked:
@@ -130,7 +130,7 @@ def recalculate(before: ProjectState | None, after: ProjectState, op: Op, *,
     charge_entries = []
     for charge in new_charges:
         name = M.lookup(charge.code).name
-        meta = _meta(op, after, {"amount": fmt(charge.cents) + " EUR"})
+        meta = _meta(op, {"amount": fmt(charge.cents) + " EUR"})
         charge_entries.append(E.charge(charge.date, charge.code, name, charge.cents,
                                        f"{name} ({charge.code}): {charge.text}", meta))
         names.setdefault(charge.code, name)

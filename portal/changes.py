@@ -23,7 +23,7 @@ from ledger import municipalities as M
 from ledger.errors import Conflict, InvalidInput, LedgerError, NotFound
 from ledger.journal import Journal
 from ledger.money import fmt
-from ledger.project import Op, ProjectState, population_params, spread, version_for, version_to_json
+from ledger.project import Op, ProjectState, apply, population_params, spread, version_for, version_from_json, version_to_json
 from ledger.recalc import Recalculation, step
 from ledger.rules import freeze_populations, make_version
 from portal.extensions import db
@@ -98,7 +98,7 @@ def _rows(rows: Sequence[Any]) -> list[dict]:
     return [{"city": r.code, "name": r.name, "before": fmt(r.before), "after": fmt(r.after), "difference": fmt(r.difference)} for r in rows]
 
 
-def _sync(project: Project, before: ProjectState | None, after: ProjectState, op: Op) -> None:
+def _sync(project: Project, after: ProjectState, op: Op) -> None:
     """Bring the membership rows and the project's summary columns in line with the new state."""
     rows = {m.city_code: m for m in db.session.execute(select(Membership).where(Membership.project_id == project.id)).scalars()}
     for m in after.members:
@@ -154,7 +154,7 @@ def change(slug: str, build: Callable[[ProjectState, Project], Op]) -> Outcome:
         result = step(before, op, assessed=journal.assessed_cells(), open_accounts=journal.accounts())
         built = result.entries()
         seq = _post(project, built) if built else None
-        _sync(project, before, result.state, op)
+        _sync(project, result.state, op)
         change_seq = _record(project, op, seq)
         event = AuditEvent(actor=op.actor, action=op.kind, project_id=project.id, ledger_seq=seq)
         event.details = _details(op, result)
@@ -215,8 +215,6 @@ def create_project(slug: str, *, name: str, start: dt.date, end: dt.date, rule: 
     version = rule_params(rule, effective=start, decision=decision, population_year=population_year, **rule_kw)
     op = _op("project-created", start, actor, f"Project {name.strip()} created", decision, name=name, start=start.isoformat(),
              end=end.isoformat(), policy=policy, budget={str(y): c for y, c in by_year.items()}, rule=version)
-    from ledger.project import apply
-
     apply(None, op)  # validate before touching the database
     if db.session.execute(select(Project.id).where(Project.slug == slug)).first():
         raise Conflict(f"a project {slug!r} exists already")
@@ -281,8 +279,6 @@ def set_rule(slug: str, *, rule: str, actor: str, decision: str = "", effective:
         when = effective or max(dt.date(today().year, 1, 1), state.start)
         codes = [m.code for m in state.members]
         version = rule_params(rule, effective=when, decision=decision, population_year=population_year, codes=codes, **rule_kw)
-        from ledger.project import version_from_json
-
         label = version_from_json(version).describe()
         return _op("rule-set", when, actor, f"Rule from {when}: {label} (was {version_for(state, when.year).describe()})",
                    decision, version=version)
