@@ -89,9 +89,14 @@ def assessment(
     return data.Transaction(meta, date, "*", None, narration, frozenset({ASSESSMENT_TAG}), frozenset(), postings)
 
 
-def charge(date: dt.date, code: str, name: str, cents: int, narration: str, meta: data.Meta) -> data.Transaction:
-    """A direct charge to one member: its receivable against ``Income:DirectCharges``, for the date's year."""
-    postings = [_posting(member_account(code, name), cents, date.year), _posting(DIRECT_CHARGES, -cents, date.year)]
+def charge(date: dt.date, code: str, name: str, cents: int, narration: str, meta: data.Meta,
+           year: int | None = None) -> data.Transaction:
+    """A direct charge to one member (negative: its reversal), against ``Income:DirectCharges``.
+
+    The postings carry the year of the charge (``year``, default the entry's date's year).
+    """
+    year = date.year if year is None else year
+    postings = [_posting(member_account(code, name), cents, year), _posting(DIRECT_CHARGES, -cents, year)]
     return data.Transaction(meta, date, "*", None, narration, frozenset({CHARGE_TAG}), frozenset(), postings)
 
 

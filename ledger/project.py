@@ -23,7 +23,7 @@ from ledger.money import fmt
 from ledger.rules import RuleVersion, check_members, make_version
 
 KINDS = ("project-created", "members-added", "member-withdrawn", "budget-set", "rule-set", "policy-set", "year-closed",
-         "charge-added", "grant-added", "subsidy-set", "hours-logged", "joining-fee-set", "ledger-imported")
+         "charge-added", "charge-cancelled", "grant-added", "subsidy-set", "hours-logged", "joining-fee-set", "ledger-imported")
 
 
 class Op(NamedTuple):
@@ -75,6 +75,7 @@ class ProjectState(NamedTuple):
     subsidies: tuple[SubsidyScheme, ...] = ()
     hours: tuple[Logged, ...] = ()
     charges: tuple[Charge, ...] = ()                      # in the order they were charged
+    cancelled: tuple[int, ...] = ()                       # numbers (1-based) of cancelled charges
     tiers: tuple[Tier, ...] = ()                          # joining fee per resident by date
     fee_year: int | None = None                           # whose populations the joining fee uses
 
@@ -96,6 +97,10 @@ class ProjectState(NamedTuple):
 
     def member(self, code: str) -> Membership | None:
         return next((m for m in self.members if m.code == code), None)
+
+    def live_charges(self) -> tuple[Charge, ...]:
+        """The charges that stand: every one charged, less those cancelled."""
+        return tuple(c for i, c in enumerate(self.charges, 1) if i not in self.cancelled)
 
     def population_years(self) -> set[int]:
         """Every reference year a joiner needs a figure for (rule versions, the joining fee)."""
@@ -139,7 +144,7 @@ def assess_state(state: ProjectState) -> Assessment | None:
         hours = tuple(log.entry for log in state.hours if log.scheme == scheme.key)
         funding.append(Subsidy(scheme.rate_cents, hours, scheme.text, scheme.target))
     return assess(state.budget_map, state.policy, versions_by_year(state), state.members, funding=funding,
-                  charges=state.charges)
+                  charges=state.live_charges())
 
 
 # -- JSON forms of the parameters ----------------------------------------------------------------
@@ -319,6 +324,19 @@ def _charge_added(state: ProjectState, op: Op) -> ProjectState:
     return state._replace(charges=(*state.charges, charge))
 
 
+def _charge_cancelled(state: ProjectState, op: Op) -> ProjectState:
+    """A charge made in error is cancelled by a reversing entry; the charge itself stays in the ledger."""
+    number = op.params["number"]
+    if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= len(state.charges):
+        raise InvalidInput(f"there is no charge number {number!r} (the project has {len(state.charges)})")
+    if number in state.cancelled:
+        raise Conflict(f"charge {number} is cancelled already")
+    charge = state.charges[number - 1]
+    _open_year(state, charge.date.year, f"cancelling a charge dated {charge.date}")
+    _text(op.params.get("reason"), "the reason for the cancellation")
+    return state._replace(cancelled=tuple(sorted((*state.cancelled, number))))
+
+
 def _grant_added(state: ProjectState, op: Op) -> ProjectState:
     year = _year(state, op.params["year"])
     _open_year(state, year, f"funding for {year}")
@@ -367,6 +385,7 @@ def _joining_fee_set(state: ProjectState, op: Op) -> ProjectState:
 _HANDLERS = {
     "members-added": _members_added, "member-withdrawn": _member_withdrawn, "budget-set": _budget_set,
     "rule-set": _rule_set, "policy-set": _policy_set, "year-closed": _year_closed, "charge-added": _charge_added,
+    "charge-cancelled": _charge_cancelled,
     "grant-added": _grant_added, "subsidy-set": _subsidy_set, "hours-logged": _hours_logged,
     "joining-fee-set": _joining_fee_set,
 }

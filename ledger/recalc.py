@@ -134,6 +134,15 @@ def recalculate(before: ProjectState | None, after: ProjectState, op: Op, *,
         charge_entries.append(E.charge(charge.date, charge.code, name, charge.cents,
                                        f"{name} ({charge.code}): {charge.text}", meta))
         names.setdefault(charge.code, name)
+    for number in sorted(set(after.cancelled) - set(before.cancelled if before else ())):
+        charge = after.charges[number - 1]
+        name = M.lookup(charge.code).name
+        meta = _meta(op, {"amount": fmt(-charge.cents) + " EUR", "cancels": f"charge {number}"})
+        charge_entries.append(E.charge(posting_date(op, after.start), charge.code, name, -charge.cents,
+                                       f"{name} ({charge.code}): cancelled: {charge.text} ({op.params.get('reason', '')})",
+                                       meta, year=charge.date.year))
+        new_charges.append(charge._replace(cents=-charge.cents))
+        names.setdefault(charge.code, name)
     needed = {E.member_account(c, names[c]) for _, c in moves} | {E.member_account(c.code, names[c.code]) for c in new_charges}
     if transaction and any(p.account == E.CONTRIBUTIONS for p in transaction.postings):
         needed.add(E.CONTRIBUTIONS)

@@ -300,6 +300,18 @@ def add_charge(slug: str, *, city: str, amount: int, date: dt.date, text: str, a
                                          decision, city=code, cents=amount, text=text))
 
 
+def cancel_charge(slug: str, number: int, *, reason: str, actor: str, decision: str = "") -> Outcome:
+    """Cancel charge ``number`` (1-based, as listed) by a reversing entry; nothing posted is edited."""
+
+    def build(state: ProjectState, project: Project) -> Op:
+        what = state.charges[number - 1] if isinstance(number, int) and 1 <= number <= len(state.charges) else None
+        text = f"{_name(what.code)}: {what.text}, {fmt(what.cents)} EUR" if what else f"number {number}"
+        return _op("charge-cancelled", today(), actor, f"Charge {number} cancelled ({text}): {(reason or '').strip()}",
+                   decision, number=number, reason=(reason or "").strip())
+
+    return change(slug, build)
+
+
 def add_grant(slug: str, *, year: int, amount: int, text: str, actor: str, target: str | None = None, decision: str = "") -> Outcome:
     code = M.lookup(target).code if target else None
     whom = f" for {_name(code)}'s share" if code else ""

@@ -254,6 +254,17 @@ def charge_add(slug, city, amount, date_, text, decision) -> None:
                                decision=decision, actor=_actor()))
 
 
+@charge_group.command("cancel", help="Cancel charge NUMBER (as 'charge list' numbers it) by a reversing entry.")
+@click.argument("slug")
+@click.argument("number", type=int)
+@click.option("--reason", required=True, help="Why the charge is cancelled.")
+@click.option("--decision", default="")
+@with_appcontext
+@refusing
+def charge_cancel(slug, number, reason, decision) -> None:
+    _report(changes.cancel_charge(slug, number, reason=reason, decision=decision, actor=_actor()))
+
+
 @charge_group.command("list", help="Every direct charge (own costs and joining fees), oldest first.")
 @click.argument("slug")
 @with_appcontext
@@ -261,10 +272,11 @@ def charge_add(slug, city, amount, date_, text, decision) -> None:
 def charge_list(slug) -> None:
     state = changes.state_for(changes.get_project(slug))
     click.echo(f"{state.name}: {len(state.charges)} direct charge(s)")
-    for c in state.charges:
-        click.echo(f"  {c.date}  {c.code} {_name(c.code):<20} {fmt(c.cents):>12}  {c.text}")
+    for number, c in enumerate(state.charges, 1):
+        mark = "  (cancelled)" if number in state.cancelled else ""
+        click.echo(f"  {number:>3}. {c.date}  {c.code} {_name(c.code):<20} {fmt(c.cents):>12}  {c.text}{mark}")
     totals: dict[str, int] = {}
-    for c in state.charges:
+    for c in state.live_charges():
         totals[c.code] = totals.get(c.code, 0) + c.cents
     for code, cents in sorted(totals.items()):
         click.echo(f"  {'total':<10}  {code} {_name(code):<20} {fmt(cents):>12}")

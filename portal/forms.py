@@ -168,6 +168,14 @@ class ChargeForm(FlaskForm):
     submit = SubmitField("Add charge")
 
 
+class CancelChargeForm(FlaskForm):
+    number = SelectField("Charge", validate_choice=False)
+    reason = StringField("Reason", validators=[DataRequired("Say why the charge is cancelled."), Length(max=500)],
+                         description="The charge stays in the ledger; a reversing entry cancels it.")
+    decision = _decision()
+    submit = SubmitField("Cancel charge")
+
+
 class JoiningFeeForm(FlaskForm):
     tiers = TextAreaField("Tiers (EUR per resident)", validators=[DataRequired("Give at least one tier."), Length(max=5_000)],
                           description="One tier per line: LAST DATE=PRICE, the last one “after=PRICE”, "

@@ -28,7 +28,7 @@ from ledger.errors import InvalidInput, LedgerError
 from ledger.money import fmt, parse_amount
 from ledger.project import ProjectState, version_for
 from portal import changes
-from portal.forms import (POLICY_CHOICES, POLICY_HELP, BudgetYearForm, ChargeForm, CloseYearForm, GrantForm, HoursForm, JoiningFeeForm,
+from portal.forms import (POLICY_CHOICES, POLICY_HELP, BudgetYearForm, CancelChargeForm, ChargeForm, CloseYearForm, GrantForm, HoursForm, JoiningFeeForm,
                           PolicyForm, RuleVersionForm, SubsidyForm)
 from portal.models import Project
 from portal.views.projects import VIEWERS, require
@@ -203,6 +203,19 @@ def _city_setup(form: ChargeForm, state: ProjectState) -> None:
     form.city.choices = _members(state)
 
 
+def _cancel_setup(form: CancelChargeForm, state: ProjectState) -> None:
+    form.number.choices = [(str(i), f"{i}. {c.date} {c.code} {c.text} ({fmt(c.cents)} EUR)")
+                           for i, c in enumerate(state.charges, 1) if i not in state.cancelled and c.date.year not in state.closed]
+
+
+def _cancel_charge(slug: str, form: CancelChargeForm) -> changes.Outcome:
+    try:
+        number = int(form.number.data or "")
+    except ValueError:
+        raise InvalidInput("choose the charge to cancel") from None
+    return changes.cancel_charge(slug, number, reason=form.reason.data, decision=form.decision.data, actor=current_user.actor)
+
+
 def _grant_setup(form: GrantForm | SubsidyForm, state: ProjectState) -> None:
     if hasattr(form, "year"):
         form.year.choices = _years(state, open_only=True)
@@ -255,12 +268,13 @@ def _budget_context(project: Project, state: ProjectState) -> dict:
 
 def _charges_context(project: Project, state: ProjectState) -> dict:
     own = _own_city_only()
-    charges = [c for c in state.charges if own is None or c.code == own]
+    rows = [(i, c, i in state.cancelled) for i, c in enumerate(state.charges, 1) if own is None or c.code == own]
     totals: dict[str, int] = defaultdict(int)
-    for c in charges:
-        totals[c.code] += c.cents
-    return {"charges": charges, "totals": dict(sorted(totals.items())), "own": own,
-            "total": sum(c.cents for c in charges), "tiers": state.tiers, "fee_year": state.fee_year}
+    for _, c, cancelled in rows:
+        if not cancelled:
+            totals[c.code] += c.cents
+    return {"charges": rows, "totals": dict(sorted(totals.items())), "own": own,
+            "total": sum(totals.values()), "tiers": state.tiers, "fee_year": state.fee_year}
 
 
 def _funding_context(project: Project, state: ProjectState) -> dict:
@@ -304,6 +318,7 @@ PAGES: dict[str, PageSpec] = {
     }, _budget_context),
     "charges": PageSpec("costs/charges.html", {
         "charge": FormSpec(ChargeForm, BOOKKEEPERS, _add_charge, _city_setup, lambda p, s: {"date": changes.today()}),
+        "cancel": FormSpec(CancelChargeForm, BOOKKEEPERS, _cancel_charge, _cancel_setup),
         "fee": FormSpec(JoiningFeeForm, LEAD, _set_joining_fee, defaults=_fee_defaults),
     }, _charges_context),
     "funding": PageSpec("costs/funding.html", {

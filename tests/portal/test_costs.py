@@ -164,6 +164,7 @@ def _histories():
         st.tuples(st.just("charge"), city, when, st.integers(1, 100_000)),
         st.tuples(st.just("grant"), st.integers(2025, 2027), st.integers(1, 1_000_000), st.none() | city),
         st.tuples(st.just("hours"), when, st.integers(1, 800)),
+        st.tuples(st.just("cancel"), st.integers(1, 3)),
         st.tuples(st.just("policy"), st.sampled_from(["whole-term", "pro-rata"])),
     )
     return st.tuples(st.sampled_from(["whole-term", "pro-rata"]), years, st.lists(action, min_size=1, max_size=7))
@@ -186,6 +187,8 @@ def _run(slug: str, action: tuple) -> None:
         changes.add_charge(slug, city=a[0], amount=a[2], date=a[1], text="own costs", actor="p")
     elif kind == "grant":
         changes.add_grant(slug, year=a[0], amount=a[1], text="grant", target=a[2], actor="p")
+    elif kind == "cancel":
+        changes.cancel_charge(slug, a[0], reason="error", actor="p")
     elif kind == "hours":
         changes.log_hours(slug, key="state", rows=[{"person": "P", "date": a[0].isoformat(), "task": "t", "hours": f"{a[1] / 100:.2f}"}], actor="p")
     else:
@@ -217,3 +220,39 @@ def test_a_cap_below_what_a_closed_year_keeps_is_refused(in_demo) -> None:
     with pytest.raises(InvalidInput, match="cap of 638 .*(closed years|years before)"):
         changes.set_rule("iam", rule="equal", caps={"638": 100}, effective=D(2026, 1, 1), actor="t")
     assert counts() == before
+
+
+def test_a_charge_made_in_error_is_cancelled_by_a_reversing_entry(in_demo) -> None:
+    project = changes.get_project("iam")
+    journal = changes.journal_for(project)
+    changes.add_charge("iam", city="638", amount=1_200_000, date=D(2026, 9, 1), text="20 tablets", actor="t")
+    posted = [E.format_entry(e) for e in journal.entries]
+    outcome = changes.cancel_charge("iam", 1, reason="charged to the wrong city", actor="t")
+    assert journal.charged()["638"] == 0 and outcome.recalculation.charges[0].cents == -1_200_000
+    assert all(text in [E.format_entry(e) for e in journal.entries] for text in posted)  # nothing edited
+    reversal = journal.entries[-1] if E.CHARGE_TAG in getattr(journal.entries[-1], "tags", ()) else None
+    assert any("cancelled: 20 tablets" in getattr(e, "narration", "") for e in journal.entries) or reversal
+    before = counts()
+    with pytest.raises(Conflict, match="cancelled already"):
+        changes.cancel_charge("iam", 1, reason="again", actor="t")
+    with pytest.raises(InvalidInput, match="no charge number 7"):
+        changes.cancel_charge("iam", 7, reason="x", actor="t")
+    assert counts() == before
+    changes.add_charge("iam", city="638", amount=500, date=D(2026, 3, 1), text="travel", actor="t")
+    changes.close_year("iam", 2026, actor="t")
+    with pytest.raises(Conflict, match="2026 is closed"):
+        changes.cancel_charge("iam", 2, reason="x", actor="t")
+    check_replay("iam")
+
+
+def test_cli_cancels_a_charge(in_demo) -> None:
+    from portal.cli import register  # noqa: F401  (the commands are registered on the app)
+
+    changes.add_charge("iam", city="638", amount=1_200_000, date=D(2026, 9, 1), text="20 tablets", actor="t")
+    runner = in_demo.test_cli_runner()
+    result = runner.invoke(args=["charge", "cancel", "iam", "1", "--reason", "wrong city"])
+    assert result.exit_code == 0, result.output
+    listing = runner.invoke(args=["charge", "list", "iam"]).output
+    assert "1. 2026-09-01" in listing and "(cancelled)" in listing
+    refused = runner.invoke(args=["charge", "cancel", "iam", "1", "--reason", "again"])
+    assert refused.exit_code == 2 and "cancelled already" in refused.output

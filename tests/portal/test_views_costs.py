@@ -246,7 +246,7 @@ def test_charges_show_in_the_shares_table_and_contacts_see_their_own(client, as_
     follow(as_lead, post(as_lead, "charges", "charge", {"city": "106", "date": "2026-05-02", "amount": "100.00", "text": "travel"}))
     page = as_lead.get("/p/iam/charges").get_data(as_text=True)
     rows = table(page, "charges")
-    assert rows["638"] == ["Porvoo (638)", "2026-04-02", "3\u00a0480,00\u00a0€", "own devices"] and rows["106"][3] == "travel"
+    assert rows["638"][1:] == ["Porvoo (638)", "2026-04-02", "3\u00a0480,00\u00a0€", "own devices"] and rows["106"][4] == "travel"
     assert 'data-testid="charges-total">3\u00a0580,00\u00a0€<' in page
 
     shares = shares_now(loaded)
@@ -373,3 +373,27 @@ def test_staff_costs_three_quarters_and_one_quarter_and_own_devices_charged_alon
     assert "devices, 3\u00a0480,00\u00a0€" in explain and "travel, 412,35\u00a0€" in explain
     rules = client.get("/p/staff/rules").get_data(as_text=True)
     assert re.findall(r'data-testid="governs">([^<]*)<', rules)[0] == "2025"
+
+
+def test_accountant_cancels_a_charge_made_in_error(as_accountant, loaded) -> None:
+    assert 'data-testid="cancel-form"' not in as_accountant.get("/p/iam/charges").get_data(as_text=True)  # nothing to cancel
+    follow(as_accountant, post(as_accountant, "charges", "charge",
+                               {"city": "638", "date": "2026-04-02", "amount": "3480.00", "text": "own devices"}))
+    before = state(loaded)
+    refused(loaded, post(as_accountant, "charges", "cancel", {"number": "1", "reason": ""}), 400,
+            "Say why the charge is cancelled.", before)
+    html = follow(as_accountant, post(as_accountant, "charges", "cancel", {"number": "1", "reason": "wrong city"}))
+    assert "Charge 1 cancelled" in html and "wrong city" in html
+    page = as_accountant.get("/p/iam/charges").get_data(as_text=True)
+    assert 'data-cancelled="1"' in page and "(cancelled)" in page and 'data-testid="cancel-form"' not in page
+    assert 'data-testid="charges-total">0,00' in page
+
+
+def test_contact_cannot_cancel_a_charge(as_contact, loaded) -> None:
+    with loaded.app_context():
+        changes.add_charge("iam", city="638", amount=100, date=dt.date(2026, 4, 2), text="x", actor="t")
+    before = state(loaded)
+    token = csrf(as_contact, "/p/iam/")  # the logout form's token is a valid session token
+    response = as_contact.post("/p/iam/charges/cancel", data={"cancel-csrf_token": token, "csrf_token": token,
+                                                              "cancel-number": "1", "cancel-reason": "r"})
+    assert response.status_code == 403 and state(loaded) == before
