@@ -173,7 +173,7 @@ def _cents(value: Any, what: str, *, positive: bool = False) -> int:
     return value
 
 
-def _hours(value: Any, what: str) -> Decimal:
+def parse_hours(value: Any, what: str = "the hours") -> Decimal:
     try:
         hours = Decimal(str(value).replace(",", "."))
     except InvalidOperation:
@@ -369,7 +369,7 @@ def _hours_logged(state: ProjectState, op: Op) -> ProjectState:
         _in_term(state, when, f"row {i}: the date")
         _open_year(state, when.year, f"row {i}: hours on {when}")
         entry = HoursEntry(_text(row.get("person"), f"row {i}: the person"), when, _text(row.get("task"), f"row {i}: the task"),
-                           _hours(row.get("hours"), f"row {i}: the hours"))
+                           parse_hours(row.get("hours"), f"row {i}: the hours"))
         logged.append(Logged(key, entry))
     return state._replace(hours=(*state.hours, *logged))
 

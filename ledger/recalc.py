@@ -111,8 +111,9 @@ def recalculate(before: ProjectState | None, after: ProjectState, op: Op, *,
     codes = sorted({c for _, c in kept} | {c for _, c in assessed})
     names = names_for(codes)
     before_totals, after_totals = E.totals_of(assessed), E.totals_of(kept)
+    current = set(after.current())
     rows = [ShareRow(c, names[c], before_totals.get(c, 0), after_totals.get(c, 0)) for c in codes
-            if before_totals.get(c, 0) or after_totals.get(c, 0) or c in after.current()]
+            if before_totals.get(c, 0) or after_totals.get(c, 0) or c in current]
     cells = [CellRow(y, c, assessed.get((y, c), 0), assessed.get((y, c), 0) + cents)
              for (y, c), cents in sorted(moves.items(), key=lambda kv: (kv[0][1], kv[0][0] or 0))]
     when = posting_date(op, after.start)

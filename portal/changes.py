@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 from beancount.core import data
@@ -23,7 +24,7 @@ from ledger import municipalities as M
 from ledger.errors import Conflict, InvalidInput, LedgerError, NotFound
 from ledger.journal import Journal
 from ledger.money import fmt
-from ledger.project import Op, ProjectState, apply, population_params, spread, version_for, version_from_json, version_to_json
+from ledger.project import Op, ProjectState, apply, parse_hours, population_params, spread, version_for, version_from_json, version_to_json
 from ledger.recalc import Recalculation, step
 from ledger.rules import freeze_populations, make_version
 from portal.extensions import db
@@ -328,17 +329,8 @@ def set_subsidy(slug: str, *, key: str, rate: int, text: str, actor: str, target
 def log_hours(slug: str, *, key: str, rows: Sequence[Mapping[str, Any]], actor: str) -> Outcome:
     """Hours per person, date and task (``{"person", "date", "task", "hours"}``); the subsidy follows them."""
     clean = [{k: str(row.get(k, "")) for k in ("person", "date", "task", "hours")} for row in rows]
-    total = sum((_dec(r["hours"]) for r in clean), start=_dec("0"))
+    total = sum((parse_hours(r["hours"], f"row {i}: the hours") for i, r in enumerate(clean, 1)), start=Decimal(0))
     return change(slug, lambda s, p: _op("hours-logged", today(), actor, f"{total} h logged for subsidy {key}", key=key, entries=clean))
-
-
-def _dec(text: str):
-    from decimal import Decimal, InvalidOperation
-
-    try:
-        return Decimal(text.replace(",", "."))
-    except InvalidOperation:
-        return Decimal(0)
 
 
 def set_joining_fee(slug: str, *, tiers: Sequence[tuple[dt.date | None, int]], population_year: int, actor: str, decision: str = "") -> Outcome:

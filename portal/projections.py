@@ -10,7 +10,7 @@ import datetime as dt
 from typing import NamedTuple, Sequence
 
 from ledger import municipalities as M
-from ledger.budget import Blocked
+from ledger.budget import Blocked, apply_closed
 from ledger.errors import InvalidInput
 from ledger.explain import Step, explain, explain_member
 from ledger.journal import ShareEvent
@@ -101,14 +101,9 @@ def explain_share(project: Project, code: str) -> Explanation:
         steps.extend(explain(assessment))
         if state.member(code) is not None:
             steps.extend(explain_member(assessment, code))
-        for (year, c), cents in assessment.shares().items():
-            if c != code:
-                continue
-            if year in state.closed and cells.get((year, code), 0) != cents:
-                kept.append(Blocked(year, code, cells.get((year, code), 0), cents))
-                share += cells.get((year, code), 0)
-            else:
-                share += cents
+        mine = {cell: cents for cell, cents in cells.items() if cell[1] == code and cell[0] is not None}
+        result, kept = apply_closed(mine, {c: v for c, v in assessment.shares().items() if c[1] == code}, state.closed)
+        share = sum(result.values())
         for b in kept:
             steps.append(Step("closed", f"{b.year} is closed: the ledger keeps {fmt(b.kept)} EUR for {code}; "
                                         f"the rules would now give {fmt(b.would_be)} EUR", b._asdict()))
