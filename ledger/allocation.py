@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from typing import TYPE_CHECKING, Mapping, NamedTuple
+from typing import Mapping, NamedTuple, TypeVar
 
 from ledger.errors import InvalidInput
 
-if TYPE_CHECKING:
-    from ledger.rules import RuleVersion
+K = TypeVar("K", str, int)  # members are keyed by code, budget years by year
 
 
 class Member(NamedTuple):
@@ -26,13 +25,12 @@ class Allocation(NamedTuple):
     """The result of one allocation, with what is needed to explain it."""
 
     total: int                      # cents allocated
-    rule: RuleVersion
     shares: dict[str, int]          # code -> cents
     exact: dict[str, Fraction]      # code -> exact share in cents
     extra_cent: tuple[str, ...]     # codes that received one of the remaining cents, in order
 
 
-def largest_remainder(total: int, weights: Mapping[str, int | Fraction]) -> tuple[dict[str, int], dict[str, Fraction], tuple[str, ...]]:
+def largest_remainder(total: int, weights: Mapping[K, int | Fraction]) -> tuple[dict[K, int], dict[K, Fraction], tuple[K, ...]]:
     """Split ``total`` cents in proportion to ``weights`` (Hamilton's method).
 
     Each member first gets the floor of its exact share; the cents left over (fewer than the

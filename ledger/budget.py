@@ -26,12 +26,19 @@ from fractions import Fraction
 from typing import Iterable, Mapping, NamedTuple
 
 from ledger.allocation import Allocation, largest_remainder
+from ledger.cells import YearCell as Cell
 from ledger.errors import InvalidInput
-from ledger.money import fmt
+from ledger.money import fmt, whole_cents
 from ledger.rules import RuleVersion, Solution, check_members, round_solution, rule_weights, solve
 
 POLICIES = ("whole-term", "pro-rata")
-Cell = tuple[int, str]  # (year, member code)
+
+
+def check_policy(policy: object) -> str:
+    """The policy, if it is one of :data:`POLICIES`; the one place that says which exist."""
+    if policy not in POLICIES:
+        raise InvalidInput(f"unknown policy {policy!r}; choose one of: {', '.join(POLICIES)}")
+    return str(policy)
 
 
 class Membership(NamedTuple):
@@ -142,8 +149,7 @@ def days_in_year(m: Membership, year: int) -> int:
 
 def subsidy_amount(subsidy: Subsidy) -> SubsidyAmount:
     """Logged hours × rate, rounded to the cent once (half up) on the total, then split by year."""
-    if isinstance(subsidy.rate_cents, bool) or not isinstance(subsidy.rate_cents, int) or subsidy.rate_cents < 0:
-        raise InvalidInput("the hourly rate must be whole cents not below zero")
+    whole_cents(subsidy.rate_cents, "the hourly rate")
     by_hours: dict[int, Fraction] = {}
     for entry in subsidy.hours:
         if not isinstance(entry.hours, (Decimal, int)) or isinstance(entry.hours, bool) or entry.hours < 0:
@@ -158,21 +164,14 @@ def subsidy_amount(subsidy: Subsidy) -> SubsidyAmount:
     return SubsidyAmount(hours, exact, cents, dict(sorted(by_year.items())))
 
 
-def _whole_cents(value: object, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidInput(f"{what} must be whole cents not below zero (got {value!r})")
-    return value
-
-
 def _validate(budget: Mapping[int, int], policy: str, memberships: Iterable[Membership]) -> tuple[Membership, ...]:
-    if policy not in POLICIES:
-        raise InvalidInput(f"unknown policy {policy!r}; choose one of: {', '.join(POLICIES)}")
+    check_policy(policy)
     if not budget:
         raise InvalidInput("the budget has no years")
     for year, cents in budget.items():
         if isinstance(cents, int) and not isinstance(cents, bool) and cents < 0:
             raise InvalidInput(f"the budget of {year} is negative")
-        _whole_cents(cents, f"the budget of {year}")
+        whole_cents(cents, f"the budget of {year}")
     members = tuple(sorted(memberships))
     codes = [m.code for m in members]
     if not members:
@@ -191,7 +190,7 @@ def _funding_lines(funding: Iterable[Grant | Subsidy], codes: set[str]) -> list[
         if item.target is not None and item.target not in codes:
             raise InvalidInput(f"funding {item.text!r} is targeted to {item.target}, not a member")
         if isinstance(item, Grant):
-            lines.append(FundingLine(item.year, item.text, item.target, _whole_cents(item.cents, f"grant {item.text!r}")))
+            lines.append(FundingLine(item.year, item.text, item.target, whole_cents(item.cents, f"grant {item.text!r}")))
         else:
             amount = subsidy_amount(item)
             note = (f"{amount.hours} h x {fmt(item.rate_cents)} EUR = {amount.exact / 100} EUR, rounded half up once"
@@ -201,14 +200,19 @@ def _funding_lines(funding: Iterable[Grant | Subsidy], codes: set[str]) -> list[
     return sorted(lines, key=lambda f: (f.year, f.text, f.target or "", f.cents, f.note))
 
 
-def _groups(years: dict[int, YearLine], versions: Mapping[int, RuleVersion]) -> list[list[int]]:
-    """Consecutive budget years under the same version (by position in time)."""
-    groups: list[list[int]] = []
-    for year in sorted(years):
-        if groups and versions[groups[-1][-1]] is versions[year]:
-            groups[-1].append(year)
+def version_groups(versions: Mapping[int, RuleVersion]) -> list[tuple[RuleVersion, list[int]]]:
+    """Each rule version with the budget years it governs, in year order.
+
+    The one answer to "which years does this version govern": a version governs a run of
+    consecutive years (``ledger.project.version_index`` picks one per year), so the runs are
+    found by the version object itself, never by comparing its fields.
+    """
+    groups: list[tuple[RuleVersion, list[int]]] = []
+    for year in sorted(versions):
+        if groups and groups[-1][0] is versions[year]:
+            groups[-1][1].append(year)
         else:
-            groups.append([year])
+            groups.append((versions[year], [year]))
     return groups
 
 
@@ -222,17 +226,16 @@ def _caps_left(caps: Mapping[str, int], paid: Mapping[str, int]) -> dict[str, in
 
 
 def _whole_term(years: dict[int, YearLine], versions: Mapping[int, RuleVersion], codes: list[str]) -> list[Split]:
-    groups = _groups(years, versions)
+    groups = version_groups({y: versions[y] for y in years})
     paid = {c: 0 for c in codes}
     splits: list[Split] = []
-    for i, group in enumerate(groups):
-        version = versions[group[0]]
+    for i, (version, group) in enumerate(groups):
         term = sum(years[y].co_funded for y in group)
         caps = _caps_left(version.cap_map, paid)
         last = i == len(groups) - 1
         floors = {c: max(f - paid[c], 0) for c, f in version.floor_map.items() if c in paid} if last else {}
         solution = solve(term, rule_weights(version, codes), caps, floors)
-        allocation = round_solution(solution, version)
+        allocation = round_solution(solution)
         label = "whole term" if len(groups) == 1 else f"{group[0]}–{group[-1]} (whole term under the version of {version.effective.isoformat()})"
         splits.append(Split(label, None, solution.weights, {}, solution, allocation))
         remaining, left = dict(allocation.shares), term
@@ -244,7 +247,7 @@ def _whole_term(years: dict[int, YearLine], versions: Mapping[int, RuleVersion],
             else:
                 shares, exact, extra = {c: 0 for c in codes}, {c: Fraction(0) for c in codes}, ()
             splits.append(Split(f"{year}: term shares spread by the year's budget", year, weights, {}, None,
-                                Allocation(line.co_funded, version, shares, exact, extra)))  # type: ignore[arg-type]
+                                Allocation(line.co_funded, shares, exact, extra)))
             remaining = {c: remaining[c] - shares[c] for c in codes}
             left -= line.co_funded
         for code, cents in allocation.shares.items():
@@ -273,7 +276,7 @@ def _pro_rata(years: dict[int, YearLine], versions: Mapping[int, RuleVersion], m
         year_caps = {c: v for c, v in _caps_left(caps, paid).items() if c in days}
         year_floors = {c: max(floors[c] - paid[c], 0) for c in days if c in floors and last_year[c] == year}
         solution = solve(line.co_funded, weights, year_caps, year_floors)
-        allocation = round_solution(solution, version)
+        allocation = round_solution(solution)
         for code, cents in allocation.shares.items():
             paid[code] += cents
         splits.append(Split(f"{year}: by rule weight x days of membership", year, weights, days, solution, allocation))
@@ -284,6 +287,60 @@ def term_members(members: Iterable[Membership], years: Iterable[int]) -> list[st
     """Who shares the whole term: every member that has not left before the last budget year ends."""
     end = dt.date(max(years), 12, 31)
     return [m.code for m in members if m.left is None or m.left >= end]
+
+
+def _versions(budget: Mapping[int, int], version: RuleVersion | Mapping[int, RuleVersion],
+              populations: Mapping[str, int] | None, codes: list[str]) -> dict[int, RuleVersion]:
+    """The version in force for each budget year (one version given: every year under it)."""
+    if isinstance(version, RuleVersion):
+        if populations:
+            version = version.with_populations(populations)
+        check_members(version, codes)
+        return {year: version for year in budget}
+    missing = sorted(set(budget) - set(version))
+    if missing:
+        raise InvalidInput(f"no rule version is in force for {', '.join(map(str, missing))}")
+    # Each version is checked against the members of the years it governs, by rule_weights.
+    return dict(version)
+
+
+def _year_lines(budget: Mapping[int, int], lines: list[FundingLine]) -> tuple[dict[int, YearLine], list[tuple[int, str | None, int]]]:
+    """Each year's budget less its general funding, and the general funding left unused."""
+    years: dict[int, YearLine] = {}
+    unused: list[tuple[int, str | None, int]] = []
+    for year, cents in sorted(budget.items()):
+        general = sum(f.cents for f in lines if f.year == year and f.target is None)
+        applied = min(general, cents)
+        years[year] = YearLine(year, cents, applied, cents - applied, general - applied)
+        if general > applied:
+            unused.append((year, None, general - applied))
+    unused += [(f.year, None, f.cents) for f in lines if f.target is None and f.year not in budget]
+    return years, unused
+
+
+def _splits(policy: str, years: dict[int, YearLine], versions: Mapping[int, RuleVersion],
+            members: tuple[Membership, ...]) -> list[Split]:
+    if policy == "pro-rata":
+        return _pro_rata(years, versions, members)
+    sharing = term_members(members, years)
+    if not sharing and any(y.co_funded for y in years.values()):
+        raise InvalidInput("no member remains to the end of the term to share its budget")
+    return _whole_term(years, versions, sharing) if sharing else []
+
+
+def _targeted(lines: list[FundingLine], allocated: Mapping[Cell, int]) -> tuple[dict[Cell, int], list[tuple[int, str | None, int]]]:
+    """Targeted funding applied to its member's share of its year, never below zero, and what is left."""
+    wanted: dict[Cell, int] = {}
+    for f in lines:
+        if f.target is not None:
+            wanted[(f.year, f.target)] = wanted.get((f.year, f.target), 0) + f.cents
+    targeted: dict[Cell, int] = {}
+    unused: list[tuple[int, str | None, int]] = []
+    for (year, code), cents in sorted(wanted.items()):
+        targeted[(year, code)] = min(cents, allocated.get((year, code), 0))
+        if cents > targeted[(year, code)]:
+            unused.append((year, code, cents - targeted[(year, code)]))
+    return {k: v for k, v in targeted.items() if v}, unused
 
 
 def assess(
@@ -304,36 +361,10 @@ def assess(
     """
     members = _validate(budget, policy, memberships)
     codes = [m.code for m in members]
-    if isinstance(version, RuleVersion):
-        if populations:
-            version = version.with_populations(populations)
-        versions = {year: version for year in budget}
-        check_members(version, codes)
-    else:
-        versions = dict(version)
-        missing = sorted(set(budget) - set(versions))
-        if missing:
-            raise InvalidInput(f"no rule version is in force for {', '.join(map(str, missing))}")
-        # Each version is checked against the members of the years it governs, by rule_weights.
+    versions = _versions(budget, version, populations, codes)
     lines = _funding_lines(funding, set(codes))
-    years: dict[int, YearLine] = {}
-    unused: list[tuple[int, str | None, int]] = []
-    for year, cents in sorted(budget.items()):
-        general = sum(f.cents for f in lines if f.year == year and f.target is None)
-        applied = min(general, cents)
-        years[year] = YearLine(year, cents, applied, cents - applied, general - applied)
-        if general > applied:
-            unused.append((year, None, general - applied))
-    for f in lines:
-        if f.target is None and f.year not in budget:
-            unused.append((f.year, None, f.cents))
-    if policy == "whole-term":
-        sharing = term_members(members, years)
-        if not sharing and any(y.co_funded for y in years.values()):
-            raise InvalidInput("no member remains to the end of the term to share its budget")
-        splits = _whole_term(years, versions, sharing) if sharing else []
-    else:
-        splits = _pro_rata(years, versions, members)
+    years, unused = _year_lines(budget, lines)
+    splits = _splits(policy, years, versions, members)
     allocated: dict[Cell, int] = {(y, c): 0 for y in years for c in codes}
     exact: dict[Cell, Fraction] = {cell: Fraction(0) for cell in allocated}
     for split in splits:
@@ -341,26 +372,17 @@ def assess(
             for code, cents in split.allocation.shares.items():
                 allocated[(split.year, code)] = cents
                 exact[(split.year, code)] = split.allocation.exact[code]
-    wanted: dict[Cell, int] = {}
-    for f in lines:
-        if f.target is not None:
-            wanted[(f.year, f.target)] = wanted.get((f.year, f.target), 0) + f.cents
-    targeted: dict[Cell, int] = {}
-    for (year, code), cents in sorted(wanted.items()):
-        targeted[(year, code)] = min(cents, allocated.get((year, code), 0))
-        if cents > targeted[(year, code)]:
-            unused.append((year, code, cents - targeted[(year, code)]))
+    targeted, unused_targeted = _targeted(lines, allocated)
     charge_list = tuple(sorted(charges))
     cells = {cell: cents - targeted.get(cell, 0) for cell, cents in allocated.items()}
     for charge in charge_list:
         if charge.code not in codes:
             raise InvalidInput(f"charge {charge.text!r} is to {charge.code}, not a member")
-        _whole_cents(charge.cents, f"charge {charge.text!r}")
-        cell = (charge.date.year, charge.code)
-        cells[cell] = cells.get(cell, 0) + charge.cents
+        whole_cents(charge.cents, f"charge {charge.text!r}")
+        cells[(charge.date.year, charge.code)] = cells.get((charge.date.year, charge.code), 0) + charge.cents
+    every_unused = sorted([*unused, *unused_targeted], key=lambda u: (u[0], u[1] or "", u[2]))
     return Assessment(policy, versions[max(years)], members, years, tuple(lines), tuple(splits), allocated, exact,
-                      {k: v for k, v in targeted.items() if v}, tuple(sorted(unused, key=lambda u: (u[0], u[1] or "", u[2]))), charge_list,
-                      dict(sorted(cells.items())), dict(sorted(versions.items())))
+                      targeted, tuple(every_unused), charge_list, dict(sorted(cells.items())), dict(sorted(versions.items())))
 
 
 class Blocked(NamedTuple):

@@ -24,6 +24,7 @@ from beancount.core import convert, data
 from beancount.core.amount import Amount
 from beancount.parser import parser, printer
 
+from ledger.cells import Cell, totals_of
 from ledger.errors import InvalidInput
 from ledger.money import CURRENCY, to_decimal
 
@@ -32,7 +33,6 @@ CONTRIBUTIONS = "Income:Contributions"
 DIRECT_CHARGES = "Income:DirectCharges"
 ASSESSMENT_TAG = "assessment"
 CHARGE_TAG = "charge"
-Cell = tuple  # (year or None, municipality code)
 _ACCOUNT_CODE = re.compile(rf"^{RECEIVABLE}:.*-(\d{{3}})$")
 
 
@@ -105,6 +105,11 @@ def posting_year(posting: data.Posting) -> int | None:
     return int(value) if value is not None else None
 
 
+def escape(text: str) -> str:
+    """Text inside a beancount string literal (an option's value, a narration)."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
 def format_entry(entry: data.Directive) -> str:
     """The entry as beancount text, metadata included (without filename/lineno)."""
     return printer.format_entry(entry)
@@ -124,13 +129,6 @@ def assessed_by_city(entries: Iterable[data.Directive]) -> dict[str, int]:
     for entry in entries:
         add_cells(cells, entry)
     return totals_of(cells)
-
-
-def totals_of(cells: Mapping[Cell, int]) -> dict[str, int]:
-    totals: dict[str, int] = {}
-    for (_, code), cents in cells.items():
-        totals[code] = totals.get(code, 0) + cents
-    return totals
 
 
 def add_cells(cells: dict[Cell, int], entry: data.Directive, tag: str = ASSESSMENT_TAG) -> None:

@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import Any, Iterable, NamedTuple
 
 from ledger.allocation import Allocation, Member
-from ledger.budget import Assessment, Split
+from ledger.budget import Assessment, Split, version_groups
 from ledger.money import fmt
 from ledger.rules import RuleVersion, Solution, round_solution, solve_version
 
@@ -137,7 +137,7 @@ def split_steps(label: str, allocation: Allocation, solution: Solution | None,
 def explain_allocation(total: int, version: RuleVersion, members: Iterable[str | Member]) -> list[Step]:
     """The explanation of one allocation of ``total`` cents under ``version``."""
     solution = solve_version(total, version, members)
-    allocation = round_solution(solution, version)
+    allocation = round_solution(solution)
     return version_steps(version) + split_steps("allocation", allocation, solution, solution.weights)
 
 
@@ -148,11 +148,8 @@ def _split(split: Split) -> list[Step]:
 def explain(assessment: Assessment) -> list[Step]:
     """Every input and step of an assessment, in the order it was computed."""
     a = assessment
-    governed: dict[int, tuple[RuleVersion, list[int]]] = {}
-    for year, version in (a.versions or {max(a.years): a.version}).items():
-        governed.setdefault(id(version), (version, []))[1].append(year)
     steps: list[Step] = []
-    for version, years in governed.values():
+    for version, years in version_groups(a.versions or {max(a.years): a.version}):
         span = f"{years[0]}" if len(years) == 1 else f"{years[0]}–{years[-1]}"
         first, *rest = version_steps(version)
         steps.append(first._replace(text=f"{span}: {first.text}", data={**first.data, "years": years}))

@@ -12,7 +12,6 @@ from typing import Sequence
 from beancount.core import data
 
 from ledger import entries as E
-from ledger.journal import _escape
 
 
 def render(entries: Sequence[data.Directive], *, title: str, generated: dt.datetime | None = None, note: str = "") -> str:
@@ -26,7 +25,7 @@ def render(entries: Sequence[data.Directive], *, title: str, generated: dt.datet
         lines.extend(f";; {line}" for line in note.splitlines())
     lines += [
         "",
-        f'option "title" "{_escape(title)}"',
+        f'option "title" "{E.escape(title)}"',
         'option "operating_currency" "EUR"',
         "",
     ]

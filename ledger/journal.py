@@ -13,7 +13,6 @@ import bisect
 import threading
 from typing import Iterable, NamedTuple, Sequence
 
-import beanquery
 from beancount import loader
 from beancount.core import data
 
@@ -61,7 +60,6 @@ class Journal:
         self._charged: dict[E.Cell, int] = {}
         self._accounts: set[str] = set()
         self._lock = threading.RLock()
-        self._connection: beanquery.Connection | None = None
 
     # -- taking in ---------------------------------------------------------------------------
     def add(self, seq: int, new: Sequence[data.Directive]) -> None:
@@ -69,7 +67,6 @@ class Journal:
         with self._lock:
             if seq != self.seq + 1:
                 raise InvalidInput(f"posting {seq} is out of order: the journal is at {self.seq}")
-            refresh_accounts = False
             for entry in new:
                 entry = entry._replace(meta={**entry.meta, **E.source_meta(self.source, seq)})
                 bisect.insort_right(self._entries, entry, key=data.entry_sortkey)
@@ -77,10 +74,7 @@ class Journal:
                 E.add_cells(self._charged, entry, E.CHARGE_TAG)
                 if isinstance(entry, data.Open):
                     self._accounts.add(entry.account)
-                    refresh_accounts = True
             self.seq = seq
-            if refresh_accounts and self._connection is not None:
-                self._refresh_accounts_table()
 
     def add_text(self, rows: Iterable[tuple[int, str]]) -> int:
         """Take in stored postings ``(seq, text)`` in order; returns how many were read."""
@@ -145,17 +139,10 @@ class Journal:
                 events.append(ShareEvent(entry.date, entry.meta["lineno"], change, share, entry.narration, meta, years, kind))
         return events
 
-    def query(self, text: str) -> Q.QueryResult:
-        """Run a read-only BQL query over the ledger as it is now."""
-        with self._lock:
-            if self._connection is None:
-                self._connection = beanquery.connect("beancount:", entries=self._entries, errors=[], options=self.options)
-            return Q.run(self._connection, text)
+    def query(self, text: str, limits: Q.Limits | None = None) -> Q.QueryResult:
+        """Run a read-only BQL query over the ledger as it is now, within ``limits``.
 
-    def _refresh_accounts_table(self) -> None:
-        # beanquery's tables share our entries list, so new transactions show without work;
-        # only the accounts table keeps a derived index, rebuilt when an account is opened.
-        from beanquery.sources.beancount import AccountsTable
-
-        assert self._connection is not None
-        self._connection.tables["accounts"] = AccountsTable(self._entries, self.options)
+        The lock is held only to copy the entry list: the query runs in a child process for up
+        to ``limits.seconds``, and other requests must not wait for it.
+        """
+        return Q.run(self.entries, self.options, text, limits or Q.Limits())

@@ -38,6 +38,17 @@ def parse_amount(text: str | Decimal | int, *, allow_negative: bool = False, wha
     return int(value.quantize(_CENT) * 100)
 
 
+def whole_cents(value: object, what: str, *, positive: bool = False) -> int:
+    """``value`` as a validated amount in cents: an ``int`` (never a bool or a float), not below zero.
+
+    The one check of "whole cents, not below zero" for amounts that arrive already parsed, such
+    as an op's stored parameters; text goes through :func:`parse_amount` first.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or (positive and value == 0):
+        raise InvalidInput(f"{what} must be whole cents {'above' if positive else 'not below'} zero (got {value!r})")
+    return value
+
+
 def to_decimal(cents: int) -> Decimal:
     """Cents as a two-decimal ``Decimal``."""
     return (Decimal(cents) / 100).quantize(_CENT)

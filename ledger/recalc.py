@@ -22,11 +22,11 @@ from beancount.core import data
 from ledger import entries as E
 from ledger import municipalities as M
 from ledger.budget import Assessment, Blocked, Charge, apply_closed
+from ledger.cells import Cell, YearCell, totals_of
+from ledger.changes import apply
 from ledger.errors import InvalidInput
 from ledger.money import fmt
-from ledger.project import Op, ProjectState, apply, assess_state, version_for
-
-Cell = tuple  # (year or None, code)
+from ledger.project import Op, ProjectState, assess_state, version_for
 
 
 class ShareRow(NamedTuple):
@@ -85,7 +85,7 @@ def posting_date(op: Op, start: dt.date) -> dt.date:
 
 
 def _meta(op: Op, extra: Mapping[str, object]) -> data.Meta:
-    meta: dict = {"change": op.kind, "effective": op.effective, "actor": op.actor,
+    meta: dict[str, object] = {"change": op.kind, "effective": op.effective, "actor": op.actor,
                   "recorded": op.recorded.replace(microsecond=0).isoformat(), **extra}
     if op.decision:
         meta["decision"] = op.decision
@@ -99,64 +99,72 @@ def recalculate(before: ProjectState | None, after: ProjectState, op: Op, *,
         opens = [E.open_entry(after.start, a, {}) for a in (E.CONTRIBUTIONS,) if a not in open_accounts]
         return Recalculation(after, None, [], [], [], [], None, opens)
     assessment = assess_state(after)
-    new: dict[Cell, int] = assessment.shares() if assessment else {}
-    legacy = {cell: cents for cell, cents in assessed.items() if cell[0] is None}
-    dated = {cell: cents for cell, cents in assessed.items() if cell[0] is not None}
+    new: dict[YearCell, int] = assessment.shares() if assessment else {}
+    dated = {(y, c): cents for (y, c), cents in assessed.items() if y is not None}
     kept, blocked = apply_closed(dated, new, after.closed)
     if op.kind == "rule-set":
         _check_bounds(after, kept)
-    moves = {cell: kept.get(cell, 0) - dated.get(cell, 0) for cell in set(kept) | set(dated)}
-    moves.update({cell: -cents for cell, cents in legacy.items()})
+    moves: dict[Cell, int] = {cell: kept.get(cell, 0) - dated.get(cell, 0) for cell in set(kept) | set(dated)}
+    moves.update({cell: -cents for cell, cents in assessed.items() if cell[0] is None})  # legacy: before budget years
     moves = {cell: cents for cell, cents in moves.items() if cents}
     codes = sorted({c for _, c in kept} | {c for _, c in assessed})
     names = names_for(codes)
-    before_totals, after_totals = E.totals_of(assessed), E.totals_of(kept)
+    before_totals, after_totals = totals_of(assessed), totals_of(kept)
     current = set(after.current())
     rows = [ShareRow(c, names[c], before_totals.get(c, 0), after_totals.get(c, 0)) for c in codes
             if before_totals.get(c, 0) or after_totals.get(c, 0) or c in current]
     cells = [CellRow(y, c, assessed.get((y, c), 0), assessed.get((y, c), 0) + cents)
              for (y, c), cents in sorted(moves.items(), key=lambda kv: (kv[0][1], kv[0][0] or 0))]
-    when = posting_date(op, after.start)
-    transaction = None
-    if moves:
-        year = min(max(when.year, after.start.year), after.end.year)
-        version = version_for(after, year)
-        meta = _meta(op, {"policy": after.policy, "rule": version.describe(),
-                                 "members": Decimal(len(after.current())), "allocated": fmt(after.total) + " EUR"})
-        narration = f"{op.summary}; shares recalculated ({version.describe()}, {after.policy}, {len(after.current())} members)"
-        if blocked:
-            narration += f"; closed {', '.join(str(y) for y in sorted({b.year for b in blocked}))} kept"
-        transaction = E.assessment(when, moves, names, narration, meta)
-    new_charges = list(after.charges[len(before.charges) if before else 0:])
-    charge_entries = []
-    for charge in new_charges:
-        name = M.lookup(charge.code).name
-        meta = _meta(op, {"amount": fmt(charge.cents) + " EUR"})
-        charge_entries.append(E.charge(charge.date, charge.code, name, charge.cents,
-                                       f"{name} ({charge.code}): {charge.text}", meta))
-        names.setdefault(charge.code, name)
-    for number in sorted(set(after.cancelled) - set(before.cancelled if before else ())):
-        charge = after.charges[number - 1]
-        name = M.lookup(charge.code).name
-        meta = _meta(op, {"amount": fmt(-charge.cents) + " EUR", "cancels": f"charge {number}"})
-        charge_entries.append(E.charge(posting_date(op, after.start), charge.code, name, -charge.cents,
-                                       f"{name} ({charge.code}): cancelled: {charge.text} ({op.params.get('reason', '')})",
-                                       meta, year=charge.date.year))
-        new_charges.append(charge._replace(cents=-charge.cents))
-        names.setdefault(charge.code, name)
+    transaction = _assessment_entry(after, op, moves, names, blocked)
+    new_charges, charge_entries = _charge_entries(before, after, op, names)
     needed = {E.member_account(c, names[c]) for _, c in moves} | {E.member_account(c.code, names[c.code]) for c in new_charges}
     if transaction and any(p.account == E.CONTRIBUTIONS for p in transaction.postings):
         needed.add(E.CONTRIBUTIONS)
     if new_charges:
         needed.add(E.DIRECT_CHARGES)
-    opens = [E.open_entry(after.start, a, {}) for a in sorted(needed) if a not in open_accounts]
+    opens: list[data.Directive] = [E.open_entry(after.start, a, {}) for a in sorted(needed) if a not in open_accounts]
     return Recalculation(after, assessment, rows, cells, blocked, new_charges, transaction, [*opens, *charge_entries])
+
+
+def _assessment_entry(after: ProjectState, op: Op, moves: Mapping[Cell, int], names: Mapping[str, str],
+                      blocked: list[Blocked]) -> data.Transaction | None:
+    """The one ``#assessment`` transaction of a change, or None when no share moved."""
+    if not moves:
+        return None
+    when = posting_date(op, after.start)
+    version = version_for(after, when.year)
+    meta = _meta(op, {"policy": after.policy, "rule": version.describe(),
+                      "members": Decimal(len(after.current())), "allocated": fmt(after.total) + " EUR"})
+    narration = f"{op.summary}; shares recalculated ({version.describe()}, {after.policy}, {len(after.current())} members)"
+    if blocked:
+        narration += f"; closed {', '.join(str(y) for y in sorted({b.year for b in blocked}))} kept"
+    return E.assessment(when, moves, names, narration, meta)
+
+
+def _charge_entries(before: ProjectState | None, after: ProjectState, op: Op,
+                    names: dict[str, str]) -> tuple[list[Charge], list[data.Directive]]:
+    """The ``#charge`` transactions of the charges a change adds, and the reversals of those it cancels."""
+    new_charges = list(after.charges[len(before.charges) if before else 0:])
+    entries: list[data.Directive] = []
+    for charge in new_charges:
+        name = names.setdefault(charge.code, M.lookup(charge.code).name)
+        meta = _meta(op, {"amount": fmt(charge.cents) + " EUR"})
+        entries.append(E.charge(charge.date, charge.code, name, charge.cents, f"{name} ({charge.code}): {charge.text}", meta))
+    for number in sorted(set(after.cancelled) - set(before.cancelled if before else ())):
+        charge = after.charges[number - 1]
+        name = names.setdefault(charge.code, M.lookup(charge.code).name)
+        meta = _meta(op, {"amount": fmt(-charge.cents) + " EUR", "cancels": f"charge {number}"})
+        entries.append(E.charge(posting_date(op, after.start), charge.code, name, -charge.cents,
+                                f"{name} ({charge.code}): cancelled: {charge.text} ({op.params.get('reason', '')})",
+                                meta, year=charge.date.year))
+        new_charges.append(charge._replace(cents=-charge.cents))
+    return new_charges, entries
 
 
 def _check_bounds(state: ProjectState, kept: Mapping[Cell, int]) -> None:
     """A new version's caps and floors must hold with what closed years keep, or it is refused."""
     version = state.versions[-1]
-    totals = E.totals_of(kept)
+    totals = totals_of(kept)
     for code, cap in version.caps:
         if totals.get(code, 0) > cap:
             raise InvalidInput(f"the cap of {code} ({fmt(cap)}) is below what it pays with the closed years' "

@@ -20,9 +20,10 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Iterable, Mapping, NamedTuple
 
+from ledger import municipalities as M
 from ledger.allocation import Allocation, Member, largest_remainder
 from ledger.errors import InvalidInput
-from ledger.money import fmt
+from ledger.money import fmt, whole_cents
 
 KINDS = ("equal", "population", "hybrid", "fixed")
 
@@ -103,12 +104,6 @@ def _count(value: object, code: str) -> int:
     return value
 
 
-def _cents(value: object, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidInput(f"{what} must be whole cents not below zero (got {value!r})")
-    return value
-
-
 def _exact_number(value: object, what: str) -> Fraction:
     """Decimal, int, Fraction or text to an exact Fraction; floats are refused, never rounded."""
     if isinstance(value, float) or isinstance(value, bool):
@@ -167,8 +162,8 @@ def make_version(
         pcts = tuple(sorted((c, Decimal(str(percentages[c]))) for c in exact))
     elif percentages:
         raise InvalidInput(f"the {kind} rule has no percentages")
-    cap_map = {c: _cents(v, f"the cap of {c}") for c, v in (caps or {}).items()}
-    floor_map = {c: _cents(v, f"the floor of {c}") for c, v in (floors or {}).items()}
+    cap_map = {c: whole_cents(v, f"the cap of {c}") for c, v in (caps or {}).items()}
+    floor_map = {c: whole_cents(v, f"the floor of {c}") for c, v in (floors or {}).items()}
     for code, floor in floor_map.items():
         if code in cap_map and floor > cap_map[code]:
             raise InvalidInput(f"the floor of {code} ({fmt(floor)}) is above its cap ({fmt(cap_map[code])})")
@@ -180,9 +175,7 @@ def make_version(
 
 def freeze_populations(codes: Iterable[str], year: int) -> dict[str, int]:
     """The bundled populations of ``year`` for ``codes``: what a new version freezes."""
-    from ledger.municipalities import lookup
-
-    return {code: lookup(code, year).population for code in codes}
+    return {code: M.lookup(code, year).population for code in codes}
 
 
 def _codes(members: Iterable[str | Member]) -> list[str]:
@@ -325,19 +318,15 @@ def exact_shares(total: int, version: RuleVersion, members: Iterable[str | Membe
     return solve_version(total, version, members).exact
 
 
-def round_solution(solution: Solution, version: RuleVersion) -> Allocation:
-    """Round exact shares to cents by largest remainder (ties broken by code).
-
-    ``Allocation.rule`` holds the version itself: it has ``kind``, ``population_year`` and
-    ``describe()`` as :class:`ledger.allocation.Rule` does.
-    """
+def round_solution(solution: Solution) -> Allocation:
+    """Round exact shares to cents by largest remainder (ties broken by code)."""
     if solution.total == 0:
         zero = {c: 0 for c in solution.exact}
-        return Allocation(0, version, zero, {c: Fraction(0) for c in zero}, ())  # type: ignore[arg-type]
+        return Allocation(0, zero, {c: Fraction(0) for c in zero}, ())
     shares, exact, extra = largest_remainder(solution.total, solution.exact)
-    return Allocation(solution.total, version, shares, exact, extra)  # type: ignore[arg-type]
+    return Allocation(solution.total, shares, exact, extra)
 
 
 def allocate_version(total: int, version: RuleVersion, members: Iterable[str | Member]) -> Allocation:
     """Every member's share of ``total`` cents under ``version``, in cents summing exactly to it."""
-    return round_solution(solve_version(total, version, members), version)
+    return round_solution(solve_version(total, version, members))

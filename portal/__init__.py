@@ -1,4 +1,11 @@
-"""The consortium portal: a thin Flask app over the framework-free ``ledger`` core."""
+"""The consortium portal: a Flask app over the framework-free ``ledger`` core.
+
+:func:`create_app` is the app factory (as in Flask's tutorial). The portal is organised by domain
+(``auth``: sign-on; ``accounts``: users and roles; ``projects``: the change service, members and
+shares; ``costs``: rules, budget, charges and funding; ``accounting``: queries, import, export),
+each with the same file roles: ``models``, ``services``, ``views``, ``forms``, ``cli``. The map of
+the packages and what each may import is ``docs/architecture.md``.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +13,28 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, jsonify, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, request
+from flask.wrappers import Response
+from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ledger.errors import LedgerError
 from portal import config as portal_config
+from portal import errors, web
+from portal.accounting import views as accounting_views
+from portal.accounts import views as accounts_views
+from portal.auth import ratelimit, sessions
+from portal.auth import views as auth_views
+from portal.auth.devidp import server as devidp_server
+from portal.auth.devidp import views as devidp_views
+from portal.auth.providers import Provider
+from portal.cli.commands import register as register_commands
+from portal.costs import views as costs_views
 from portal.extensions import csrf, db, login_manager, migrate
+from portal.projects import views as projects_views
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
+       "base-uri 'self'; frame-ancestors 'none'")
 
 
 def create_app(test_config: dict[str, Any] | None = None, *, require_secret: bool = True) -> Flask:
@@ -30,15 +51,10 @@ def create_app(test_config: dict[str, Any] | None = None, *, require_secret: boo
             )
         app.config["SECRET_KEY"] = os.urandom(32).hex()  # CLI use only: no session outlives the command
         app.config["_SECRET_GENERATED"] = True
-
     if app.config.get("PORTAL_TRUSTED_PROXIES"):
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         hops = app.config["PORTAL_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
-
-    uri = app.config["SQLALCHEMY_DATABASE_URI"]
-    if uri.startswith("sqlite"):
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
 
     db.init_app(app)
@@ -46,81 +62,42 @@ def create_app(test_config: dict[str, Any] | None = None, *, require_secret: boo
     login_manager.init_app(app)
     csrf.init_app(app)
     _sqlite_pragmas(app)
-
-    from portal import auth, devidp, logout, ratelimit, sessions
-    from portal.views import accounting, admin, api, costs, projections, projects
-
-    if app.config["DEV_IDP"]:
-        devidp.init_app(app)
-    sessions.init_app(app)
-    auth.init_app(app)
-    ratelimit.init_app(app)  # wraps the auth views: after auth.init_app
-    app.register_blueprint(logout.bp)
-    app.register_blueprint(projects.bp)
-    app.register_blueprint(projections.bp)
-    app.register_blueprint(costs.bp)
-    app.register_blueprint(accounting.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(admin.bp)
-    _error_handlers(app)
+    web.init_app(app)
+    _sign_on(app)
+    for domain in (projects_views, costs_views, accounting_views, accounts_views):
+        domain.init_app(app)
+    errors.register(app)
     _security_headers(app)
-
-    from portal.cli import register
-
-    register(app)
+    register_commands(app)
     return app
+
+
+def _sign_on(app: Flask) -> None:
+    """The development provider (when on), the cities' providers, sessions and login rate limits."""
+    dev: Provider | None = None
+    if app.config["DEV_IDP"]:
+        devidp_views.init_app(app)
+        client_id, secret = devidp_server.client_credentials(app)
+        issuer = str(app.config["DEV_IDP_ISSUER"]).rstrip("/")
+        dev = Provider("dev", "Development provider", issuer, client_id=client_id, client_secret=secret,
+                       scopes=("openid", "profile", "email"), home=issuer[: -len("/dev-idp")])
+    sessions.init_app(app)
+    auth_views.init_app(app, dev)
+    ratelimit.init_app(app)  # wraps the auth views: after they are registered
 
 
 def _sqlite_pragmas(app: Flask) -> None:
     """WAL and a busy timeout, so SQLite readers do not block the one writer."""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
-    from sqlalchemy import event
-
     with app.app_context():
         @event.listens_for(db.engine, "connect")
-        def _on_connect(dbapi_connection, _record) -> None:  # pragma: no cover - trivial
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:  # pragma: no cover - trivial
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
-
-
-def _error_handlers(app: Flask) -> None:
-    def wants_json() -> bool:
-        return request.path.startswith("/api/")
-
-    @app.errorhandler(LedgerError)
-    def ledger_error(exc: LedgerError):
-        if wants_json():
-            return problem(exc.status, type(exc).__name__, str(exc.message), exc.details)
-        from flask import render_template
-
-        return render_template("error.html", status=exc.status, message=exc.message, details=exc.details), exc.status
-
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
-        if wants_json():
-            return problem(exc.code or 500, exc.name, exc.description or exc.name)
-        from flask import render_template
-
-        return render_template("error.html", status=exc.code, message=exc.description, details=[]), exc.code
-
-
-def problem(status: int, title: str, detail: str, errors: list[str] | None = None):
-    """An RFC 9457 problem document."""
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    if errors:
-        body["errors"] = errors
-    response = jsonify(body)
-    response.status_code = status
-    response.mimetype = "application/problem+json"
-    return response
-
-
-CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
-       "base-uri 'self'; frame-ancestors 'none'")
 
 
 def _security_headers(app: Flask) -> None:
@@ -130,7 +107,7 @@ def _security_headers(app: Flask) -> None:
     """
 
     @app.after_request
-    def headers(response):
+    def headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask import current_app
 from sqlalchemy import select
 
 from ledger.money import parse_amount
-from portal import changes, users
-from portal.models import Project
+from portal.accounts import services as accounts
+from portal.auth.devidp.server import DEMO_USERS
+from portal.extensions import db
+from portal.projects import services as projects
+from portal.projects.models import Project
 
 SLUG = "iam"
 NAME = "Mid-sized cities' IAM project 2025–2029"
@@ -27,32 +31,21 @@ HISTORY = [
 # The budget by year (EUR): 520,000.00 over the term.
 BUDGET = {2025: "80000.00", 2026: "150000.00", 2027: "110000.00", 2028: "100000.00", 2029: "80000.00"}
 
-DEMO_USERS = [
-    # (sub, name, role, city)
-    ("porvoo-contact", "Pia Porvoolainen", "contact", "638"),
-    ("hameenlinna-lead", "Heikki Hämäläinen", "lead", "109"),
-    ("accountant", "Aino Accountant", "accountant", "109"),
-    # The development provider vouches for no city, so its newcomers are approved by an admin.
-    ("admin", "Ada Admin", "admin", None),
-]
+__all__ = ["DEMO_USERS", "load"]  # DEMO_USERS: the development provider's people, given their roles here
 
 
 def load(dev_issuer: str | None = None) -> str:
     """Create the demo project, its membership history and the demo users (idempotent)."""
-    from flask import current_app
-
-    from portal.extensions import db
-
     issuer = dev_issuer or current_app.config.get("DEV_IDP_ISSUER")
     if issuer:
         for sub, name, role, city in DEMO_USERS:
-            users.grant(issuer=issuer, sub=sub, role=role, city=city, name=name, actor=ACTOR)
+            accounts.grant(issuer=issuer, sub=sub, role=role, city=city, name=name, actor=ACTOR)
     if db.session.execute(select(Project.id).where(Project.slug == SLUG)).first():
         return f"demo project {SLUG!r} is already loaded"
-    changes.create_project(SLUG, name=NAME, years={y: parse_amount(a) for y, a in BUDGET.items()}, start=dt.date(2025, 1, 1),
+    projects.create_project(SLUG, name=NAME, years={y: parse_amount(a) for y, a in BUDGET.items()}, start=dt.date(2025, 1, 1),
                            end=dt.date(2029, 12, 31), rule="equal", policy="whole-term", actor=ACTOR,
                            decision="Consortium agreement 15.12.2024 § 5")
-    changes.add_members(SLUG, FOUNDERS, joined=dt.date(2025, 1, 1), decision="Consortium agreement signed 15.12.2024", actor=ACTOR)
+    projects.add_members(SLUG, FOUNDERS, joined=dt.date(2025, 1, 1), decision="Consortium agreement signed 15.12.2024", actor=ACTOR)
     for _, codes, date, decision in HISTORY:
-        changes.add_members(SLUG, codes, joined=date, decision=decision, actor=ACTOR)
+        projects.add_members(SLUG, codes, joined=date, decision=decision, actor=ACTOR)
     return f"loaded demo project {SLUG!r}: {NAME}, 17 members"

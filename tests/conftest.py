@@ -130,7 +130,7 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
 
 def login_as(client, app: Flask, *, sub: str, role: str, city: str | None = None, issuer: str = "https://idp.test") -> None:
     """Log ``client`` in as a user with ``role`` without an OpenID round trip (for view tests)."""
-    from portal import users
+    from portal.accounts import services as users
 
     with app.app_context():
         user = users.grant(issuer=issuer, sub=sub, role=role, city=city, name=sub, actor="test")

@@ -51,7 +51,8 @@ def _record_existing_projects():
     import datetime as dt
     import json
 
-    from ledger.project import Op, population_params, spread, version_to_json
+    from ledger.changes import population_params, spread
+    from ledger.project import Op, version_to_json
     from ledger.rules import freeze_populations, make_version
 
     conn = op.get_bind()

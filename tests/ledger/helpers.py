@@ -7,7 +7,8 @@ import datetime as dt
 from ledger import municipalities as M
 from ledger.allocation import Member
 from ledger.journal import Journal
-from ledger.project import Op, ProjectState, population_params, spread, version_to_json
+from ledger.changes import population_params, spread
+from ledger.project import Op, ProjectState, version_to_json
 from ledger.recalc import Recalculation, step
 from ledger.rules import freeze_populations, make_version
 

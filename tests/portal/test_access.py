@@ -11,9 +11,12 @@ import pytest
 from sqlalchemy import select
 
 from ledger.errors import Conflict, InvalidInput, NotFound
-from portal import access, users
+from portal.accounts import services as access
+from portal.accounts import services as users
 from portal.extensions import db
-from portal.models import AuditEvent, Invitation, User, utcnow
+from portal.accounts.models import Invitation, User
+from portal.audit import AuditEvent
+from portal.clock import utcnow
 
 ISS = "https://idp.porvoo.test"
 

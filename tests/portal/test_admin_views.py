@@ -12,9 +12,11 @@ import re
 import pytest
 from sqlalchemy import select
 
-from portal import access, users
+from portal.accounts import services as access
+from portal.accounts import services as users
 from portal.extensions import db
-from portal.models import AuditEvent, Invitation, User
+from portal.accounts.models import Invitation, User
+from portal.audit import AuditEvent
 from tests.portal.test_auth import current_user, issuer, log_in
 from tests.portal.test_views_projects import csrf, login
 

@@ -74,7 +74,7 @@ def test_me_for_an_active_user(client, app) -> None:
 
 
 def test_me_for_a_pending_user_right_after_login_and_401_once_disabled(live_server) -> None:
-    from portal import users
+    from portal.accounts import services as users
     from tests.portal.test_auth import issuer, log_in
 
     s, answer = log_in(live_server, other_sub="newcomer-7")

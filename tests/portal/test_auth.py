@@ -20,11 +20,13 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 from sqlalchemy import select
 
-from portal import devidp, users
-from portal.auth import safe_next
+from portal.auth.devidp import server as devidp
+from portal.accounts import services as users
+from portal.auth.services import safe_next
 from portal.demo import DEMO_USERS
 from portal.extensions import db
-from portal.models import AuditEvent, User
+from portal.accounts.models import User
+from portal.audit import AuditEvent
 from tests.conftest import make_app
 
 
@@ -492,7 +494,7 @@ def test_login_from_another_loopback_name_moves_to_the_registered_one(live_serve
 
 def test_login_audit_names_issuer_subject_city_and_address(live_server) -> None:
     """Every login is audited with who, from where and for which city (and never a token)."""
-    from portal.models import AuditEvent as Event
+    from portal.audit import AuditEvent as Event
 
     issuer = live_server.app.config["DEV_IDP_ISSUER"]
     with live_server.app.app_context():

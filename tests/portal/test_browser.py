@@ -14,7 +14,8 @@ from typing import Iterator
 
 import pytest
 
-from portal import changes, demo
+from portal.projects import services as changes
+from portal import demo
 
 pytestmark = pytest.mark.browser
 

@@ -11,18 +11,22 @@ from sqlalchemy import func, select
 from ledger.allocation import Member
 from tests.ledger.helpers import shares_of
 from ledger.errors import Conflict, InvalidInput, LedgerError
-from portal import changes, demo
+from portal.projects import services as changes
+from portal.costs import services as costs
+from portal.accounting import services as accounting
+from portal import demo
 from portal.extensions import db
-from portal.ledgers import Ledgers
-from portal.models import AuditEvent, LedgerPosting, Membership
+from portal.projects.ledgers import Ledgers
+from portal.audit import AuditEvent
+from portal.projects.models import LedgerPosting, ProjectChange
 from tests.conftest import make_app
 
 
 def state() -> tuple[int, int, int, int]:
-    """(memberships, audit events, postings, project ledger_seq): what a failed change must not move."""
+    """(recorded changes, audit events, postings, project ledger_seq): what a failed change must not move."""
     project = changes.get_project("iam")
     return (
-        db.session.scalar(select(func.count()).select_from(Membership)),
+        db.session.scalar(select(func.count()).select_from(ProjectChange)),
         db.session.scalar(select(func.count()).select_from(AuditEvent)),
         db.session.scalar(select(func.count()).select_from(LedgerPosting)),
         project.ledger_seq,
@@ -40,7 +44,7 @@ def test_demo_shares_sum_to_the_budget(in_demo) -> None:
     project = changes.get_project("iam")
     lines = changes.shares(project)
     assert len(lines) == 17
-    assert sum(s.share for s in lines) == project.budget_cents == 52_000_000
+    assert sum(s.share for s in lines) == changes.state_for(project).total == 52_000_000
     assert {s.share for s in lines} == {3_058_823, 3_058_824}
 
 
@@ -70,10 +74,10 @@ def test_several_cities_join_in_one_change_and_one_entry(in_demo) -> None:
         (lambda: changes.add_members("iam", ["091"], joined=dt.date(2031, 1, 1), decision="", actor="x"), InvalidInput),
         (lambda: changes.withdraw_member("iam", "638", left=dt.date(2024, 12, 31), decision="", actor="x"), InvalidInput),
         (lambda: changes.withdraw_member("iam", "091", left=dt.date(2026, 12, 31), decision="", actor="x"), Conflict),
-        (lambda: changes.set_budget("iam", budget=-1, actor="x"), InvalidInput),
-        (lambda: changes.set_rule("iam", rule="population", population_year=1990, actor="x"), InvalidInput),
+        (lambda: costs.set_budget("iam", budget=-1, actor="x"), InvalidInput),
+        (lambda: costs.set_rule("iam", rule="population", population_year=1990, actor="x"), InvalidInput),
         (lambda: changes.add_members("nope", ["091"], joined=dt.date(2026, 1, 1), decision="", actor="x"), LedgerError),
-        (lambda: changes.import_ledger("iam", "2025-01-01 * \"x\"\n  Assets:Bank 1.00 EUR\n", filename="x", actor="x"), LedgerError),
+        (lambda: accounting.import_ledger("iam", "2025-01-01 * \"x\"\n  Assets:Bank 1.00 EUR\n", filename="x", actor="x"), LedgerError),
     ],
 )
 def test_bad_input_changes_nothing(in_demo, call, error) -> None:
@@ -89,9 +93,9 @@ def test_withdrawal_and_budget_and_rule_changes(in_demo) -> None:
     changes.withdraw_member("iam", "638", left=dt.date(2026, 12, 31), decision="KV 2026 § 1", actor="lead")
     lines = changes.shares(changes.get_project("iam"))
     assert "638" not in {s.code for s in lines} and sum(s.share for s in lines) == 52_000_000
-    changes.set_budget("iam", budget=60_000_000, actor="lead")
+    costs.set_budget("iam", budget=60_000_000, actor="lead")
     assert sum(s.share for s in changes.shares(changes.get_project("iam"))) == 60_000_000
-    changes.set_rule("iam", rule="population", population_year=2025, actor="lead")
+    costs.set_rule("iam", rule="population", population_year=2025, actor="lead")
     lines = changes.shares(changes.get_project("iam"))
     assert sum(s.share for s in lines) == 60_000_000
     biggest = max(lines, key=lambda s: s.share)

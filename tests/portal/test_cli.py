@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from beancount import loader
 
-from portal import changes
+from portal.projects import services as changes
 
 CREATE = ["project", "create", "iam", "--name", "IAM 2025–2029", "--budget", "520000.00", "--start", "2025-01-01", "--end", "2029-12-31", "--rule", "equal"]
 

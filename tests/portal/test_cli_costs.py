@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import func, select
 
 from ledger import municipalities as M
-from portal import changes
+from portal.projects import services as changes
 from portal.extensions import db
-from portal.models import AuditEvent, LedgerPosting, Project, ProjectChange
+from portal.audit import AuditEvent
+from portal.projects.models import LedgerPosting, Project, ProjectChange
 
 D = dt.date
 
@@ -263,11 +264,11 @@ def test_create_with_a_population_rule(runner, kind, extra, label, expected) -> 
     (["rule", "set", "term", "--kind", "fixed", "--percent", "638=75", "--percent", "753=25"], "do not name 020"),
     (["rule", "set", "term", "--kind", "fixed", "--percent", "638=75", "--percent", "753=25", "--percent", "091=0"], "name non-members: 091"),
     (["rule", "set", "term", "--kind", "fixed", "--percent", "638=lots", "--percent", "753=25"], "not a number"),
-    (["rule", "set", "term", "--kind", "fixed", "--percent", "638", "--percent", "753=25"], "--percent '638': write it as CODE=PERCENT"),
+    (["rule", "set", "term", "--kind", "fixed", "--percent", "638", "--percent", "753=25"], "--percent: '638' is not CODE=VALUE; write it as CODE=PERCENT"),
     (["rule", "set", "term", "--kind", "fixed", "--percent", "638=50", "--percent", "638=50"], "--percent: 638 is given twice"),
     (["rule", "set", "term", "--kind", "equal", "--cap", "020=1.00", "--cap", "638=1.00", "--cap", "753=1.00", "--effective", "2025-01-01"],
      "the caps can hold at most 3.00 EUR, less than the 230000.00 EUR the members must pay"),
-    (["rule", "set", "term", "--kind", "equal", "--cap", "638=abc"], "the cap 'abc' is not a number"),
+    (["rule", "set", "term", "--kind", "equal", "--cap", "638=abc"], "the cap of 638 'abc' is not a number"),
     (["rule", "set", "term", "--kind", "equal", "--cap", "638=1.001"], "more than two decimals"),
     (["rule", "set", "term", "--kind", "equal", "--cap", "=1.00"], "write it as CODE=AMOUNT"),
     (["rule", "set", "term", "--kind", "equal", "--cap", "6380=1.00"], "not a municipality code"),

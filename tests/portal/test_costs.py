@@ -18,10 +18,13 @@ from sqlalchemy import func, select
 from ledger import entries as E
 from ledger.errors import Conflict, InvalidInput, LedgerError
 from ledger.recalc import replay
-from portal import changes, demo
+from portal.projects import services as changes
+from portal.costs import services as costs
+from portal import demo
 from portal.extensions import db
-from portal.ledgers import Ledgers
-from portal.models import AuditEvent, LedgerPosting, ProjectChange
+from portal.projects.ledgers import Ledgers
+from portal.audit import AuditEvent
+from portal.projects.models import LedgerPosting, ProjectChange
 
 D = dt.date
 CITIES = ["638", "753", "020", "091", "837"]
@@ -60,15 +63,15 @@ def check_replay(slug: str) -> None:
 
 
 def test_demo_history_replays_exactly(in_demo) -> None:
-    changes.add_charge("iam", city="638", amount=1_200_000, date=D(2025, 9, 1), text="20 tablets", actor="t")
-    changes.close_year("iam", 2025, actor="t", decision="accounts approved")
-    changes.set_policy("iam", policy="pro-rata", actor="t")
+    costs.add_charge("iam", city="638", amount=1_200_000, date=D(2025, 9, 1), text="20 tablets", actor="t")
+    costs.close_year("iam", 2025, actor="t", decision="accounts approved")
+    costs.set_policy("iam", policy="pro-rata", actor="t")
     check_replay("iam")
 
 
 def test_a_closed_year_keeps_its_shares_and_the_change_says_so(in_demo) -> None:
     journal = changes.journal_for(changes.get_project("iam"))
-    changes.close_year("iam", 2025, actor="lead", decision="accounts 2025 approved")
+    costs.close_year("iam", 2025, actor="lead", decision="accounts 2025 approved")
     kept = {k: v for k, v in journal.assessed_cells().items() if k[0] == 2025}
     outcome = changes.add_members("iam", ["091"], joined=D(2026, 6, 1), decision="KV", actor="lead")
     assert {k: v for k, v in journal.assessed_cells().items() if k[0] == 2025} == kept
@@ -77,26 +80,26 @@ def test_a_closed_year_keeps_its_shares_and_the_change_says_so(in_demo) -> None:
     event = db.session.get(AuditEvent, outcome.event.id)
     assert event.details["blocked"][0]["year"] == 2025
     assert sum(v for k, v in journal.assessed_cells().items() if k[0] == 2026) == 15_000_000
-    explained = __import__("portal.projections", fromlist=["x"]).explain_share(changes.get_project("iam"), "091")
+    explained = __import__("portal.projects.projections", fromlist=["x"]).explain_share(changes.get_project("iam"), "091")
     assert explained.kept and explained.share == explained.assessed
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: changes.add_charge("iam", city="638", amount=100, date=D(2025, 3, 1), text="x", actor="t"), "2025 is closed"),
-    (lambda: changes.set_budget("iam", year=2025, amount=1, actor="t"), "2025 is closed"),
-    (lambda: changes.set_rule("iam", rule="population", population_year=2025, effective=D(2025, 6, 1), actor="t"), "2025 is closed"),
+    (lambda: costs.add_charge("iam", city="638", amount=100, date=D(2025, 3, 1), text="x", actor="t"), "2025 is closed"),
+    (lambda: costs.set_budget("iam", year=2025, amount=1, actor="t"), "2025 is closed"),
+    (lambda: costs.set_rule("iam", rule="population", population_year=2025, effective=D(2025, 6, 1), actor="t"), "2025 is closed"),
     (lambda: changes.add_members("iam", ["091"], joined=D(2025, 6, 1), decision="", actor="t"), "2025 is closed"),
-    (lambda: changes.add_grant("iam", year=2025, amount=100, text="EU", actor="t"), "2025 is closed"),
-    (lambda: changes.close_year("iam", 2025, actor="t"), "closed already"),
-    (lambda: changes.set_rule("iam", rule="fixed", percentages={"638": "75", "109": "20"}, actor="t"), "not exactly 100"),
-    (lambda: changes.set_rule("iam", rule="equal", caps={c: 100 for c in [*demo.FOUNDERS, "106", "444", "740"]},
+    (lambda: costs.add_grant("iam", year=2025, amount=100, text="EU", actor="t"), "2025 is closed"),
+    (lambda: costs.close_year("iam", 2025, actor="t"), "closed already"),
+    (lambda: costs.set_rule("iam", rule="fixed", percentages={"638": "75", "109": "20"}, actor="t"), "not exactly 100"),
+    (lambda: costs.set_rule("iam", rule="equal", caps={c: 100 for c in [*demo.FOUNDERS, "106", "444", "740"]},
                                  effective=D(2026, 1, 1), actor="t"), "below what it pays in the years before"),
-    (lambda: changes.set_rule("iam", rule="hybrid", base_percent="140", population_year=2025, actor="t"), "between 0 and 100"),
-    (lambda: changes.set_policy("iam", policy="monthly", actor="t"), "unknown policy"),
-    (lambda: changes.log_hours("iam", key="state", rows=[{"person": "A", "date": "2026-01-02", "task": "dev", "hours": "2"}], actor="t"), "no subsidy"),
+    (lambda: costs.set_rule("iam", rule="hybrid", base_percent="140", population_year=2025, actor="t"), "between 0 and 100"),
+    (lambda: costs.set_policy("iam", policy="monthly", actor="t"), "unknown policy"),
+    (lambda: costs.log_hours("iam", key="state", rows=[{"person": "A", "date": "2026-01-02", "task": "dev", "hours": "2"}], actor="t"), "no subsidy"),
 ])
 def test_bad_changes_are_refused_and_nothing_is_posted(in_demo, call, message) -> None:
-    changes.close_year("iam", 2025, actor="t")
+    costs.close_year("iam", 2025, actor="t")
     before = counts()
     seq = changes.get_project("iam").ledger_seq
     with pytest.raises((InvalidInput, Conflict), match=message):
@@ -111,10 +114,10 @@ def test_staff_costs_three_quarters_and_one_quarter_with_own_costs_charged_alone
         changes.create_project("staff", name="Staff", years={2025: 10_000_001}, start=D(2025, 1, 1), end=D(2025, 12, 31),
                                rule="equal", actor="t")
         changes.add_members("staff", ["638", "753"], joined=D(2025, 1, 1), decision="", actor="t")
-        changes.set_rule("staff", rule="fixed", percentages={"638": "75", "753": "25"}, effective=D(2025, 1, 1),
+        costs.set_rule("staff", rule="fixed", percentages={"638": "75", "753": "25"}, effective=D(2025, 1, 1),
                          decision="agreement 3.2.2025", actor="t")
-        changes.add_charge("staff", city="753", amount=348_000, date=D(2025, 4, 2), text="devices", actor="t")
-        changes.add_charge("staff", city="753", amount=41_235, date=D(2025, 9, 15), text="travel", actor="t")
+        costs.add_charge("staff", city="753", amount=348_000, date=D(2025, 4, 2), text="devices", actor="t")
+        costs.add_charge("staff", city="753", amount=41_235, date=D(2025, 9, 15), text="travel", actor="t")
         lines = {s.code: s for s in changes.shares(changes.get_project("staff"))}
         assert (lines["638"].share, lines["638"].charged) == (7_500_001, 0)
         assert (lines["753"].share, lines["753"].charged, lines["753"].total) == (2_500_000, 389_235, 2_889_235)
@@ -137,12 +140,12 @@ def test_a_late_joiner_under_each_policy(app, policy: str, late: int) -> None:
 
 def test_hours_drive_the_subsidy_and_a_joining_fee_goes_to_the_joiner(in_demo) -> None:
     project = changes.get_project("iam")
-    changes.set_subsidy("iam", key="state", rate=4_500, text="state subsidy 50 %", actor="t")
-    changes.log_hours("iam", key="state", rows=[{"person": "Aino", "date": "2026-03-02", "task": "development", "hours": "7.5"},
+    costs.set_subsidy("iam", key="state", rate=4_500, text="state subsidy 50 %", actor="t")
+    costs.log_hours("iam", key="state", rows=[{"person": "Aino", "date": "2026-03-02", "task": "development", "hours": "7.5"},
                                                  {"person": "Eero", "date": "2026-03-03", "task": "testing", "hours": "0.5"}], actor="t")
     shares = changes.shares(project)
     assert sum(s.share for s in shares) == 52_000_000 - 8 * 4_500
-    changes.set_joining_fee("iam", tiers=[(D(2025, 12, 31), 100), (None, 300)], population_year=2025, actor="t")
+    costs.set_joining_fee("iam", tiers=[(D(2025, 12, 31), 100), (None, 300)], population_year=2025, actor="t")
     outcome = changes.add_members("iam", ["091"], joined=D(2026, 6, 1), decision="", actor="t")
     from ledger import municipalities as M
 
@@ -177,22 +180,22 @@ def _run(slug: str, action: tuple) -> None:
     elif kind == "leave":
         changes.withdraw_member(slug, a[0], left=a[1], decision="", actor="p")
     elif kind == "budget":
-        changes.set_budget(slug, year=a[0], amount=a[1], actor="p")
+        costs.set_budget(slug, year=a[0], amount=a[1], actor="p")
     elif kind == "rule":
-        changes.set_rule(slug, rule=a[0], population_year=2025 if a[0] != "equal" else None,
+        costs.set_rule(slug, rule=a[0], population_year=2025 if a[0] != "equal" else None,
                          base_percent="40" if a[0] == "hybrid" else None, effective=a[1], actor="p")
     elif kind == "close":
-        changes.close_year(slug, a[0], actor="p")
+        costs.close_year(slug, a[0], actor="p")
     elif kind == "charge":
-        changes.add_charge(slug, city=a[0], amount=a[2], date=a[1], text="own costs", actor="p")
+        costs.add_charge(slug, city=a[0], amount=a[2], date=a[1], text="own costs", actor="p")
     elif kind == "grant":
-        changes.add_grant(slug, year=a[0], amount=a[1], text="grant", target=a[2], actor="p")
+        costs.add_grant(slug, year=a[0], amount=a[1], text="grant", target=a[2], actor="p")
     elif kind == "cancel":
-        changes.cancel_charge(slug, a[0], reason="error", actor="p")
+        costs.cancel_charge(slug, a[0], reason="error", actor="p")
     elif kind == "hours":
-        changes.log_hours(slug, key="state", rows=[{"person": "P", "date": a[0].isoformat(), "task": "t", "hours": f"{a[1] / 100:.2f}"}], actor="p")
+        costs.log_hours(slug, key="state", rows=[{"person": "P", "date": a[0].isoformat(), "task": "t", "hours": f"{a[1] / 100:.2f}"}], actor="p")
     else:
-        changes.set_policy(slug, policy=a[0], actor="p")
+        costs.set_policy(slug, policy=a[0], actor="p")
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -204,7 +207,7 @@ def test_any_history_of_changes_replays_to_exactly_the_posted_entries(app, histo
         changes.create_project(slug, name="P", years=years, start=D(2025, 1, 1), end=D(2027, 12, 31), rule="equal",
                                policy=policy, actor="p")
         changes.add_members(slug, ["638"], joined=D(2025, 1, 1), decision="", actor="p")
-        changes.set_subsidy(slug, key="state", rate=4_500, text="subsidy", actor="p")
+        costs.set_subsidy(slug, key="state", rate=4_500, text="subsidy", actor="p")
         for action in actions:
             try:
                 _run(slug, action)
@@ -215,19 +218,19 @@ def test_any_history_of_changes_replays_to_exactly_the_posted_entries(app, histo
 
 
 def test_a_cap_below_what_a_closed_year_keeps_is_refused(in_demo) -> None:
-    changes.close_year("iam", 2025, actor="t")
+    costs.close_year("iam", 2025, actor="t")
     before = counts()
     with pytest.raises(InvalidInput, match="cap of 638 .*(closed years|years before)"):
-        changes.set_rule("iam", rule="equal", caps={"638": 100}, effective=D(2026, 1, 1), actor="t")
+        costs.set_rule("iam", rule="equal", caps={"638": 100}, effective=D(2026, 1, 1), actor="t")
     assert counts() == before
 
 
 def test_a_charge_made_in_error_is_cancelled_by_a_reversing_entry(in_demo) -> None:
     project = changes.get_project("iam")
     journal = changes.journal_for(project)
-    changes.add_charge("iam", city="638", amount=1_200_000, date=D(2026, 9, 1), text="20 tablets", actor="t")
+    costs.add_charge("iam", city="638", amount=1_200_000, date=D(2026, 9, 1), text="20 tablets", actor="t")
     posted = [E.format_entry(e) for e in journal.entries]
-    outcome = changes.cancel_charge("iam", 1, reason="charged to the wrong city", actor="t")
+    outcome = costs.cancel_charge("iam", 1, reason="charged to the wrong city", actor="t")
     assert journal.charged()["638"] == 0 and outcome.recalculation.charges[0].cents == -1_200_000
     assert all(text in [E.format_entry(e) for e in journal.entries] for text in posted)  # nothing edited
     reversals = [e for e in journal.entries if "cancelled: 20 tablets" in getattr(e, "narration", "")]
@@ -236,19 +239,19 @@ def test_a_charge_made_in_error_is_cancelled_by_a_reversing_entry(in_demo) -> No
         (E.member_account("638", "Porvoo"), "-12000.00", 2026), (E.DIRECT_CHARGES, "12000.00", 2026)]
     before = counts()
     with pytest.raises(Conflict, match="cancelled already"):
-        changes.cancel_charge("iam", 1, reason="again", actor="t")
+        costs.cancel_charge("iam", 1, reason="again", actor="t")
     with pytest.raises(InvalidInput, match="no charge number 7"):
-        changes.cancel_charge("iam", 7, reason="x", actor="t")
+        costs.cancel_charge("iam", 7, reason="x", actor="t")
     assert counts() == before
-    changes.add_charge("iam", city="638", amount=500, date=D(2026, 3, 1), text="travel", actor="t")
-    changes.close_year("iam", 2026, actor="t")
+    costs.add_charge("iam", city="638", amount=500, date=D(2026, 3, 1), text="travel", actor="t")
+    costs.close_year("iam", 2026, actor="t")
     with pytest.raises(Conflict, match="2026 is closed"):
-        changes.cancel_charge("iam", 2, reason="x", actor="t")
+        costs.cancel_charge("iam", 2, reason="x", actor="t")
     check_replay("iam")
 
 
 def test_cli_cancels_a_charge(in_demo) -> None:
-    changes.add_charge("iam", city="638", amount=1_200_000, date=D(2026, 9, 1), text="20 tablets", actor="t")
+    costs.add_charge("iam", city="638", amount=1_200_000, date=D(2026, 9, 1), text="20 tablets", actor="t")
     runner = in_demo.test_cli_runner()
     result = runner.invoke(args=["charge", "cancel", "iam", "1", "--reason", "wrong city"])
     assert result.exit_code == 0, result.output

@@ -8,9 +8,10 @@ import pytest
 import requests
 from joserfc.jwk import RSAKey
 
-from portal import devidp, sessions
+from portal.auth.devidp import server as devidp
+from portal.auth import sessions
 from portal.extensions import db
-from portal.models import WebSession
+from portal.auth.models import WebSession
 from tests.portal.test_auth import audit, current_user, forms, grant_demo_users, hidden, issuer, log_in
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from ledger import entries as E
-from portal import changes, create_app
+from portal.projects import services as changes
+from portal import create_app
 from portal.extensions import db
 from tests.conftest import database_url
 

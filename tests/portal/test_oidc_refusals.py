@@ -14,9 +14,10 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from portal import users
+from portal.accounts import services as users
 from portal.extensions import db
-from portal.models import AuditEvent, User
+from portal.accounts.models import User
+from portal.audit import AuditEvent
 from tests.conftest import LiveServer
 from tests.portal.badidp import CLIENT_ID, TENANT, BadIdP, log_in, serve_portal
 

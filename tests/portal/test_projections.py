@@ -8,7 +8,9 @@ import json
 import pytest
 
 from ledger.errors import Conflict, InvalidInput
-from portal import changes, projections
+from portal.projects import services as changes
+from portal.costs import services as costs
+from portal.projects import projections
 from tests.portal.test_views_projects import cents, login, state, table
 
 
@@ -27,7 +29,7 @@ def test_what_if_recalculates_without_posting(loaded) -> None:
         result = projections.what_if(project, ["853"], ["638"], dt.date(2026, 1, 1))
         rows = {r.code: r for r in result.rows}
         assert rows["853"].before == 0 and rows["638"].after == 0
-        assert sum(r.after for r in result.rows) == project.budget_cents
+        assert sum(r.after for r in result.rows) == changes.state_for(project).total
         assert len([r for r in result.rows if r.after]) == 17
         assert result.transaction is not None  # built, but never posted
     assert state(loaded) == before
@@ -67,7 +69,7 @@ def test_explanation_matches_the_ledger(loaded) -> None:
 
 def test_explanation_matches_after_a_population_rule(loaded) -> None:
     with loaded.app_context():
-        changes.set_rule("iam", rule="population", population_year=2025, actor="test", decision="board 1/2026",
+        costs.set_rule("iam", rule="population", population_year=2025, actor="test", decision="board 1/2026",
                          effective=dt.date(2026, 1, 1))
         changes.withdraw_member("iam", "638", left=dt.date(2026, 6, 30), decision="", actor="test")
     _check_explanations(loaded)

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from portal import providers
+from portal.auth import providers
 from portal.config import ConfigError
 from tests.conftest import make_app
 

@@ -10,10 +10,12 @@ import requests
 from flask import session
 from sqlalchemy import func, select
 
-from portal import sessions, users
+from portal.auth import sessions
+from portal.accounts import services as users
 from portal.config import ConfigError
 from portal.extensions import db
-from portal.models import WebSession, utcnow
+from portal.auth.models import WebSession
+from portal.clock import utcnow
 from tests.conftest import LiveServer, free_port, make_app
 from tests.portal.test_auth import choose, current_user, grant_demo_users, issuer, log_in
 

@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from portal import demo, users
+from portal import demo
+from portal.accounts import services as users
 from portal.extensions import db
 from tests.conftest import LiveServer
 from tests.portal.badidp import BadIdP, log_in, serve_portal
@@ -93,7 +94,7 @@ def test_a_city_contact_cannot_see_or_change_the_other_citys_things(world) -> No
             answer = s.post(f"{portal.url}{path}", data=data | {"csrf_token": token}, allow_redirects=False)
             assert answer.status_code == 403, path
     with portal.app.app_context():
-        from portal import changes
+        from portal.projects import services as changes
 
         assert {line.code for line in changes.shares(changes.get_project("iam"))} >= set(CITIES.values())
 

@@ -14,7 +14,7 @@ from beancount import loader
 from beancount.core import data
 
 from ledger import entries as E
-from portal.forms import EXAMPLE_QUERY
+from portal.accounting.forms import EXAMPLE_QUERY
 from tests.portal.test_views_projects import cents, csrf, login, shares_now, state, table
 
 PAYMENT = """2026-02-01 open Assets:Bank EUR

@@ -12,9 +12,11 @@ import re
 
 import pytest
 
-from portal import changes
+from portal import clock
+from portal.projects import services as changes
+from portal.costs import services as costs
 from portal.extensions import db
-from portal.models import AuditEvent
+from portal.audit import AuditEvent
 from tests.portal.test_views_projects import cents, csrf, login, shares_now, state, table
 
 CHANGE = re.compile(r"/p/(?:iam|staff)/changes/(\d+)")
@@ -123,7 +125,7 @@ def test_unknown_form_is_404(as_lead, loaded) -> None:
 # -- rules ---------------------------------------------------------------------------------------------
 def test_rule_form_defaults_to_the_first_day_of_this_year(as_lead, loaded) -> None:
     html = as_lead.get("/p/iam/rules").get_data(as_text=True)
-    today = changes.today()
+    today = clock.today()
     assert f'value="{dt.date(today.year, 1, 1).isoformat()}"' in html
     assert '<option selected value="equal">' in html
 
@@ -391,7 +393,7 @@ def test_accountant_cancels_a_charge_made_in_error(as_accountant, loaded) -> Non
 
 def test_contact_cannot_cancel_a_charge(as_contact, loaded) -> None:
     with loaded.app_context():
-        changes.add_charge("iam", city="638", amount=100, date=dt.date(2026, 4, 2), text="x", actor="t")
+        costs.add_charge("iam", city="638", amount=100, date=dt.date(2026, 4, 2), text="x", actor="t")
     before = state(loaded)
     token = csrf(as_contact, "/p/iam/")  # the logout form's token is a valid session token
     response = as_contact.post("/p/iam/charges/cancel", data={"cancel-csrf_token": token, "csrf_token": token,

@@ -15,9 +15,10 @@ from sqlalchemy import func, select
 from ledger import municipalities as M
 from ledger.allocation import Member
 from tests.ledger.helpers import shares_of
-from portal import changes
+from portal.projects import services as changes
 from portal.extensions import db
-from portal.models import AuditEvent, LedgerPosting
+from portal.audit import AuditEvent
+from portal.projects.models import LedgerPosting
 from tests.conftest import login_as
 
 BUDGET = 52_000_000

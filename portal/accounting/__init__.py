@@ -1,0 +1,1 @@
+"""Accounting: read-only BQL queries, the .beancount export and imports. Nothing is imported here."""

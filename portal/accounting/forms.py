@@ -1,0 +1,20 @@
+"""The accountant's forms: a BQL query, a .beancount file to import."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import SubmitField, TextAreaField
+from wtforms.validators import DataRequired
+
+EXAMPLE_QUERY = "SELECT account, sum(position) AS balance GROUP BY account ORDER BY account"
+
+
+class QueryForm(FlaskForm):
+    query = TextAreaField("BQL query", validators=[DataRequired("Write a query.")], default=EXAMPLE_QUERY)
+    submit = SubmitField("Run query")
+
+
+class ImportForm(FlaskForm):
+    ledger = FileField(".beancount file", validators=[FileRequired("Choose a .beancount file.")])
+    submit = SubmitField("Import")

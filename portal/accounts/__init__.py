@@ -1,0 +1,1 @@
+"""Accounts: users keyed on (issuer, sub), roles, approval and invitations. Nothing is imported here."""

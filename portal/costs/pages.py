@@ -1,0 +1,254 @@
+"""What each cost-sharing page shows and which forms it carries, and what each form changes.
+
+``PAGES`` names, for the rules, budget, charges and funding pages, its template, its context
+(what the project holds now) and its forms: the class, the roles that may use it, the change it
+makes, how its choices are filled in and what it shows before anything is typed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any, Callable, Mapping, NamedTuple
+
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from ledger import municipalities as M
+from ledger import parse
+from ledger.budget import subsidy_amount
+from ledger.errors import InvalidInput
+from ledger.money import fmt, parse_amount
+from ledger.project import ProjectState, governed_years, version_for, version_to_json
+from ledger.project import subsidies as project_subsidies
+from portal.clock import today
+from portal.costs import services as costs
+from portal.costs.forms import (POLICY_CHOICES, POLICY_HELP, BudgetYearForm, CancelChargeForm, ChargeForm, CloseYearForm,
+                                GrantForm, HoursForm, JoiningFeeForm, PolicyForm, RuleVersionForm, SubsidyForm)
+from portal.projects import services as projects
+from portal.projects.models import Project
+from portal.projects.services import Outcome
+from portal.web import BOOKKEEPERS, LEAD, city_name
+
+
+def _lines(mapping: Mapping[str, Any], show: Callable[[Any], str] = str) -> str:
+    return "\n".join(f"{code}={show(v)}" for code, v in sorted(mapping.items()))
+
+
+def _decision(form: FlaskForm) -> str:
+    return form.decision.data or ""
+
+
+# -- the changes, one per form -------------------------------------------------------------------
+def _set_rule(slug: str, form: RuleVersionForm) -> Outcome:
+    kind = form.kind.data
+    uses_population = kind in ("population", "hybrid")
+    return costs.set_rule(
+        slug, rule=kind, effective=form.effective.data, decision=_decision(form), actor=current_user.actor,
+        population_year=form.population_year.data if uses_population else None,
+        base_percent=parse.percent(form.base_percent.data) if (form.base_percent.data or "").strip() else None,
+        percentages=parse.percentages(parse.line_items("percentages", form.percentages.data)) or None,
+        caps=parse.amounts(parse.line_items("caps", form.caps.data), "the cap") or None,
+        floors=parse.amounts(parse.line_items("floors", form.floors.data), "the floor") or None,
+    )
+
+
+def _set_budget_year(slug: str, form: BudgetYearForm) -> Outcome:
+    return costs.set_budget(slug, year=form.year.data, amount=parse_amount(form.amount.data, what="the year's budget"),
+                              actor=current_user.actor, decision=_decision(form))
+
+
+def _set_policy(slug: str, form: PolicyForm) -> Outcome:
+    return costs.set_policy(slug, policy=form.policy.data, actor=current_user.actor, decision=_decision(form))
+
+
+def _close_year(slug: str, form: CloseYearForm) -> Outcome:
+    return costs.close_year(slug, form.year.data, actor=current_user.actor, decision=_decision(form))
+
+
+def _add_charge(slug: str, form: ChargeForm) -> Outcome:
+    return costs.add_charge(slug, city=form.city.data, amount=parse_amount(form.amount.data, what="the charge"),
+                              date=form.date.data, text=form.text.data, actor=current_user.actor, decision=_decision(form))
+
+
+def _set_joining_fee(slug: str, form: JoiningFeeForm) -> Outcome:
+    return costs.set_joining_fee(slug, tiers=parse.tiers(parse.line_items("tiers", form.tiers.data)), population_year=form.population_year.data,
+                                   actor=current_user.actor, decision=_decision(form))
+
+
+def _add_grant(slug: str, form: GrantForm) -> Outcome:
+    return costs.add_grant(slug, year=form.year.data, amount=parse_amount(form.amount.data, what="the funding"),
+                             text=form.text.data, target=form.target.data or None, actor=current_user.actor,
+                             decision=_decision(form))
+
+
+def _set_subsidy(slug: str, form: SubsidyForm) -> Outcome:
+    return costs.set_subsidy(slug, key=form.key.data.strip(), rate=parse_amount(form.rate.data, what="the hourly rate"),
+                               text=form.text.data, target=form.target.data or None, actor=current_user.actor,
+                               decision=_decision(form))
+
+
+def _log_hours(slug: str, form: HoursForm) -> Outcome:
+    row = {"person": form.person.data, "date": form.date.data.isoformat(), "task": form.task.data, "hours": form.hours.data}
+    return costs.log_hours(slug, key=form.key.data, rows=[row], actor=current_user.actor)
+
+
+# -- choices and current values --------------------------------------------------------------------
+def _members(state: ProjectState) -> list[tuple[str, str]]:
+    return [(m.code, city_name(m.code)) for m in sorted(state.members, key=lambda m: M.lookup(m.code).name)]
+
+
+def _years(state: ProjectState, *, open_only: bool = False) -> list[tuple[int, str]]:
+    return [(y, str(y)) for y in state.years if not (open_only and y in state.closed)]
+
+
+def _this_year(state: ProjectState) -> int:
+    return state.term_year(today().year)
+
+
+def _rule_defaults(project: Project, state: ProjectState) -> dict[str, Any]:
+    """The version in force this year, as the form's starting point; from the first day of this year."""
+    v = version_for(state, _this_year(state))
+    effective = max(dt.date(today().year, 1, 1), state.start)
+    out: dict[str, Any] = {"kind": v.kind, "effective": min(effective, state.end),
+                           "percentages": _lines(v.percentage_map), "caps": _lines(v.cap_map, fmt),
+                           "floors": _lines(v.floor_map, fmt)}
+    if v.population_year is not None:
+        out["population_year"] = v.population_year
+    if v.base_percent is not None:
+        out["base_percent"] = version_to_json(v)["base_percent"]
+    return out
+
+
+def _budget_year_setup(form: BudgetYearForm, state: ProjectState) -> None:
+    form.year.choices = _years(state, open_only=True) or _years(state)
+
+
+def _close_setup(form: CloseYearForm, state: ProjectState) -> None:
+    form.year.choices = _years(state, open_only=True)
+
+
+def _city_setup(form: ChargeForm, state: ProjectState) -> None:
+    form.city.choices = _members(state)
+
+
+def _cancel_setup(form: CancelChargeForm, state: ProjectState) -> None:
+    form.number.choices = [(str(i), f"{i}. {c.date} {c.code} {c.text} ({fmt(c.cents)} EUR)")
+                           for i, c in enumerate(state.charges, 1) if i not in state.cancelled and c.date.year not in state.closed]
+
+
+def _cancel_charge(slug: str, form: CancelChargeForm) -> Outcome:
+    try:
+        number = int(form.number.data or "")
+    except ValueError:
+        raise InvalidInput("choose the charge to cancel") from None
+    return costs.cancel_charge(slug, number, reason=form.reason.data, decision=form.decision.data, actor=current_user.actor)
+
+
+def _grant_setup(form: GrantForm | SubsidyForm, state: ProjectState) -> None:
+    if hasattr(form, "year"):
+        form.year.choices = _years(state, open_only=True)
+    form.target.choices = [("", "The whole project (general)")] + [(c, f"{n}'s share only") for c, n in _members(state)]
+
+
+def _hours_setup(form: HoursForm, state: ProjectState) -> None:
+    form.key.choices = [(s.key, f"{s.key}: {s.text}") for s in state.subsidies]
+
+
+def _fee_defaults(project: Project, state: ProjectState) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if state.tiers:
+        out["tiers"] = "\n".join(f"{t.until.isoformat() if t.until else 'after'}={fmt(t.cents_per_resident)}" for t in state.tiers)
+    if state.fee_year:
+        out["population_year"] = state.fee_year
+    return out
+
+
+class FormSpec(NamedTuple):
+    cls: type[FlaskForm]
+    roles: tuple[str, ...]
+    action: Callable[[str, Any], Outcome]
+    setup: Callable[[Any, ProjectState], None] | None = None
+    defaults: Callable[[Project, ProjectState], dict] | None = None
+
+
+# -- what each page shows --------------------------------------------------------------------------
+def _rules_context(project: Project, state: ProjectState) -> dict:
+    ops = projects.changes_of(project, ["project-created", "rule-set"])
+    rows = []
+    for i, (version, years) in enumerate(zip(state.versions, governed_years(state))):
+        rows.append({"version": version, "op": ops[i] if i < len(ops) else None, "years": years,
+                     "closed": [y for y in years if y in state.closed]})
+    return {"rows": list(reversed(rows)), "in_force": version_for(state, _this_year(state)), "this_year": _this_year(state),
+            "members": _members(state)}
+
+
+def _budget_context(project: Project, state: ProjectState) -> dict:
+    ops = projects.changes_of(project, ["budget-set", "policy-set", "year-closed"])
+    return {"years": [(y, c, y in state.closed) for y, c in state.budget], "total": state.total,
+            "policies": {key: (label, POLICY_HELP[key]) for key, label in POLICY_CHOICES}, "history": list(reversed(ops))}
+
+
+def _charges_context(project: Project, state: ProjectState) -> dict:
+    own = _own_city_only()
+    rows = [(i, c, i in state.cancelled) for i, c in enumerate(state.charges, 1) if own is None or c.code == own]
+    totals: dict[str, int] = defaultdict(int)
+    for _, c, cancelled in rows:
+        if not cancelled:
+            totals[c.code] += c.cents
+    return {"charges": rows, "totals": dict(sorted(totals.items())), "own": own,
+            "total": sum(totals.values()), "tiers": state.tiers, "fee_year": state.fee_year}
+
+
+def _funding_context(project: Project, state: ProjectState) -> dict:
+    subsidies = []
+    for scheme, subsidy in project_subsidies(state):
+        amount = subsidy_amount(subsidy)
+        subsidies.append({"scheme": scheme, "hours": amount.hours, "cents": amount.cents, "by_year": amount.by_year})
+    by_year: dict[int, Decimal] = defaultdict(Decimal)
+    by_person: dict[str, Decimal] = defaultdict(Decimal)
+    for log in state.hours:
+        by_year[log.entry.date.year] += log.entry.hours
+        by_person[log.entry.person] += log.entry.hours
+    return {"grants": state.grants, "subsidies": subsidies, "hours": list(state.hours),
+            "hours_by_year": dict(sorted(by_year.items())), "hours_by_person": dict(sorted(by_person.items())),
+            "hours_total": sum(by_year.values(), Decimal(0)), "may_see_hours": current_user.has_role(*BOOKKEEPERS)}
+
+
+def _own_city_only() -> str | None:
+    """A contact (without a wider role) sees its own city's line items only."""
+    if current_user.has_role("lead", "accountant"):
+        return None
+    return current_user.city_code or ""
+
+
+class PageSpec(NamedTuple):
+    template: str
+    forms: dict[str, FormSpec]
+    context: Callable[[Project, ProjectState], dict]
+
+
+PAGES: dict[str, PageSpec] = {
+    "rules": PageSpec("costs/rules.html", {
+        "rule": FormSpec(RuleVersionForm, LEAD, _set_rule, defaults=_rule_defaults),
+    }, _rules_context),
+    "budget": PageSpec("costs/budget.html", {
+        "year": FormSpec(BudgetYearForm, LEAD, _set_budget_year, _budget_year_setup,
+                         lambda p, s: {"year": _this_year(s) if _this_year(s) not in s.closed else None}),
+        "policy": FormSpec(PolicyForm, LEAD, _set_policy, defaults=lambda p, s: {"policy": s.policy}),
+        "close": FormSpec(CloseYearForm, LEAD, _close_year, _close_setup),
+    }, _budget_context),
+    "charges": PageSpec("costs/charges.html", {
+        "charge": FormSpec(ChargeForm, BOOKKEEPERS, _add_charge, _city_setup, lambda p, s: {"date": today()}),
+        "cancel": FormSpec(CancelChargeForm, BOOKKEEPERS, _cancel_charge, _cancel_setup),
+        "fee": FormSpec(JoiningFeeForm, LEAD, _set_joining_fee, defaults=_fee_defaults),
+    }, _charges_context),
+    "funding": PageSpec("costs/funding.html", {
+        "grant": FormSpec(GrantForm, LEAD, _add_grant, _grant_setup, lambda p, s: {"year": _this_year(s)}),
+        "subsidy": FormSpec(SubsidyForm, LEAD, _set_subsidy, _grant_setup),
+        "hours": FormSpec(HoursForm, BOOKKEEPERS, _log_hours, _hours_setup, lambda p, s: {"date": today()}),
+    }, _funding_context),
+}
+
+

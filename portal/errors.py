@@ -1,0 +1,86 @@
+"""The one edge where refusals become HTTP statuses, JSON problems, form messages and exit codes.
+
+The ledger core refuses with typed errors that carry a message and details and nothing else
+(``ledger.errors``); the portal adds one refusal of its own, :class:`Forbidden`, since the core
+knows no users. Views show :func:`message_of` beside the form that was sent, with
+:func:`status_of` as the response's status; anything that escapes a view is turned into an
+error page or, under ``/api/``, an RFC 9457 problem document by the handlers
+:func:`register` installs. The command line exits with status 2 and the same message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from ledger.errors import Conflict, ImportRejected, InvalidInput, LedgerError, NotFound, QueryError
+
+
+class Forbidden(Exception):
+    """The acting user may not do this (a lead outside their city, on their own account, granting admin)."""
+
+    def __init__(self, message: str, *, details: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = list(details or [])
+
+    def __str__(self) -> str:
+        return "\n".join([self.message, *(f"  {d}" for d in self.details)])
+
+
+Refusal = LedgerError | Forbidden
+REFUSALS = (LedgerError, Forbidden)  # what a view catches to show as the form's error
+
+STATUS: dict[type[Exception], int] = {
+    InvalidInput: 400, QueryError: 400, ImportRejected: 400, Conflict: 409, NotFound: 404, Forbidden: 403, LedgerError: 400,
+}
+
+
+def status_of(exc: Refusal) -> int:
+    """The HTTP status of a refusal: its nearest kind in :data:`STATUS`."""
+    for kind in type(exc).__mro__:
+        if kind in STATUS:
+            return STATUS[kind]
+    return 400
+
+
+def message_of(exc: Refusal) -> str:
+    """A refusal in one line, its details in brackets: what a form or a flash shows."""
+    return exc.message + (f" ({'; '.join(exc.details)})" if exc.details else "")
+
+
+def problem(status: int, title: str, detail: str, errors: list[str] | None = None) -> Response:
+    """An RFC 9457 problem document."""
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def refusal_response(exc: Refusal) -> Response | tuple[str, int]:
+    """What a refusal that escaped a view becomes: a problem document under /api/, else a page."""
+    status = status_of(exc)
+    if _wants_json():
+        return problem(status, type(exc).__name__, exc.message, exc.details)
+    return render_template("error.html", status=status, message=exc.message, details=exc.details), status
+
+
+def register(app: Flask) -> None:
+    """Install the handlers: refusals and HTTP errors, as pages or as problem documents."""
+    app.register_error_handler(LedgerError, refusal_response)
+    app.register_error_handler(Forbidden, refusal_response)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response | tuple[str, int]:
+        if _wants_json():
+            return problem(exc.code or 500, exc.name, exc.description or exc.name)
+        return render_template("error.html", status=exc.code, message=exc.description, details=[]), exc.code or 500

@@ -1,0 +1,167 @@
+"""``portal project create``, ``portal member add|withdraw`` and ``portal shares`` (with what-if and explain)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import sys
+
+import click
+from flask.cli import with_appcontext
+
+from ledger import entries as E
+from ledger import municipalities as M
+from ledger import parse
+from ledger.budget import POLICIES
+from ledger.explain import render_text
+from ledger.money import fmt, parse_amount
+from ledger.rules import KINDS
+from portal.cli import DATE, BadInput, actor, print_blocked, print_change, refusing, rule_kw, rule_options
+from portal.clock import today
+from portal.projects import projections
+from portal.projects import services as projects
+from portal.projects.models import Project
+
+
+# -- project -------------------------------------------------------------------------------------
+@click.group("project", help="Create consortium projects.")
+def project_group() -> None:
+    pass
+
+
+@project_group.command("create", help="Create a project with its budget (a total or by years), rule and policy.")
+@click.argument("slug")
+@click.option("--name", required=True, help="The project's name.")
+@click.option("--budget", default=None, help="Total budget in EUR, e.g. 520000.00, spread over the years by days.")
+@click.option("--year", "years", multiple=True, metavar="YEAR=AMOUNT", help="One year's budget, e.g. 2025=80000.00; repeat for every year.")
+@click.option("--start", required=True, type=DATE)
+@click.option("--end", required=True, type=DATE)
+@click.option("--rule", required=True, type=click.Choice(KINDS))
+@rule_options
+@click.option("--policy", type=click.Choice(POLICIES), default="whole-term", show_default=True,
+              help="whole-term: every member pays its share of the whole term; pro-rata: by days of membership each year.")
+@click.option("--decision", default="", help="Reference of the decision founding the project.")
+@with_appcontext
+@refusing
+def project_create(slug, name, budget, years, start, end, rule, population_year, base_percent, percents, caps, floors,
+                   policy, decision) -> None:
+    by_year = parse.budget_years(parse.option_items("--year", years)) or None
+    outcome = projects.create_project(
+        slug, name=name, start=start.date(), end=end.date(), rule=rule, population_year=population_year,
+        budget=parse_amount(budget, what="budget") if budget is not None else None, years=by_year, policy=policy,
+        actor=actor(), decision=decision, **rule_kw(base_percent, percents, caps, floors),
+    )
+    details = outcome.event.details
+    click.echo(f"created project {slug} ({details['rule']}, {details['policy']}, budget {details['budget']} EUR)")
+    state = projects.state_for(projects.get_project(slug))
+    click.echo("  budget by year: " + ", ".join(f"{y} {fmt(c)}" for y, c in state.budget))
+
+
+# -- members -------------------------------------------------------------------------------------
+@click.group("member", help="Add and withdraw member cities.")
+def member_group() -> None:
+    pass
+
+
+@member_group.command("add")
+@click.argument("slug")
+@click.option("--city", "cities", multiple=True, required=True, help="Municipality code; repeat for several cities.")
+@click.option("--joined", required=True, type=DATE)
+@click.option("--decision", default="", help="Reference of the council decision.")
+@with_appcontext
+@refusing
+def member_add(slug, cities, joined, decision) -> None:
+    print_change(projects.add_members(slug, list(cities), joined=joined.date(), decision=decision, actor=actor()))
+
+
+@member_group.command("withdraw")
+@click.argument("slug")
+@click.option("--city", required=True)
+@click.option("--left", required=True, type=DATE)
+@click.option("--decision", default="")
+@with_appcontext
+@refusing
+def member_withdraw(slug, city, left, decision) -> None:
+    print_change(projects.withdraw_member(slug, city, left=left.date(), decision=decision, actor=actor()))
+
+
+# -- shares --------------------------------------------------------------------------------------
+@click.command("shares", help="Every member's current share; or a what-if scenario, or one share explained.")
+@click.argument("slug")
+@click.option("--format", "fmt_", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.option("--what-if", "what_if", default=None, metavar="+CODE,-CODE",
+              help="Cities joining (+) and leaving (-), e.g. +286,-638: every share before and after, nothing posted.")
+@click.option("--on", type=DATE, default=None, help="The date of the what-if scenario (default today).")
+@click.option("--explain", default=None, metavar="CODE", help="Explain one city's share step by step, with its ledger entries.")
+@with_appcontext
+@refusing
+def shares_command(slug, fmt_, what_if, on, explain) -> None:
+    project = projects.get_project(slug)
+    if what_if is not None and explain is not None:
+        raise BadInput("use either --what-if or --explain, not both")
+    if on is not None and what_if is None:
+        raise BadInput("--on goes with --what-if")
+    if explain is not None:
+        _print_explanation(project, explain, fmt_)
+        return
+    if what_if is not None:
+        _print_what_if(project, what_if, on.date() if on else today(), fmt_)
+        return
+    lines = projects.shares(project)
+    fields = lambda s: [s.code, s.name, fmt(s.share), fmt(s.charged), fmt(s.total)]  # noqa: E731
+    if fmt_ == "json":
+        keys = ["city", "name", "share", "charged", "total"]
+        click.echo(json.dumps([dict(zip(keys, fields(s))) for s in lines], ensure_ascii=False, indent=2))
+    elif fmt_ == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["city", "name", "share", "charged", "total"])
+        writer.writerows(fields(s) for s in lines)
+    else:
+        click.echo(f"{project.name}: {len(lines)} members, {projects.rule_label(project)}, budget {fmt(projects.state_for(project).total)} EUR")
+        click.echo(f"  {'':3}  {'city':<28} {'share':>12} {'charged':>12} {'total':>12}")
+        for s in lines:
+            click.echo(f"  {s.code}  {s.name:<28} {fmt(s.share):>12} {fmt(s.charged):>12} {fmt(s.total):>12}")
+        share, charged = sum(s.share for s in lines), sum(s.charged for s in lines)
+        click.echo(f"  {'':3}  {'total':<28} {fmt(share):>12} {fmt(charged):>12} {fmt(share + charged):>12}")
+
+
+def _print_what_if(project: Project, spec: str, on: dt.date, fmt_: str) -> None:
+    joins, leaves = projections.parse_scenario(spec)
+    result = projections.what_if(project, joins, leaves, on)
+    rows = result.rows
+    if fmt_ == "json":
+        click.echo(json.dumps([{"city": r.code, "name": r.name, "before": fmt(r.before), "after": fmt(r.after),
+                                "difference": fmt(r.difference)} for r in rows], ensure_ascii=False, indent=2))
+    elif fmt_ == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["city", "name", "before", "after", "difference"])
+        writer.writerows([r.code, r.name, fmt(r.before), fmt(r.after), fmt(r.difference)] for r in rows)
+    else:
+        click.echo(f"{project.name}, what if {projections.describe(joins, leaves, on)} (nothing posted):")
+        click.echo(f"  {'':3}  {'city':<28} {'before':>12} {'after':>12} {'difference':>12}")
+        for r in rows:
+            click.echo(f"  {r.code}  {r.name:<28} {fmt(r.before):>12} {fmt(r.after):>12} {fmt(r.difference):>12}")
+        before, after = sum(r.before for r in rows), sum(r.after for r in rows)
+        click.echo(f"  {'':3}  {'total':<28} {fmt(before):>12} {fmt(after):>12} {fmt(after - before):>12}")
+        print_blocked(result.blocked)
+
+
+def _print_explanation(project: Project, code: str, fmt_: str) -> None:
+    if fmt_ != "table":
+        raise BadInput("--explain prints text only (leave out --format)")
+    explained = projections.explain_share(project, code)
+    charged = f", direct charges {fmt(explained.charged)} EUR, total {fmt(explained.share + explained.charged)} EUR" if explained.charged else ""
+    click.echo(f"{explained.name} ({explained.code}) in {project.name}: share {fmt(explained.share)} EUR{charged}")
+    print_blocked(explained.kept)
+    click.echo(render_text(explained.steps), nl=False)
+    click.echo(f"Ledger entries for {explained.name} ({explained.code}):")
+    for e in explained.history:
+        decision = f" (decision: {e.meta['decision']})" if e.meta.get("decision") else ""
+        kind = "charge" if e.kind == E.CHARGE_TAG else "share"
+        click.echo(f"  {e.date}  {kind:<6}  {fmt(e.change):>12}  {fmt(e.share):>12}  {e.narration}{decision}")
+    if not explained.history:
+        click.echo("  none")
+
+
+COMMANDS = (project_group, member_group, shares_command)

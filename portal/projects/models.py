@@ -1,0 +1,74 @@
+"""A project's own rows: its registration, its recorded changes and its ledger postings.
+
+The project's state (members, budget years, rule versions, policy…) is never stored as columns:
+it is what replaying the recorded changes gives (``ledger.changes.apply``), kept in memory by
+each worker (``portal.projects.ledgers``). Money is integer cents. The ledger's postings are
+stored as beancount text, numbered per project (``seq``), so a worker catches up by reading only
+the numbers it lacks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.clock import utcnow
+from portal.extensions import db
+
+
+class Project(db.Model):  # type: ignore[name-defined]
+    """A project's registration: its id in URLs and its name, set once when it is created."""
+
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    ledger_seq: Mapped[int] = mapped_column(Integer, default=0)     # the last posting's number
+    change_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # the last change's number
+    lock_version: Mapped[int] = mapped_column(Integer, default=0)   # bumped by every change: the row lock
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class LedgerPosting(db.Model):  # type: ignore[name-defined]
+    """One committed change's ledger entries, as beancount text; never updated or deleted."""
+
+    __tablename__ = "ledger_postings"
+    __table_args__ = (UniqueConstraint("project_id", "seq", name="uq_ledger_postings_project_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ProjectChange(db.Model):  # type: ignore[name-defined]
+    """One change to a project (a ``ledger.project.Op``), numbered per project; never updated.
+
+    Replaying a project's changes in order from nothing gives its state and, exactly, the
+    entries that were posted (``ledger.recalc.replay``).
+    """
+
+    __tablename__ = "project_changes"
+    __table_args__ = (UniqueConstraint("project_id", "seq", name="uq_project_changes_project_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(30))
+    op_json: Mapped[str] = mapped_column("op", Text)
+    ledger_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the posting it made, if any
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    @property
+    def op(self) -> dict[str, Any]:
+        return dict(json.loads(self.op_json))
+
+    @op.setter
+    def op(self, value: dict[str, Any]) -> None:
+        self.op_json = json.dumps(value, sort_keys=True, ensure_ascii=False)

@@ -1,0 +1,119 @@
+"""Read-only views of a project's shares: what-if scenarios and the explanation of one share.
+
+Nothing here writes to the database or the ledger: both compute with the pure core
+(``ledger.project``, ``ledger.recalc``, ``ledger.explain``) from the project's state and journal now.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple, Sequence
+
+from ledger import municipalities as M
+from ledger.budget import Blocked, apply_closed
+from ledger.cells import of_member
+from ledger.changes import apply, population_params
+from ledger.errors import InvalidInput
+from ledger.explain import Step, explain, explain_member
+from ledger.journal import ShareEvent
+from ledger.money import fmt
+from ledger.project import Op, assess_state
+from ledger.recalc import Recalculation, recalculate
+from portal.clock import now
+from portal.projects.models import Project
+from portal.projects.services import journal_for, state_for
+
+
+def _unique(codes: Sequence[str]) -> list[str]:
+    return [M.lookup(c).code for c in codes if str(c).strip()]
+
+
+def parse_scenario(text: str) -> tuple[list[str], list[str]]:
+    """``"+286,-638"`` as (joins, leaves); every item needs its sign."""
+    joins: list[str] = []
+    leaves: list[str] = []
+    for item in (part.strip() for part in (text or "").split(",")):
+        if not item:
+            continue
+        if item[0] not in "+-":
+            raise InvalidInput(f"{item!r}: write +CODE for a city joining or -CODE for a city leaving")
+        (joins if item[0] == "+" else leaves).append(item[1:])
+    return joins, leaves
+
+
+def describe(joins: Sequence[str], leaves: Sequence[str], on: dt.date) -> str:
+    """``"Kouvola (286) joins, Porvoo (638) leaves on 2026-01-01"``."""
+    parts = [f"{M.lookup(c).name} ({c}) joins" for c in joins] + [f"{M.lookup(c).name} ({c}) leaves" for c in leaves]
+    return ", ".join(parts) + f" on {on.isoformat()}"
+
+
+def what_if(project: Project, joins: Sequence[str], leaves: Sequence[str], on: dt.date) -> Recalculation:
+    """Every share if ``joins`` joined and ``leaves`` left on ``on``; nothing is posted or stored."""
+    joining, leaving = _unique(joins), _unique(leaves)
+    if not joining and not leaving:
+        raise InvalidInput("name at least one city to join or to leave")
+    named = joining + leaving
+    if len(set(named)) != len(named):
+        raise InvalidInput("a city is named twice")
+    before = state_for(project)
+    summary = describe(joining, leaving, on)
+    state = before
+    if joining:
+        state = apply(state, Op("members-added", on, "what-if", now(), summary, "",
+                                {"cities": joining, "populations": population_params(state, joining)}))
+    for code in leaving:
+        state = apply(state, Op("member-withdrawn", on, "what-if", now(), summary, "", {"city": code}))
+    if not state.current():
+        raise InvalidInput("no member would remain to share the cost")
+    journal = journal_for(project)
+    op = Op("members-added" if joining else "member-withdrawn", on, "what-if", now(), summary)
+    return recalculate(before, state, op, assessed=journal.assessed_cells(), open_accounts=journal.accounts())
+
+
+# -- explain -------------------------------------------------------------------------------------
+class Explanation(NamedTuple):
+    """One city's share: the steps that compute it, what the ledger says and its entries."""
+
+    code: str
+    name: str
+    steps: list[Step]
+    share: int                  # cents, as the explanation computes it (closed years as kept)
+    assessed: int               # cents, as the ledger has assessed it
+    history: list[ShareEvent]   # the city's ledger entries, oldest first
+    charged: int = 0            # cents, direct charges in the ledger
+    kept: tuple[Blocked, ...] = ()  # closed years where the ledger keeps another amount
+
+
+def explain_share(project: Project, code: str) -> Explanation:
+    """Inputs, every step and the rounding of one city's share, and its ledger entries."""
+    code = M.lookup(code).code
+    name = M.lookup(code).name
+    state = state_for(project)
+    journal = journal_for(project)
+    cells = journal.assessed_cells()
+    assessment = assess_state(state)
+    steps: list[Step] = []
+    share = 0
+    kept: list[Blocked] = []
+    if assessment is None:
+        steps.append(Step("members", "The project has no members or no budget yet", {}))
+    else:
+        steps.extend(explain(assessment))
+        if state.member(code) is not None:
+            steps.extend(explain_member(assessment, code))
+        mine = {(y, c): cents for (y, c), cents in of_member(cells, code).items() if y is not None}
+        result, kept_out = apply_closed(mine, {c: v for c, v in assessment.shares().items() if c[1] == code}, state.closed)
+        kept = list(kept_out)
+        share = sum(result.values())
+        for b in kept:
+            steps.append(Step("closed", f"{b.year} is closed: the ledger keeps {fmt(b.kept)} EUR for {code}; "
+                                        f"the rules would now give {fmt(b.would_be)} EUR", b._asdict()))
+    if state.member(code) is None:
+        steps.append(Step("result", f"{code} {name} is not a member: its share is {fmt(0)} EUR", {"code": code, "share": 0}))
+    elif state.member(code).left is not None:  # type: ignore[union-attr]
+        steps.append(Step("result", f"{code} {name} left on {state.member(code).left}", {"code": code}))  # type: ignore[union-attr]
+    return Explanation(code, name, steps, share, journal.assessed().get(code, 0), journal.history(code),
+                       journal.charged().get(code, 0), tuple(kept))
+
+
+__all__ = ["Explanation", "describe", "explain_share", "parse_scenario", "what_if"]

@@ -1,0 +1,253 @@
+"""Every change to a project, each in one database transaction with its audit record and entries.
+
+A change is a ``ledger.project.Op``. It takes the project's row lock first (see :func:`_lock`), so
+two changes at the same moment are serialised and neither is lost. Under the lock it catches the
+journal and the project's state up, lets the pure core apply the op and recalculate
+(``ledger.recalc.step``), and writes the op, the audit record and the ledger posting; then it
+commits. Only after the commit do the in-memory journal and state take in the change: a refused
+or failed change leaves the database and the ledger as they were.
+
+The cost-sharing changes (budget, rules, charges, funding) are built in ``portal.costs.services``
+and run through the same :func:`change`; here are the project's creation and its membership.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
+
+from sqlalchemy import select, update
+
+from ledger import entries as E
+from ledger import municipalities as M
+from ledger.changes import apply, population_params, rule_params, spread
+from ledger.errors import Conflict, InvalidInput, NotFound
+from ledger.journal import Journal
+from ledger.money import fmt
+from ledger.project import Op, ProjectState, version_for
+from ledger.recalc import Recalculation, ShareRow, step
+from portal import audit
+from portal.audit import AuditEvent
+from portal.clock import now, today
+from portal.extensions import db
+from portal.projects.ledgers import ledgers
+from portal.projects.models import LedgerPosting, Project, ProjectChange
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+class Outcome(NamedTuple):
+    """What a change did: its audit record, the recalculation and the posting number."""
+
+    event: AuditEvent
+    recalculation: Recalculation | None
+    seq: int | None
+
+
+def get_project(slug: str) -> Project:
+    project: Project | None = db.session.execute(select(Project).where(Project.slug == slug)).scalar_one_or_none()
+    if project is None:
+        raise NotFound(f"no project {slug!r}")
+    return project
+
+
+def journal_for(project: Project) -> Journal:
+    return ledgers.get(project)
+
+
+def state_for(project: Project) -> ProjectState:
+    state = ledgers.state(project)
+    if state is None:
+        raise NotFound(f"project {project.slug!r} has no recorded changes")
+    return state
+
+
+def rule_label(project: Project) -> str:
+    """The rule in force today (or for the nearest project year), as a short label."""
+    return version_for(state_for(project), today().year).describe()
+
+
+def changes_of(project: Project, kinds: Sequence[str] | None = None) -> list[Op]:
+    """The project's recorded changes, oldest first (optionally only some kinds)."""
+    query = select(ProjectChange).where(ProjectChange.project_id == project.id).order_by(ProjectChange.seq)
+    if kinds:
+        query = query.where(ProjectChange.kind.in_(list(kinds)))
+    return [Op.from_json(row.op) for row in db.session.execute(query).scalars()]
+
+
+# -- the change machinery ------------------------------------------------------------------------
+def _lock(slug: str) -> Project:
+    """Take the project's write lock: the first statement of the transaction is an UPDATE of its row.
+
+    PostgreSQL holds the row lock, SQLite its database write lock, until commit or rollback;
+    a concurrent change waits here and then reads what this one committed.
+    """
+    result = db.session.execute(update(Project).where(Project.slug == slug).values(lock_version=Project.lock_version + 1))
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        raise NotFound(f"no project {slug!r}")
+    project: Project = db.session.execute(select(Project).where(Project.slug == slug)
+                                          .execution_options(populate_existing=True)).scalar_one()
+    return project
+
+
+def _rows(rows: Sequence[ShareRow]) -> list[dict[str, str]]:
+    return [{"city": r.code, "name": r.name, "before": fmt(r.before), "after": fmt(r.after), "difference": fmt(r.difference)}
+            for r in rows]
+
+
+def _post(project: Project, entries: Sequence[Any]) -> int:
+    seq = project.ledger_seq + 1
+    db.session.add(LedgerPosting(project_id=project.id, seq=seq, text="\n".join(E.format_entry(e) for e in entries)))
+    project.ledger_seq = seq
+    return seq
+
+
+def _record(project: Project, op: Op, ledger_seq: int | None) -> int:
+    seq = project.change_seq + 1
+    row = ProjectChange(project_id=project.id, seq=seq, kind=op.kind, ledger_seq=ledger_seq)
+    row.op = op.to_json()
+    db.session.add(row)
+    project.change_seq = seq
+    return seq
+
+
+def _details(op: Op, result: Recalculation) -> dict[str, Any]:
+    state = result.state
+    details: dict[str, Any] = {"summary": op.summary, "decision": op.decision, "effective": op.effective.isoformat(),
+                               "shares": _rows(result.rows), "op": op.to_json()}
+    details |= {"rule": version_for(state, op.effective.year).describe(), "policy": state.policy,
+                "members": len(state.current()), "allocated": fmt(state.total), "budget": fmt(state.total)}
+    if result.cells:
+        details["cells"] = [{"year": c.year, "city": c.code, "before": fmt(c.before), "after": fmt(c.after)} for c in result.cells]
+    if result.blocked:
+        details["blocked"] = [{"year": b.year, "city": b.code, "kept": fmt(b.kept), "would_be": fmt(b.would_be)} for b in result.blocked]
+    if result.charges:
+        details["charges"] = [{"city": c.code, "date": c.date.isoformat(), "amount": fmt(c.cents), "text": c.text} for c in result.charges]
+    return details
+
+
+def change(slug: str, build: Callable[[ProjectState, Project], Op]) -> Outcome:
+    """Run one change: lock, build the op from the current state, apply, post, record, commit."""
+    try:
+        project = _lock(slug)
+        journal = ledgers.get(project)
+        before = ledgers.state(project)
+        op = build(before, project)  # type: ignore[arg-type]  # None only while creating
+        result = step(before, op, assessed=journal.assessed_cells(), open_accounts=journal.accounts())
+        built = result.entries()
+        seq = _post(project, built) if built else None
+        change_seq = _record(project, op, seq)
+        event = audit.record(op.actor, op.kind, _details(op, result), project_id=project.id, ledger_seq=seq)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    if seq is not None:
+        ledgers.posted(project, seq, built)
+    ledgers.changed(project, change_seq, result.state)
+    return Outcome(event, result, seq)
+
+
+def post_entries(slug: str, build: Callable[[Project, Journal], tuple[Op, list[Any], dict[str, Any]]]) -> Outcome:
+    """Append entries that no recalculation makes (an import) as one posting with its op and audit record."""
+    try:
+        project = _lock(slug)
+        journal = ledgers.get(project)
+        op, entries, details = build(project, journal)
+        seq = _post(project, entries)
+        change_seq = _record(project, op, seq)
+        event = audit.record(op.actor, op.kind, {**details, "summary": op.summary, "shares": []},
+                             project_id=project.id, ledger_seq=seq)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    ledgers.posted(project, seq, entries)
+    ledgers.changed(project, change_seq, None)
+    return Outcome(event, None, seq)
+
+
+def make_op(kind: str, effective: dt.date, actor: str, summary: str, decision: str = "", **params: Any) -> Op:
+    return Op(kind, effective, actor, now(), summary, (decision or "").strip(), params)
+
+
+def city_label(code: str) -> str:
+    return f"{M.lookup(code).name} ({code})"
+
+
+# -- the project and its members -----------------------------------------------------------------
+def create_project(slug: str, *, name: str, start: dt.date, end: dt.date, rule: str = "equal", population_year: int | None = None,
+                   budget: int | None = None, years: Mapping[int, int] | None = None, policy: str = "whole-term",
+                   actor: str, decision: str = "", **rule_kw: Any) -> Outcome:
+    """A new project; ``budget`` (a total, spread over the years by days) or ``years`` (cents per year)."""
+    slug = (slug or "").strip()
+    if not SLUG.match(slug):
+        raise InvalidInput(f"project id {slug!r} must be 2 to 63 lower-case letters, digits or dashes")
+    if (budget is None) == (years is None):
+        raise InvalidInput("give the budget either as a total or by years")
+    if end <= start:
+        raise InvalidInput(f"the end date {end} must come after the start date {start}")
+    by_year = spread(budget, start, end) if budget is not None else dict(years or {})
+    version = rule_params(rule, effective=start, decision=decision, population_year=population_year, **rule_kw)
+    op = make_op("project-created", start, actor, f"Project {(name or '').strip()} created", decision, name=name,
+                 start=start.isoformat(), end=end.isoformat(), policy=policy, budget={str(y): c for y, c in by_year.items()},
+                 rule=version)
+    apply(None, op)  # validate before touching the database
+    if db.session.execute(select(Project.id).where(Project.slug == slug)).first():
+        raise Conflict(f"a project {slug!r} exists already")
+    try:
+        db.session.add(Project(slug=slug, name=name.strip(), ledger_seq=0, lock_version=0, change_seq=0))
+        db.session.flush()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return change(slug, lambda state, p: op)
+
+
+def add_members(slug: str, codes: Sequence[str], *, joined: dt.date, decision: str, actor: str) -> Outcome:
+    """Several cities joining in one change: one recalculation, one entry (and joining fees, if any)."""
+    wanted = [M.lookup(c).code for c in codes if str(c).strip()]
+
+    def build(state: ProjectState, project: Project) -> Op:
+        verb = "joins" if len(wanted) == 1 else "join"
+        return make_op("members-added", joined, actor, f"{', '.join(map(city_label, wanted))} {verb} on {joined}", decision,
+                       cities=wanted, populations=population_params(state, wanted))
+
+    return change(slug, build)
+
+
+def withdraw_member(slug: str, code: str, *, left: dt.date, decision: str, actor: str) -> Outcome:
+    code = M.lookup(code).code
+    return change(slug, lambda s, p: make_op("member-withdrawn", left, actor, f"{city_label(code)} leaves on {left}", decision,
+                                             city=code))
+
+
+# -- reading -------------------------------------------------------------------------------------
+class ShareLine(NamedTuple):
+    code: str
+    name: str
+    population: int
+    joined: dt.date | None
+    left: dt.date | None
+    share: int           # cents, the assessed share as the ledger says
+    charged: int = 0     # cents, direct charges (own costs, joining fee)
+
+    @property
+    def total(self) -> int:
+        return self.share + self.charged
+
+
+def shares(project: Project) -> list[ShareLine]:
+    """Every current member with its share and direct charges as the ledger has them, by code."""
+    state = state_for(project)
+    journal = journal_for(project)
+    assessed, charged = journal.assessed(), journal.charged()
+    year = version_for(state, today().year).population_year
+    lines = []
+    for m in state.members:
+        if m.left is not None:
+            continue
+        city = M.lookup(m.code, year)
+        lines.append(ShareLine(m.code, city.name, city.population, m.joined, m.left, assessed.get(m.code, 0), charged.get(m.code, 0)))
+    return lines

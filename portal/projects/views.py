@@ -1,0 +1,226 @@
+"""Project pages: the members' shares (open to every member city), their history, the changes,
+adding and withdrawing members, what-if scenarios and one share explained; and their JSON.
+
+Views are thin: they check the role, parse the form, call :mod:`portal.projects.services` and
+render. A refusal is shown on the form it came from, with its status (``portal.errors``), and
+nothing has been changed. The JSON API's amounts are decimal strings (``"30588.24"``), never JSON
+numbers, so no client ever sees a float.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, Flask, abort, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ledger import municipalities as M
+from ledger import parse
+from ledger.errors import NotFound
+from ledger.money import fmt, parse_amount
+from portal.audit import AuditEvent
+from portal.clock import today
+from portal.errors import REFUSALS, status_of
+from portal.extensions import db
+from portal.projects import projections
+from portal.projects import services as projects
+from portal.projects.forms import AddMembersForm, WithdrawForm
+from portal.projects.models import Project
+from portal.web import VIEWERS, attempt, require
+
+bp = Blueprint("projects", __name__)
+api = Blueprint("projects_api", __name__, url_prefix="/api/v1")
+RECENT_CHANGES = 20
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.register_blueprint(api)
+
+
+def may_see_history(code: str) -> bool:
+    """Leads, accountants and admins see every city's history; a contact only its own."""
+    return bool(current_user.has_role("lead", "accountant") or (
+        current_user.has_role("contact") and current_user.city_code == code))
+
+
+def city_page(slug: str, code: str) -> tuple[Project, M.Municipality]:
+    """The project and the city whose share a page shows, after the access check of a city's pages."""
+    require(*VIEWERS)
+    project = projects.get_project(slug)
+    municipality = M.lookup(code)
+    if not may_see_history(municipality.code):
+        abort(403)
+    return project, municipality
+
+
+def _recent(project: Project, limit: int = RECENT_CHANGES) -> list[AuditEvent]:
+    query = select(AuditEvent).where(AuditEvent.project_id == project.id).order_by(AuditEvent.id.desc()).limit(limit)
+    return list(db.session.execute(query).scalars())
+
+
+def change_url(project: Project, event: AuditEvent) -> str:
+    return url_for("projects.change", slug=project.slug, event_id=event.id)
+
+
+# -- reading ---------------------------------------------------------------------------------------
+@bp.get("/")
+@login_required
+def index() -> ResponseReturnValue:
+    require(*VIEWERS)
+    rows = []
+    own = current_user.city_code if current_user.has_role("contact") else None
+    for project in db.session.execute(select(Project).order_by(Project.name)).scalars():
+        lines = projects.shares(project)
+        mine = next((line for line in lines if line.code == own), None)
+        rows.append({"project": project, "state": projects.state_for(project), "members": len(lines),
+                     "rule": projects.rule_label(project), "mine": mine})
+    city = M.lookup(own).name if own else None
+    return render_template("projects/index.html", rows=rows, own=own, city=city)
+
+
+@bp.get("/p/<slug>/")
+@login_required
+def show(slug: str) -> ResponseReturnValue:
+    require(*VIEWERS)
+    project = projects.get_project(slug)
+    lines = projects.shares(project)
+    return render_template("projects/show.html", project=project, state=projects.state_for(project), lines=lines,
+                           total=sum(line.share for line in lines),
+                           charged=sum(line.charged for line in lines), rule=projects.rule_label(project),
+                           recent=_recent(project), may_see_history=may_see_history)
+
+
+@bp.get("/p/<slug>/cities/<code>")
+@login_required
+def city(slug: str, code: str) -> ResponseReturnValue:
+    project, municipality = city_page(slug, code)
+    history = projects.journal_for(project).history(municipality.code)
+    seqs = {event.seq for event in history}
+    by_seq = {
+        e.ledger_seq: e
+        for e in db.session.execute(
+            select(AuditEvent).where(AuditEvent.project_id == project.id, AuditEvent.ledger_seq.in_(seqs))
+        ).scalars()
+    } if seqs else {}
+    return render_template("projects/city.html", project=project, city=municipality, history=history, by_seq=by_seq)
+
+
+@bp.get("/p/<slug>/changes/<int:event_id>")
+@login_required
+def change(slug: str, event_id: int) -> ResponseReturnValue:
+    require(*VIEWERS)
+    project = projects.get_project(slug)
+    event = db.session.get(AuditEvent, event_id)
+    if event is None or event.project_id != project.id:
+        raise NotFound(f"no change {event_id} in project {slug!r}")
+    details = event.details
+    shares = details.get("shares", [])
+    return render_template("projects/change.html", project=project, event=event, details=details, shares=shares,
+                           changed=sum(1 for row in shares if parse_amount(row["difference"], allow_negative=True)),
+                           total_after=sum(parse_amount(row["after"]) for row in shares))
+
+
+# -- changing --------------------------------------------------------------------------------------
+@bp.route("/p/<slug>/members/add", methods=["GET", "POST"])
+@login_required
+def add_members(slug: str) -> ResponseReturnValue:
+    require("lead")
+    project = projects.get_project(slug)
+    present = {line.code for line in projects.shares(project)}
+    form = AddMembersForm()
+    form.cities.choices = [
+        (m.code, f"{m.name} ({m.code})") for m in sorted(M.municipalities().values(), key=lambda m: m.name) if m.code not in present
+    ]
+    if request.method == "GET" and form.joined.data is None:
+        form.joined.data = today()
+    error, status = None, 200
+    if form.validate_on_submit():
+        outcome, error, status = attempt(lambda: projects.add_members(
+            slug, form.cities.data, joined=form.joined.data, decision=form.decision.data or "", actor=current_user.actor))
+        if outcome:
+            return redirect(change_url(project, outcome.event))
+    elif form.is_submitted():
+        status = 400
+    return render_template("projects/add_members.html", project=project, form=form, error=error), status
+
+
+@bp.route("/p/<slug>/members/<code>/withdraw", methods=["GET", "POST"])
+@login_required
+def withdraw(slug: str, code: str) -> ResponseReturnValue:
+    require("lead")
+    project = projects.get_project(slug)
+    line = next((line for line in projects.shares(project) if line.code == M.normalise_code(code)), None)
+    if line is None:
+        raise NotFound(f"{M.lookup(code).name} ({M.normalise_code(code)}) is not a member of {project.name}")
+    form = WithdrawForm()
+    error, status = None, 200
+    if form.validate_on_submit():
+        outcome, error, status = attempt(lambda: projects.withdraw_member(
+            slug, line.code, left=form.left.data, decision=form.decision.data or "", actor=current_user.actor))
+        if outcome:
+            return redirect(change_url(project, outcome.event))
+    elif form.is_submitted():
+        status = 400
+    return render_template("projects/withdraw.html", project=project, line=line, form=form, error=error), status
+
+
+# -- what if, and one share explained (read-only: nothing is posted) --------------------------------
+@bp.get("/p/<slug>/what-if")
+@login_required
+def what_if(slug: str) -> ResponseReturnValue:
+    require("lead", "contact")
+    project = projects.get_project(slug)
+    members = {line.code: line.name for line in projects.shares(project)}
+    joins, leaves = request.args.getlist("join"), request.args.getlist("leave")
+    on_text = request.args.get("on", "")
+    result, summary, error, status = None, "", None, 200
+    if joins or leaves or "on" in request.args:
+        try:
+            on = parse.date(on_text, repr(on_text)) if on_text else today()
+            result = projections.what_if(project, joins, leaves, on)
+            summary = projections.describe([M.normalise_code(c) for c in joins if c.strip()],
+                                           [M.normalise_code(c) for c in leaves if c.strip()], on)
+        except REFUSALS as exc:
+            error, status = exc.message, status_of(exc)
+    choices = sorted((m for m in M.municipalities().values() if m.code not in members), key=lambda m: m.name)
+    return render_template("projections/what_if.html", project=project, members=members, choices=choices,
+                           joins=set(joins), leaves=set(leaves), on=on_text or today().isoformat(),
+                           result=result, summary=summary, error=error), status
+
+
+@bp.get("/p/<slug>/cities/<code>/explain")
+@login_required
+def explain(slug: str, code: str) -> ResponseReturnValue:
+    project, municipality = city_page(slug, code)
+    explained = projections.explain_share(project, municipality.code)
+    return render_template("projections/explain.html", project=project, city=municipality, explained=explained)
+
+
+# -- JSON ------------------------------------------------------------------------------------------
+@api.get("/projects")
+@login_required
+def api_projects() -> ResponseReturnValue:
+    require(*VIEWERS)
+    rows = []
+    for project in db.session.execute(select(Project).order_by(Project.slug)).scalars():
+        state = projects.state_for(project)
+        rows.append({"slug": project.slug, "name": project.name, "budget": fmt(state.total),
+                     "rule": projects.rule_label(project), "members": len(state.current())})
+    return jsonify(rows)
+
+
+@api.get("/projects/<slug>/shares")
+@login_required
+def api_shares(slug: str) -> ResponseReturnValue:
+    """Every member's share: transparent to all member cities, as on the project page."""
+    require(*VIEWERS)
+    project = projects.get_project(slug)
+    cells = projects.journal_for(project).assessed_cells()
+    return jsonify([{"city": s.code, "name": s.name, "share": fmt(s.share), "charged": fmt(s.charged), "total": fmt(s.total),
+                     "years": {str(y): fmt(c) for (y, code), c in sorted(cells.items(), key=lambda kv: kv[0][0] or 0)
+                               if code == s.code and y is not None}}
+                    for s in projects.shares(project)])
+
