@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test bench browser clean
+.PHONY: install demo test lint bench browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,13 @@ browser:
 demo: install
 	PORTAL_ENV=development PORTAL_DEV_IDP=1 $(BIN)/portal demo
 
-test: install browser
+# The static checks: the core strictly typed, the portal typed, both ruff-clean (rules in pyproject.toml).
+lint: install
+	$(BIN)/mypy --strict ledger
+	$(BIN)/mypy portal
+	$(BIN)/ruff check .
+
+test: lint browser
 	$(BIN)/python -m pytest
 
 bench: install

@@ -19,15 +19,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from beancount import loader  # noqa: E402
+from beancount import loader
 
-from ledger import entries as E  # noqa: E402
-from ledger import export  # noqa: E402
-from ledger import municipalities as M  # noqa: E402
-from portal import changes, create_app  # noqa: E402
-from portal.extensions import db  # noqa: E402
-from portal.ledgers import Ledgers  # noqa: E402
-from portal.models import LedgerPosting  # noqa: E402
+from ledger import entries as E
+from ledger import export
+from ledger import municipalities as M
+from portal import changes, create_app
+from portal.extensions import db
+from portal.ledgers import Ledgers
+from portal.models import LedgerPosting
 
 PER_POSTING = 1000
 
@@ -113,7 +113,7 @@ def main() -> None:
     results = []
     for i, code in enumerate(joiners[:5]):
         with worker_a.app_context():
-            def change_and_query():
+            def change_and_query(code: str = code, i: int = i):
                 changes.add_members("bench", [code], joined=dt.date(2026, 1, 1) + dt.timedelta(days=i), decision="", actor="bench")
                 return changes.shares(changes.get_project("bench"))
             t_change, lines = timed(change_and_query)

@@ -7,8 +7,9 @@ cents so that the shares sum exactly to the total and each is within one cent of
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from fractions import Fraction
-from typing import Mapping, NamedTuple, TypeVar
+from typing import NamedTuple, TypeVar
 
 from ledger.errors import InvalidInput
 

@@ -21,13 +21,14 @@ it could not use is reported. Direct charges go to one member outside the alloca
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
-from typing import Iterable, Mapping, NamedTuple
+from typing import NamedTuple
 
 from ledger.allocation import Allocation, largest_remainder
 from ledger.cells import YearCell as Cell
 from ledger.errors import InvalidInput
+from ledger.funding import FundingLine, Grant, Subsidy, YearLine, funding_lines, targeted, year_lines
 from ledger.money import fmt, whole_cents
 from ledger.rules import RuleVersion, Solution, check_members, round_solution, rule_weights, solve
 
@@ -47,29 +48,6 @@ class Membership(NamedTuple):
     left: dt.date | None = None     # last day of membership, inclusive
 
 
-class HoursEntry(NamedTuple):
-    person: str
-    date: dt.date
-    task: str
-    hours: Decimal
-
-
-class Grant(NamedTuple):
-    year: int
-    cents: int
-    text: str
-    target: str | None = None       # a member code: reduces that member's share only
-
-
-class Subsidy(NamedTuple):
-    """A state subsidy paid on the hours actually logged × an hourly rate (cents per hour)."""
-
-    rate_cents: int
-    hours: tuple[HoursEntry, ...]
-    text: str
-    target: str | None = None
-
-
 class Charge(NamedTuple):
     """A cost that concerns one member only: charged to it alone, outside the allocation."""
 
@@ -77,29 +55,6 @@ class Charge(NamedTuple):
     date: dt.date
     cents: int
     text: str
-
-
-class SubsidyAmount(NamedTuple):
-    hours: Decimal                  # all logged hours
-    exact: Decimal                  # hours × rate, in cents, before rounding
-    cents: int                      # rounded once, half up, on the total
-    by_year: dict[int, int]         # the rounded total split by each year's hours (largest remainder)
-
-
-class FundingLine(NamedTuple):
-    year: int
-    text: str
-    target: str | None
-    cents: int
-    note: str = ""                  # for a subsidy: its hours, rate and the one rounding
-
-
-class YearLine(NamedTuple):
-    year: int
-    budget: int
-    general_funding: int            # applied to the year, at most its budget
-    co_funded: int                  # what the members share
-    unused: int                     # general funding beyond the year's budget
 
 
 class Split(NamedTuple):
@@ -126,7 +81,7 @@ class Assessment(NamedTuple):
     unused: tuple[tuple[int, str | None, int], ...]  # (year, target or None, cents) funding left unused
     charges: tuple[Charge, ...]
     cells: dict[Cell, int]                      # allocated − targeted + charges: what is assessed
-    versions: dict[int, RuleVersion] = {}       # the version in force for each budget year
+    versions: dict[int, RuleVersion]            # the version in force for each budget year
 
     def shares(self) -> dict[Cell, int]:
         """Each cell's share of the allocation less targeted funding: what assessment entries post."""
@@ -147,23 +102,6 @@ def days_in_year(m: Membership, year: int) -> int:
     return max((end - start).days + 1, 0)
 
 
-def subsidy_amount(subsidy: Subsidy) -> SubsidyAmount:
-    """Logged hours × rate, rounded to the cent once (half up) on the total, then split by year."""
-    whole_cents(subsidy.rate_cents, "the hourly rate")
-    by_hours: dict[int, Fraction] = {}
-    for entry in subsidy.hours:
-        if not isinstance(entry.hours, (Decimal, int)) or isinstance(entry.hours, bool) or entry.hours < 0:
-            raise InvalidInput(f"hours of {entry.person} on {entry.date} must be a Decimal not below zero")
-        by_hours[entry.date.year] = by_hours.get(entry.date.year, Fraction(0)) + Fraction(entry.hours)
-    hours = sum((Decimal(e.hours) for e in subsidy.hours), Decimal(0))
-    exact = hours * subsidy.rate_cents
-    cents = int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-    if not cents or not hours:
-        return SubsidyAmount(hours, exact, cents, {})
-    by_year = largest_remainder(cents, {y: h for y, h in by_hours.items() if h})[0]
-    return SubsidyAmount(hours, exact, cents, dict(sorted(by_year.items())))
-
-
 def _validate(budget: Mapping[int, int], policy: str, memberships: Iterable[Membership]) -> tuple[Membership, ...]:
     check_policy(policy)
     if not budget:
@@ -182,22 +120,6 @@ def _validate(budget: Mapping[int, int], policy: str, memberships: Iterable[Memb
         if m.left is not None and m.left < m.joined:
             raise InvalidInput(f"{m.code} leaves ({m.left}) before it joins ({m.joined})")
     return members
-
-
-def _funding_lines(funding: Iterable[Grant | Subsidy], codes: set[str]) -> list[FundingLine]:
-    lines: list[FundingLine] = []
-    for item in funding:
-        if item.target is not None and item.target not in codes:
-            raise InvalidInput(f"funding {item.text!r} is targeted to {item.target}, not a member")
-        if isinstance(item, Grant):
-            lines.append(FundingLine(item.year, item.text, item.target, whole_cents(item.cents, f"grant {item.text!r}")))
-        else:
-            amount = subsidy_amount(item)
-            note = (f"{amount.hours} h x {fmt(item.rate_cents)} EUR = {amount.exact / 100} EUR, rounded half up once"
-                    f" on the total to {fmt(amount.cents)} EUR, split by each year's hours by largest remainder")
-            for year, cents in amount.by_year.items():
-                lines.append(FundingLine(year, item.text, item.target, cents, note))
-    return sorted(lines, key=lambda f: (f.year, f.text, f.target or "", f.cents, f.note))
 
 
 def version_groups(versions: Mapping[int, RuleVersion]) -> list[tuple[RuleVersion, list[int]]]:
@@ -227,7 +149,7 @@ def _caps_left(caps: Mapping[str, int], paid: Mapping[str, int]) -> dict[str, in
 
 def _whole_term(years: dict[int, YearLine], versions: Mapping[int, RuleVersion], codes: list[str]) -> list[Split]:
     groups = version_groups({y: versions[y] for y in years})
-    paid = {c: 0 for c in codes}
+    paid = dict.fromkeys(codes, 0)
     splits: list[Split] = []
     for i, (version, group) in enumerate(groups):
         term = sum(years[y].co_funded for y in group)
@@ -241,11 +163,11 @@ def _whole_term(years: dict[int, YearLine], versions: Mapping[int, RuleVersion],
         remaining, left = dict(allocation.shares), term
         for year in group:
             line = years[year]
-            weights = dict(remaining)  # integer cents: exact, and cheap to split
+            weights: dict[str, Fraction] = {c: Fraction(cents) for c, cents in remaining.items()}  # exact cents
             if line.co_funded and left:
                 shares, exact, extra = largest_remainder(line.co_funded, weights)
             else:
-                shares, exact, extra = {c: 0 for c in codes}, {c: Fraction(0) for c in codes}, ()
+                shares, exact, extra = dict.fromkeys(codes, 0), {c: Fraction(0) for c in codes}, ()
             splits.append(Split(f"{year}: term shares spread by the year's budget", year, weights, {}, None,
                                 Allocation(line.co_funded, shares, exact, extra)))
             remaining = {c: remaining[c] - shares[c] for c in codes}
@@ -296,26 +218,12 @@ def _versions(budget: Mapping[int, int], version: RuleVersion | Mapping[int, Rul
         if populations:
             version = version.with_populations(populations)
         check_members(version, codes)
-        return {year: version for year in budget}
+        return dict.fromkeys(budget, version)
     missing = sorted(set(budget) - set(version))
     if missing:
         raise InvalidInput(f"no rule version is in force for {', '.join(map(str, missing))}")
     # Each version is checked against the members of the years it governs, by rule_weights.
     return dict(version)
-
-
-def _year_lines(budget: Mapping[int, int], lines: list[FundingLine]) -> tuple[dict[int, YearLine], list[tuple[int, str | None, int]]]:
-    """Each year's budget less its general funding, and the general funding left unused."""
-    years: dict[int, YearLine] = {}
-    unused: list[tuple[int, str | None, int]] = []
-    for year, cents in sorted(budget.items()):
-        general = sum(f.cents for f in lines if f.year == year and f.target is None)
-        applied = min(general, cents)
-        years[year] = YearLine(year, cents, applied, cents - applied, general - applied)
-        if general > applied:
-            unused.append((year, None, general - applied))
-    unused += [(f.year, None, f.cents) for f in lines if f.target is None and f.year not in budget]
-    return years, unused
 
 
 def _splits(policy: str, years: dict[int, YearLine], versions: Mapping[int, RuleVersion],
@@ -326,21 +234,6 @@ def _splits(policy: str, years: dict[int, YearLine], versions: Mapping[int, Rule
     if not sharing and any(y.co_funded for y in years.values()):
         raise InvalidInput("no member remains to the end of the term to share its budget")
     return _whole_term(years, versions, sharing) if sharing else []
-
-
-def _targeted(lines: list[FundingLine], allocated: Mapping[Cell, int]) -> tuple[dict[Cell, int], list[tuple[int, str | None, int]]]:
-    """Targeted funding applied to its member's share of its year, never below zero, and what is left."""
-    wanted: dict[Cell, int] = {}
-    for f in lines:
-        if f.target is not None:
-            wanted[(f.year, f.target)] = wanted.get((f.year, f.target), 0) + f.cents
-    targeted: dict[Cell, int] = {}
-    unused: list[tuple[int, str | None, int]] = []
-    for (year, code), cents in sorted(wanted.items()):
-        targeted[(year, code)] = min(cents, allocated.get((year, code), 0))
-        if cents > targeted[(year, code)]:
-            unused.append((year, code, cents - targeted[(year, code)]))
-    return {k: v for k, v in targeted.items() if v}, unused
 
 
 def assess(
@@ -362,8 +255,8 @@ def assess(
     members = _validate(budget, policy, memberships)
     codes = [m.code for m in members]
     versions = _versions(budget, version, populations, codes)
-    lines = _funding_lines(funding, set(codes))
-    years, unused = _year_lines(budget, lines)
+    lines = funding_lines(funding, set(codes))
+    years, unused = year_lines(budget, lines)
     splits = _splits(policy, years, versions, members)
     allocated: dict[Cell, int] = {(y, c): 0 for y in years for c in codes}
     exact: dict[Cell, Fraction] = {cell: Fraction(0) for cell in allocated}
@@ -372,9 +265,9 @@ def assess(
             for code, cents in split.allocation.shares.items():
                 allocated[(split.year, code)] = cents
                 exact[(split.year, code)] = split.allocation.exact[code]
-    targeted, unused_targeted = _targeted(lines, allocated)
+    applied, unused_targeted = targeted(lines, allocated)
     charge_list = tuple(sorted(charges))
-    cells = {cell: cents - targeted.get(cell, 0) for cell, cents in allocated.items()}
+    cells = {cell: cents - applied.get(cell, 0) for cell, cents in allocated.items()}
     for charge in charge_list:
         if charge.code not in codes:
             raise InvalidInput(f"charge {charge.text!r} is to {charge.code}, not a member")
@@ -382,7 +275,7 @@ def assess(
         cells[(charge.date.year, charge.code)] = cells.get((charge.date.year, charge.code), 0) + charge.cents
     every_unused = sorted([*unused, *unused_targeted], key=lambda u: (u[0], u[1] or "", u[2]))
     return Assessment(policy, versions[max(years)], members, years, tuple(lines), tuple(splits), allocated, exact,
-                      targeted, tuple(every_unused), charge_list, dict(sorted(cells.items())), dict(sorted(versions.items())))
+                      applied, tuple(every_unused), charge_list, dict(sorted(cells.items())), dict(sorted(versions.items())))
 
 
 class Blocked(NamedTuple):

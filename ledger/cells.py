@@ -6,7 +6,7 @@ budget years existed have no year: their cells have ``None`` for the year.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 Cell = tuple[int | None, str]  # (budget year or None, municipality code)
 YearCell = tuple[int, str]     # a cell of a budget year

@@ -10,14 +10,16 @@ build the parameters an op carries (a budget total spread over the years, a join
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from fractions import Fraction
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from ledger import municipalities as M
 from ledger import parse
 from ledger.allocation import largest_remainder
-from ledger.budget import Charge, Grant, HoursEntry, Membership, check_policy
+from ledger.budget import Charge, Membership, check_policy
 from ledger.errors import Conflict, InvalidInput
+from ledger.funding import Grant, HoursEntry
 from ledger.joining import joining_charge, make_tiers
 from ledger.money import fmt, whole_cents
 from ledger.project import KINDS, Logged, Op, ProjectState, SubsidyScheme, version_from_json, version_to_json
@@ -33,8 +35,8 @@ def _text(value: Any, what: str) -> str:
     return text
 
 
-def _city(state: ProjectState, code: Any, *, current: bool = False) -> str:
-    code = M.normalise_code(str(code))
+def _city(state: ProjectState, value: Any, *, current: bool = False) -> str:
+    code = M.normalise_code(str(value))
     m = state.member(code)
     if m is None or (current and m.left is not None):
         raise Conflict(f"{M.lookup(code).name} ({code}) is not {'a current' if current else 'a'} member of {state.name}")
@@ -247,7 +249,8 @@ def spread(total: int, start: dt.date, end: dt.date, keep: Mapping[int, int] | N
     return dict(sorted({**keep, **shares}.items()))
 
 
-def population_params(state: ProjectState | None, codes: list[str], extra_years: set[int] = frozenset()) -> dict[str, dict[str, int]]:
+def population_params(state: ProjectState | None, codes: Sequence[str],
+                      extra_years: Iterable[int] = ()) -> dict[str, dict[str, int]]:
     """The figures a members-added op carries: each joiner's population for every year the project uses."""
     years = (state.population_years() if state else set()) | set(extra_years)
     return {str(y): {c: M.lookup(c, y).population for c in codes} for y in sorted(years)}

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Iterable, Mapping, Sequence
+from typing import Any
 
 from beancount.core import convert, data
 from beancount.core.amount import Amount
@@ -33,6 +34,9 @@ CONTRIBUTIONS = "Income:Contributions"
 DIRECT_CHARGES = "Income:DirectCharges"
 ASSESSMENT_TAG = "assessment"
 CHARGE_TAG = "charge"
+# beancount's own helpers carry no annotations; these names give them their types.
+_format_error: Callable[[Any], str] = printer.format_error
+_weight: Callable[[data.Posting], Amount] = convert.get_weight
 _ACCOUNT_CODE = re.compile(rf"^{RECEIVABLE}:.*-(\d{{3}})$")
 
 
@@ -105,6 +109,13 @@ def posting_year(posting: data.Posting) -> int | None:
     return int(value) if value is not None else None
 
 
+def posting_cents(posting: data.Posting) -> int:
+    """A posting's amount in cents (postings of the portal's own accounts are whole cents of EUR)."""
+    if posting.units is None or not isinstance(posting.units.number, Decimal):
+        raise InvalidInput(f"a posting to {posting.account} has no amount")
+    return int(posting.units.number * 100)
+
+
 def escape(text: str) -> str:
     """Text inside a beancount string literal (an option's value, a narration)."""
     return text.replace("\\", "\\\\").replace('"', '\\"')
@@ -119,16 +130,8 @@ def parse_entries(text: str, source: str, first_seq: int = 0) -> list[data.Direc
     """Parse stored entry text; give each parsed entry our own ordering meta."""
     entries, errors, _ = parser.parse_string(text)
     if errors:
-        raise InvalidInput("stored ledger text does not parse", details=[printer.format_error(e).strip() for e in errors])
+        raise InvalidInput("stored ledger text does not parse", details=[_format_error(e).strip() for e in errors])
     return [entry._replace(meta={**entry.meta, **source_meta(source, first_seq)}) for entry in entries]
-
-
-def assessed_by_city(entries: Iterable[data.Directive]) -> dict[str, int]:
-    """Sum of assessment postings per municipality code, in cents: each city's current share."""
-    cells: dict[Cell, int] = {}
-    for entry in entries:
-        add_cells(cells, entry)
-    return totals_of(cells)
 
 
 def add_cells(cells: dict[Cell, int], entry: data.Directive, tag: str = ASSESSMENT_TAG) -> None:
@@ -137,9 +140,9 @@ def add_cells(cells: dict[Cell, int], entry: data.Directive, tag: str = ASSESSME
         return
     for posting in entry.postings:
         code = code_of_account(posting.account)
-        if code is not None and posting.units.currency == CURRENCY:
+        if code is not None and posting.units is not None and posting.units.currency == CURRENCY:
             cell = (posting_year(posting), code)
-            cells[cell] = cells.get(cell, 0) + int(posting.units.number * 100)
+            cells[cell] = cells.get(cell, 0) + posting_cents(posting)
 
 
 def check_balanced(entries: Sequence[data.Directive]) -> list[str]:
@@ -152,8 +155,8 @@ def check_balanced(entries: Sequence[data.Directive]) -> list[str]:
                 if posting.units is None or not isinstance(posting.units.number, Decimal):
                     problems.append(f"{entry.date} {entry.narration!r}: a posting has no amount")
                     break
-                weight = convert.get_weight(posting)
-                sums[weight.currency] = sums.get(weight.currency, Decimal(0)) + weight.number
+                weight = _weight(posting)
+                sums[weight.currency] = sums.get(weight.currency, Decimal(0)) + (weight.number or Decimal(0))
             unbalanced = {c: s for c, s in sums.items() if s != 0}
             if unbalanced:
                 problems.append(f"{entry.date} {entry.narration!r} does not balance: {unbalanced}")

@@ -7,9 +7,10 @@ lay out as it likes; :func:`render_text` prints them for the CLI.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal, localcontext
 from fractions import Fraction
-from typing import Any, Iterable, NamedTuple
+from typing import Any, NamedTuple
 
 from ledger.allocation import Allocation, Member
 from ledger.budget import Assessment, Split, version_groups
@@ -81,7 +82,7 @@ def _tie(allocation: Allocation) -> tuple[Fraction | None, list[str], list[str]]
 
 def rounding_reasons(allocation: Allocation) -> dict[str, str]:
     """Why each member that received one of the remaining cents received it."""
-    cutoff, tied_in, tied_out = _tie(allocation)
+    _, tied_in, tied_out = _tie(allocation)
     reasons = {}
     for code in allocation.extra_cent:
         e = allocation.exact[code]
@@ -123,7 +124,7 @@ def split_steps(label: str, allocation: Allocation, solution: Solution | None,
         if ahead:
             e = allocation.exact
             text += ": " + ", ".join(f"{c} ({_ratio(e[c] - e[c].numerator // e[c].denominator)})" for c in ahead)
-        if tied_in:
+        if tied_in and cutoff is not None:
             text += (f"; {', '.join(tied_in + tied_out)} tie at {_ratio(cutoff)} of a cent (Fraction {cutoff}), broken by"
                      f" code, lower first: {', '.join(tied_in)} got one, {', '.join(tied_out)} did not")
     else:

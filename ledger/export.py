@@ -7,7 +7,7 @@ options, every ``open`` directive and every transaction with its metadata, in da
 from __future__ import annotations
 
 import datetime as dt
-from typing import Sequence
+from collections.abc import Sequence
 
 from beancount.core import data
 
@@ -16,7 +16,7 @@ from ledger import entries as E
 
 def render(entries: Sequence[data.Directive], *, title: str, generated: dt.datetime | None = None, note: str = "") -> str:
     """The whole ledger as beancount text."""
-    when = (generated or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0).isoformat()
+    when = (generated or dt.datetime.now(dt.UTC)).replace(microsecond=0).isoformat()
     lines = [
         f";; {title}: contribution ledger exported by the consortium portal at {when}.",
         ";; Open it with: bean-check FILE, bean-query FILE, or fava FILE.",

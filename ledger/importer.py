@@ -8,7 +8,8 @@ error is reported with its line. Directives that could reach the file system or 
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from beancount import loader
 from beancount.core import data
@@ -20,7 +21,7 @@ from ledger.errors import ImportRejected
 ALLOWED_TYPES = (data.Open, data.Transaction)
 
 
-def _line_of(meta: dict | None, limit: int) -> str:
+def _line_of(meta: Mapping[str, Any] | None, limit: int) -> str:
     lineno = (meta or {}).get("lineno")
     return f"line {lineno}" if isinstance(lineno, int) and lineno <= limit else "the file"
 
@@ -76,7 +77,7 @@ def _sort_key(problem: str) -> tuple[int, str]:
     return (int(head[5:]) if head.startswith("line ") and head[5:].isdigit() else 10**9, problem)
 
 
-def stamp(entries: Iterable[data.Directive], meta: dict) -> list[data.Directive]:
+def stamp(entries: Iterable[data.Directive], meta: Mapping[str, Any]) -> list[data.Directive]:
     """Add provenance metadata (who imported, when, from which file) to imported transactions."""
     result = []
     for entry in entries:
@@ -89,5 +90,5 @@ def stamp(entries: Iterable[data.Directive], meta: dict) -> list[data.Directive]
     return result
 
 
-def _clean_meta(meta: dict | None) -> dict:
+def _clean_meta(meta: Mapping[str, Any] | None) -> dict[str, Any]:
     return {k: v for k, v in (meta or {}).items() if k not in ("filename", "lineno") and not k.startswith("__")}

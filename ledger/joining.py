@@ -9,7 +9,8 @@ charge to the joiner (see :func:`joining_charge`), outside the allocation among 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable, NamedTuple
+from collections.abc import Iterable
+from typing import NamedTuple
 
 from ledger.budget import Charge
 from ledger.errors import InvalidInput
@@ -34,9 +35,10 @@ def make_tiers(pairs: Iterable[tuple[dt.date | None, int]]) -> tuple[Tier, ...]:
             raise InvalidInput(f"tier {i + 1} is open-ended but is not the last tier")
         if tier.until is not None and last:
             raise InvalidInput("the last tier must be open-ended (no end date): every joining date needs a price")
-        if i and tier.until is not None and tier.until <= tiers[i - 1].until:  # type: ignore[operator]
+        before = tiers[i - 1].until if i else None
+        if tier.until is not None and before is not None and tier.until <= before:
             raise InvalidInput(
-                f"tier {i + 1} ends {tier.until.isoformat()}, not after tier {i} ({tiers[i - 1].until.isoformat()}):"  # type: ignore[union-attr]
+                f"tier {i + 1} ends {tier.until.isoformat()}, not after tier {i} ({before.isoformat()}):"
                 " tiers must be in date order without overlap"
             )
     return tiers

@@ -1,7 +1,8 @@
 """The in-memory ledger of one project: the one stateful object of the core.
 
-A :class:`Journal` holds a project's entries sorted as beancount sorts them, the running
-assessed share of every member, and a beanquery connection over the same list. Entries come in
+A :class:`Journal` holds a project's entries sorted as beancount sorts them and the running
+assessed share of every member; queries run over a copy of the list in a child process
+(``ledger.query``), so a slow query never blocks a change. Entries come in
 as numbered *postings* (``seq`` 1, 2, 3 …, one per committed change): a worker that posted a
 change adds the entries it built, another worker adds the text of the postings it has not seen.
 Nothing is ever re-parsed or re-sorted as a whole.
@@ -10,41 +11,40 @@ Nothing is ever re-parsed or re-sorted as a whole.
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import threading
-from typing import Iterable, NamedTuple, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
 
 from beancount import loader
 from beancount.core import data
 
 from ledger import entries as E
 from ledger import query as Q
+from ledger.cells import Cell, totals_of
 from ledger.errors import InvalidInput
 
 LEDGER_OPTIONS = 'option "operating_currency" "EUR"\n'
 
 
-def default_options(title: str = "") -> dict:
+def default_options(title: str = "") -> dict[str, Any]:
     """beancount's options map for a project ledger (operating currency EUR)."""
-    text = LEDGER_OPTIONS + (f'option "title" "{_escape(title)}"\n' if title else "")
+    text = LEDGER_OPTIONS + (f'option "title" "{E.escape(title)}"\n' if title else "")
     _, _, options = loader.load_string(text)
-    return options
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
+    return dict(options)
 
 
 class ShareEvent(NamedTuple):
     """One entry that moved a city's share or charged it directly, for its history."""
 
-    date: object
+    date: dt.date
     seq: int
     change: int        # cents
     share: int         # cents after the change (assessed share plus direct charges)
     narration: str
-    meta: dict
-    years: dict = {}   # year (None: before budget years) -> cents of this entry
-    kind: str = E.ASSESSMENT_TAG   # or E.CHARGE_TAG
+    meta: dict[str, Any]
+    years: dict[int | None, int]   # year (None: before budget years) -> cents of this entry
+    kind: str                      # E.ASSESSMENT_TAG or E.CHARGE_TAG
 
 
 class Journal:
@@ -56,8 +56,8 @@ class Journal:
         self.options = default_options(title)
         self.seq = 0
         self._entries: list[data.Directive] = []
-        self._cells: dict[E.Cell, int] = {}
-        self._charged: dict[E.Cell, int] = {}
+        self._cells: dict[Cell, int] = {}
+        self._charged: dict[Cell, int] = {}
         self._accounts: set[str] = set()
         self._lock = threading.RLock()
 
@@ -97,9 +97,9 @@ class Journal:
     def assessed(self) -> dict[str, int]:
         """Each city's assessed share in cents (all years), as the ledger says now."""
         with self._lock:
-            return E.totals_of(self._cells)
+            return totals_of(self._cells)
 
-    def assessed_cells(self) -> dict[E.Cell, int]:
+    def assessed_cells(self) -> dict[Cell, int]:
         """Each city's assessed share per budget year ``(year, code)``; year None: before years existed."""
         with self._lock:
             return dict(self._cells)
@@ -107,9 +107,9 @@ class Journal:
     def charged(self) -> dict[str, int]:
         """Each city's direct charges in cents (joining fees, its own costs)."""
         with self._lock:
-            return E.totals_of(self._charged)
+            return totals_of(self._charged)
 
-    def charged_cells(self) -> dict[E.Cell, int]:
+    def charged_cells(self) -> dict[Cell, int]:
         with self._lock:
             return dict(self._charged)
 
@@ -131,12 +131,12 @@ class Journal:
             for posting in entry.postings:
                 if E.code_of_account(posting.account) == code:
                     year = E.posting_year(posting)
-                    years[year] = years.get(year, 0) + int(posting.units.number * 100)
+                    years[year] = years.get(year, 0) + E.posting_cents(posting)
             if years:
                 change = sum(years.values())
                 share += change
                 meta = {k: v for k, v in entry.meta.items() if k not in ("filename", "lineno")}
-                events.append(ShareEvent(entry.date, entry.meta["lineno"], change, share, entry.narration, meta, years, kind))
+                events.append(ShareEvent(entry.date, entry.meta["lineno"], change, share, entry.narration or "", meta, years, kind))
         return events
 
     def query(self, text: str, limits: Q.Limits | None = None) -> Q.QueryResult:

@@ -54,14 +54,6 @@ def to_decimal(cents: int) -> Decimal:
     return (Decimal(cents) / 100).quantize(_CENT)
 
 
-def from_decimal(value: Decimal) -> int:
-    """A ``Decimal`` amount with at most two decimals as cents (exact, or an error)."""
-    cents = value * 100
-    if cents != cents.to_integral_value():
-        raise InvalidInput(f"amount {value} has more than two decimals")
-    return int(cents)
-
-
 def fmt(cents: int) -> str:
     """``"30588.24"``: the plain decimal string used in CSV, JSON and the ledger."""
     return str(to_decimal(cents))

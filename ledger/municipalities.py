@@ -14,7 +14,6 @@ from typing import NamedTuple
 
 from ledger.errors import InvalidInput
 
-
 DATA = Path(__file__).parent / "data"
 
 

@@ -9,8 +9,9 @@ text is accepted or refused, with the same message, wherever it is typed.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
-from typing import Callable, Iterable, NamedTuple, TypeVar
+from typing import NamedTuple, TypeVar
 
 from ledger import municipalities as M
 from ledger.errors import InvalidInput

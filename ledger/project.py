@@ -16,11 +16,13 @@ what a subsidy's logged hours are (:func:`subsidies`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
-from ledger.budget import Assessment, Charge, Grant, HoursEntry, Membership, Subsidy, assess
+from ledger.budget import Assessment, Charge, Membership, assess
 from ledger.errors import InvalidInput
+from ledger.funding import Grant, HoursEntry, Subsidy
 from ledger.joining import Tier
 from ledger.rules import RuleVersion, make_version
 

@@ -22,11 +22,11 @@ import pickle
 import re
 from typing import Any, NamedTuple
 
-import beanquery  # type: ignore[import-untyped]
+import beanquery
 from beancount.core import display_context
 from beancount.parser import printer
 from beanquery import query_render
-from beanquery.parser import ast  # type: ignore[import-untyped]
+from beanquery.parser import ast
 
 from ledger.errors import QueryError
 from ledger.sandbox import Limits, run_forked
@@ -208,9 +208,11 @@ def _printed(rows: list[tuple[Any, ...]], options: dict[str, Any]) -> QueryResul
 
 def _cells(columns: list[Any], rows: list[tuple[Any, ...]], dcontext: Any) -> list[list[str]]:
     ctx = query_render.RenderContext(dcontext, expand=True, spaced=False, listsep=" ", null="")
+    # beanquery 0.2 renders cells only inside render_text/render_csv (which join lists with commas
+    # and write a file); its per-type renderers are the same ones, taken here for one cell each.
     renderers = [query_render._get_renderer(c.datatype, ctx) for c in columns]
     for row in rows:
-        for value, renderer in zip(row, renderers):
+        for value, renderer in zip(row, renderers, strict=True):
             if value is not None:
                 renderer.update(value)
     for renderer in renderers:

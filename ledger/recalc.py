@@ -14,8 +14,9 @@ portal posted, which the tests check.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Iterable, Mapping, NamedTuple, Sequence
+from typing import NamedTuple
 
 from beancount.core import data
 
@@ -96,8 +97,8 @@ def recalculate(before: ProjectState | None, after: ProjectState, op: Op, *,
                 assessed: Mapping[Cell, int], open_accounts: set[str]) -> Recalculation:
     """The entries that take the ledger from ``assessed`` to the assessment of ``after``."""
     if op.kind == "project-created":
-        opens = [E.open_entry(after.start, a, {}) for a in (E.CONTRIBUTIONS,) if a not in open_accounts]
-        return Recalculation(after, None, [], [], [], [], None, opens)
+        created: list[data.Directive] = [E.open_entry(after.start, a, {}) for a in (E.CONTRIBUTIONS,) if a not in open_accounts]
+        return Recalculation(after, None, [], [], [], [], None, created)
     assessment = assess_state(after)
     new: dict[YearCell, int] = assessment.shares() if assessment else {}
     dated = {(y, c): cents for (y, c), cents in assessed.items() if y is not None}
@@ -161,7 +162,7 @@ def _charge_entries(before: ProjectState | None, after: ProjectState, op: Op,
     return new_charges, entries
 
 
-def _check_bounds(state: ProjectState, kept: Mapping[Cell, int]) -> None:
+def _check_bounds(state: ProjectState, kept: Mapping[YearCell, int]) -> None:
     """A new version's caps and floors must hold with what closed years keep, or it is refused."""
     version = state.versions[-1]
     totals = totals_of(kept)

@@ -15,10 +15,11 @@ held at one has an integral exact share, receives no remaining cent and stays wi
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
-from typing import Iterable, Mapping, NamedTuple
+from typing import NamedTuple
 
 from ledger import municipalities as M
 from ledger.allocation import Allocation, Member, largest_remainder
@@ -106,12 +107,68 @@ def _count(value: object, code: str) -> int:
 
 def _exact_number(value: object, what: str) -> Fraction:
     """Decimal, int, Fraction or text to an exact Fraction; floats are refused, never rounded."""
-    if isinstance(value, float) or isinstance(value, bool):
+    if isinstance(value, (float, bool)):
         raise InvalidInput(f"{what} must be written exactly (text or Decimal), not as a float")
     try:
-        return Fraction(Decimal(value) if isinstance(value, str) else value)  # type: ignore[arg-type]
+        if isinstance(value, (str, Decimal)):
+            return Fraction(Decimal(value))
+        if isinstance(value, (int, Fraction)):
+            return Fraction(value)
     except (ValueError, TypeError, ArithmeticError):
-        raise InvalidInput(f"{what} {value!r} is not a number") from None
+        pass
+    raise InvalidInput(f"{what} {value!r} is not a number")
+
+
+def _populations(kind: str, year: int | None, populations: Mapping[str, int] | None) -> tuple[tuple[str, int], ...]:
+    if kind in ("population", "hybrid"):
+        if year is None:
+            raise InvalidInput(f"the {kind} rule needs the reference year of its populations")
+        if populations is None:
+            raise InvalidInput(f"the {kind} rule needs the populations of {year}, frozen when it is set")
+        return tuple(sorted((c, _count(p, c)) for c, p in populations.items()))
+    if year is not None or populations:
+        raise InvalidInput(f"the {kind} rule does not use populations")
+    return ()
+
+
+def _base(kind: str, base_percent: object) -> Fraction | None:
+    if kind != "hybrid":
+        if base_percent is not None:
+            raise InvalidInput(f"the {kind} rule has no base percentage")
+        return None
+    if base_percent is None:
+        raise InvalidInput("the hybrid rule needs the percentage split equally (for example 40)")
+    base = _exact_number(base_percent, "the base percentage")
+    if not 0 <= base <= 100:
+        raise InvalidInput(f"the base percentage must be between 0 and 100 (got {_pct(base)})")
+    return base
+
+
+def _percentages(kind: str, percentages: Mapping[str, object] | None) -> tuple[tuple[str, Decimal], ...]:
+    if kind != "fixed":
+        if percentages:
+            raise InvalidInput(f"the {kind} rule has no percentages")
+        return ()
+    if not percentages:
+        raise InvalidInput("the fixed rule needs a percentage for every member")
+    if any(isinstance(p, Fraction) for p in percentages.values()):
+        raise InvalidInput("write the percentages as decimals (for example 33.5), not as fractions")
+    exact = {c: _exact_number(p, f"the percentage of {c}") for c, p in percentages.items()}
+    for code, p in exact.items():
+        if p < 0:
+            raise InvalidInput(f"the percentage of {code} must not be negative")
+    if sum(exact.values()) != 100:
+        raise InvalidInput(f"the percentages sum to {_pct(sum(exact.values(), Fraction(0)))} %, not exactly 100 %")
+    return tuple(sorted((c, Decimal(str(percentages[c]))) for c in exact))
+
+
+def _bounds(caps: Mapping[str, int] | None, floors: Mapping[str, int] | None) -> tuple[dict[str, int], dict[str, int]]:
+    cap_map = {c: whole_cents(v, f"the cap of {c}") for c, v in (caps or {}).items()}
+    floor_map = {c: whole_cents(v, f"the floor of {c}") for c, v in (floors or {}).items()}
+    for code, floor in floor_map.items():
+        if code in cap_map and floor > cap_map[code]:
+            raise InvalidInput(f"the floor of {code} ({fmt(floor)}) is above its cap ({fmt(cap_map[code])})")
+    return cap_map, floor_map
 
 
 def make_version(
@@ -129,44 +186,10 @@ def make_version(
     """A validated, frozen rule version; every refusal is an :class:`InvalidInput` saying why."""
     if kind not in KINDS:
         raise InvalidInput(f"unknown allocation rule {kind!r}; choose one of: {', '.join(KINDS)}")
-    pops: tuple[tuple[str, int], ...] = ()
-    if kind in ("population", "hybrid"):
-        if population_year is None:
-            raise InvalidInput(f"the {kind} rule needs the reference year of its populations")
-        if populations is None:
-            raise InvalidInput(f"the {kind} rule needs the populations of {population_year}, frozen when it is set")
-        pops = tuple(sorted((c, _count(p, c)) for c, p in populations.items()))
-    elif population_year is not None or populations:
-        raise InvalidInput(f"the {kind} rule does not use populations")
-    base: Fraction | None = None
-    if kind == "hybrid":
-        if base_percent is None:
-            raise InvalidInput("the hybrid rule needs the percentage split equally (for example 40)")
-        base = _exact_number(base_percent, "the base percentage")
-        if not 0 <= base <= 100:
-            raise InvalidInput(f"the base percentage must be between 0 and 100 (got {_pct(base)})")
-    elif base_percent is not None:
-        raise InvalidInput(f"the {kind} rule has no base percentage")
-    pcts: tuple[tuple[str, Decimal], ...] = ()
-    if kind == "fixed":
-        if not percentages:
-            raise InvalidInput("the fixed rule needs a percentage for every member")
-        if any(isinstance(p, Fraction) for p in percentages.values()):
-            raise InvalidInput("write the percentages as decimals (for example 33.5), not as fractions")
-        exact = {c: _exact_number(p, f"the percentage of {c}") for c, p in percentages.items()}
-        for code, p in exact.items():
-            if p < 0:
-                raise InvalidInput(f"the percentage of {code} must not be negative")
-        if sum(exact.values()) != 100:
-            raise InvalidInput(f"the percentages sum to {_pct(sum(exact.values()))} %, not exactly 100 %")
-        pcts = tuple(sorted((c, Decimal(str(percentages[c]))) for c in exact))
-    elif percentages:
-        raise InvalidInput(f"the {kind} rule has no percentages")
-    cap_map = {c: whole_cents(v, f"the cap of {c}") for c, v in (caps or {}).items()}
-    floor_map = {c: whole_cents(v, f"the floor of {c}") for c, v in (floors or {}).items()}
-    for code, floor in floor_map.items():
-        if code in cap_map and floor > cap_map[code]:
-            raise InvalidInput(f"the floor of {code} ({fmt(floor)}) is above its cap ({fmt(cap_map[code])})")
+    pops = _populations(kind, population_year, populations)
+    base = _base(kind, base_percent)
+    pcts = _percentages(kind, percentages)
+    cap_map, floor_map = _bounds(caps, floors)
     return RuleVersion(
         kind, effective, decision, population_year if kind in ("population", "hybrid") else None, pops, base, pcts,
         tuple(sorted(cap_map.items())), tuple(sorted(floor_map.items())),
@@ -229,6 +252,21 @@ class Solution(NamedTuple):
     floored: tuple[str, ...]         # held at their floor (their weight would give less)
 
 
+def _check_feasible(total: int, w: Mapping[str, Fraction], lo: Mapping[str, Fraction], hi: Mapping[str, Fraction]) -> None:
+    """Refuse bounds that cannot hold: a floor above its cap, floors above the total, caps below it."""
+    for c, cap in hi.items():
+        if lo[c] > cap:
+            raise InvalidInput(f"the floor of {c} ({fmt(int(lo[c]))}) is above its cap ({fmt(int(cap))})")
+    if sum(lo.values()) > total:
+        raise InvalidInput(f"the floors add up to {fmt(int(sum(lo.values())))} EUR, more than the {fmt(total)} EUR to allocate")
+    if not any(w[c] > 0 and c not in hi for c in w):
+        room = sum(((hi[c] if w[c] > 0 else lo[c]) for c in w), Fraction(0))
+        if room < total:
+            raise InvalidInput(
+                f"the caps can hold at most {fmt(int(room))} EUR, less than the {fmt(total)} EUR the members must pay"
+            )
+
+
 def solve(total: int, weights: Mapping[str, Fraction], caps: Mapping[str, int] | None = None,
           floors: Mapping[str, int] | None = None) -> Solution:
     """Exact shares ``clamp(level × weight, floor, cap)`` summing to ``total``.
@@ -246,28 +284,18 @@ def solve(total: int, weights: Mapping[str, Fraction], caps: Mapping[str, int] |
     if any(x < 0 for x in w.values()):
         raise InvalidInput("weights must not be negative")
     lo = {c: Fraction(floors.get(c, 0)) for c in w}
-    hi = {c: (Fraction(caps[c]) if c in caps else None) for c in w}
-    for c in w:
-        if hi[c] is not None and lo[c] > hi[c]:  # type: ignore[operator]
-            raise InvalidInput(f"the floor of {c} ({fmt(int(lo[c]))}) is above its cap ({fmt(int(hi[c]))})")  # type: ignore[arg-type]
-    if sum(lo.values()) > total:
-        raise InvalidInput(f"the floors add up to {fmt(int(sum(lo.values())))} EUR, more than the {fmt(total)} EUR to allocate")
-    unbounded = any(w[c] > 0 and hi[c] is None for c in w)
-    if not unbounded:
-        room = sum((hi[c] if w[c] > 0 else lo[c]) for c in w)  # type: ignore[misc]
-        if room < total:
-            raise InvalidInput(
-                f"the caps can hold at most {fmt(int(room))} EUR, less than the {fmt(total)} EUR the members must pay"
-            )
+    hi = {c: Fraction(caps[c]) for c in w if c in caps}   # only the capped members
+    _check_feasible(total, w, lo, hi)
 
     def share(c: str, level: Fraction) -> Fraction:
         value = max(level * w[c], lo[c])
-        return value if hi[c] is None else min(value, hi[c])  # type: ignore[type-var]
+        return min(value, hi[c]) if c in hi else value
 
     def paid(level: Fraction) -> Fraction:
         return sum((share(c, level) for c in w), Fraction(0))
 
-    points = sorted({Fraction(0)} | {b / w[c] for c in w if w[c] > 0 for b in (lo[c], hi[c]) if b is not None})
+    bounds = [(c, b) for c in w if w[c] > 0 for b in (lo[c], hi.get(c)) if b is not None]
+    points = sorted({Fraction(0)} | {b / w[c] for c, b in bounds})
     prev, level = Fraction(0), None
     for point in points:
         at_point = paid(point)
@@ -277,11 +305,11 @@ def solve(total: int, weights: Mapping[str, Fraction], caps: Mapping[str, int] |
             break
         prev = point
     if level is None:  # beyond the last breakpoint only uncapped members still grow
-        free = sum(w[c] for c in w if w[c] > 0 and hi[c] is None)
+        free = sum((w[c] for c in w if w[c] > 0 and c not in hi), Fraction(0))
         level = prev + (total - paid(prev)) / free
     exact = {c: share(c, level) for c in w}
     assert sum(exact.values()) == total
-    capped = tuple(sorted(c for c in w if hi[c] is not None and level * w[c] > hi[c]))  # type: ignore[operator]
+    capped = tuple(sorted(c for c, cap in hi.items() if level * w[c] > cap))
     floored = tuple(sorted(c for c in w if level * w[c] < lo[c]))
     return Solution(total, w, exact, level, capped, floored)
 
@@ -321,7 +349,7 @@ def exact_shares(total: int, version: RuleVersion, members: Iterable[str | Membe
 def round_solution(solution: Solution) -> Allocation:
     """Round exact shares to cents by largest remainder (ties broken by code)."""
     if solution.total == 0:
-        zero = {c: 0 for c in solution.exact}
+        zero = dict.fromkeys(solution.exact, 0)
         return Allocation(0, zero, {c: Fraction(0) for c in zero}, ())
     shares, exact, extra = largest_remainder(solution.total, solution.exact)
     return Allocation(solution.total, shares, exact, extra)

@@ -11,12 +11,12 @@ import datetime as dt
 
 def utcnow() -> dt.datetime:
     """Now in UTC, naive, as the database stores it."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def now() -> dt.datetime:
     """Now in UTC, aware, to the second: when a change is recorded."""
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def today() -> dt.date:

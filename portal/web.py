@@ -6,13 +6,16 @@ refusal into the message and status the form shows (``portal.errors`` says which
 
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+import datetime as dt
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import Flask, Response, abort
 from flask_login import current_user
+from wtforms import DateField, Field, SelectMultipleField
 
 from ledger import municipalities as M
-from ledger.errors import LedgerError
+from ledger.errors import InvalidInput, LedgerError
 from ledger.money import fmt_human, parse_amount
 from portal.errors import REFUSALS, message_of, status_of
 
@@ -42,6 +45,24 @@ def attachment(body: str | bytes, filename: str, mimetype: str) -> Response:
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+# -- the values of validated form fields ---------------------------------------------------------
+def text(field: Field) -> str:
+    """A text or choice field's value, ``""`` when left empty."""
+    return str(field.data or "")
+
+
+def chosen(field: SelectMultipleField) -> list[str]:
+    """The values picked in a multiple choice."""
+    return [str(value) for value in field.data or []]
+
+
+def day(field: DateField) -> dt.date:
+    """A required date field's value (its ``InputRequired`` validator has run)."""
+    if not isinstance(field.data, dt.date):
+        raise InvalidInput(f"give the {str(field.label.text).lower()}")
+    return field.data
 
 
 # -- template filters ----------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from portal.accounting import services as accounting
 from portal.accounting.forms import ImportForm, QueryForm
 from portal.errors import REFUSALS, status_of
 from portal.projects import services as projects
-from portal.web import attachment, require
+from portal.web import attachment, require, text
 
 bp = Blueprint("accounting", __name__)
 
@@ -38,7 +38,7 @@ def numeric_columns(result: QueryResult | None) -> list[bool]:
 def _run(slug: str, form: QueryForm) -> tuple[QueryResult | None, str | None]:
     """Run the form's query; a refused or failing query becomes its message."""
     try:
-        return accounting.query(slug, form.query.data), None
+        return accounting.query(slug, text(form.query)), None
     except REFUSALS as exc:
         return None, exc.message
 

@@ -15,7 +15,7 @@ ROLES = ("contact", "lead", "accountant", "admin")
 STATUSES = ("pending", "active", "disabled")
 
 
-class User(UserMixin, db.Model):  # type: ignore[name-defined, misc]
+class User(UserMixin, db.Model):  # type: ignore[name-defined]
     """A person, keyed on the provider's (issuer, sub); email is informative only."""
 
     __tablename__ = "users"

@@ -26,7 +26,7 @@ from portal.accounts.models import ROLES, STATUSES, Invitation, User
 from portal.auth import sessions
 from portal.clock import utcnow
 from portal.errors import Forbidden
-from portal.extensions import db
+from portal.extensions import db, rowcount
 
 PENDING_KEY = "pending_user_id"
 INVITATION_DAYS = 30
@@ -49,7 +49,10 @@ def resolve_user(*, provider: str, issuer: str, sub: str, claims: dict[str, Any]
         db.session.flush()
     except IntegrityError:  # the same person's second tab won the race
         db.session.rollback()
-        return find(issuer, sub)
+        winner = find(issuer, sub)
+        if winner is None:
+            raise
+        return winner
     base = {"issuer": issuer, "sub": sub, "provider": provider, "city": city, "ip": ip}
     invitation, refusal = _matching_invitation(email, claims.get("email_verified") is True, city)
     if invitation is not None and _bind(invitation, user):
@@ -93,7 +96,7 @@ def _bind(invitation: Invitation, user: User) -> bool:
     """Mark the invitation used by ``user``, unless a concurrent login has just done so."""
     result = db.session.execute(update(Invitation).where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
                                 .values(used_at=utcnow(), user_id=user.id).execution_options(synchronize_session=False))
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 # -- the session of someone awaiting approval ------------------------------------------------------

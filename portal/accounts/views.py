@@ -15,7 +15,7 @@ from portal.accounts import services as accounts
 from portal.accounts.forms import ActionForm, ApproveForm, InvitationForm
 from portal.accounts.models import User
 from portal.errors import REFUSALS, message_of, problem, status_of
-from portal.web import require
+from portal.web import chosen, require, text
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 api = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
@@ -66,11 +66,11 @@ def user(user_id: int) -> ResponseReturnValue:
     grantable = accounts.invitable_roles(current_user)
     form.roles.choices = [(r, r) for r in grantable]
     may_set_city = user.city_code is None and "admin" in current_user.roles
-    form.city.choices = [("", "—")] + _cities() if may_set_city else []
+    form.city.choices = [("", "—"), *_cities()] if may_set_city else []
     error, status = None, 200
     if form.validate_on_submit():
         try:
-            accounts.approve(user, form.roles.data, by=current_user, actor=current_user.actor,
+            accounts.approve(user, chosen(form.roles), by=current_user, actor=current_user.actor,
                           city=(form.city.data or None) if may_set_city else None)
         except REFUSALS as exc:
             error, status = message_of(exc), status_of(exc)
@@ -111,12 +111,12 @@ def invitations() -> ResponseReturnValue:
     if form.validate_on_submit():
         city = form.city.data if admin else (current_user.city_code or "")
         try:
-            accounts.invite(email=form.email.data, city=city, role=form.role.data, by=current_user,
+            accounts.invite(email=text(form.email), city=city, role=form.role.data, by=current_user,
                           actor=current_user.actor)
         except REFUSALS as exc:
             error, status = message_of(exc), status_of(exc)
         else:
-            flash(f"Invited {form.email.data.strip().lower()} as {form.role.data} of {city}.", "info")
+            flash(f"Invited {text(form.email).strip().lower()} as {form.role.data} of {city}.", "info")
             return redirect(url_for("admin.invitations"))
     elif form.is_submitted():
         status = 400

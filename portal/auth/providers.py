@@ -12,9 +12,10 @@ import ipaddress
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from ledger import municipalities as M
@@ -119,8 +120,8 @@ def parse(name: str, table: Any, env: Mapping[str, str], development: bool) -> P
     if len(ways) != 1 or ("cities" in table) != ("city_claim" in table):
         raise ConfigError(f"{where}: set exactly one of 'city', 'city_claim' with 'cities', or 'tenants' "
                           "(how the provider vouches for its users' municipality)")
-    common = dict(name=name, title=title.strip(), issuer=issuer, client_id=table["client_id"].strip(),
-                  client_secret=secret, scopes=tuple(scopes))
+    common: dict[str, Any] = {"name": name, "title": title.strip(), "issuer": issuer,
+                              "client_id": table["client_id"].strip(), "client_secret": secret, "scopes": tuple(scopes)}
     if "city" in table:
         return Provider(**common, city=_code(f"{where}.city", table["city"]))
     if "city_claim" in table:

@@ -24,7 +24,7 @@ def init_app(app: Flask) -> Limiter:
     rate = app.config.get("PORTAL_LOGIN_RATE_LIMIT") or "10 per minute; 100 per hour"
     for endpoint in LIMITED_VIEWS:
         if endpoint in app.view_functions:
-            app.view_functions[endpoint] = limiter.limit(rate)(app.view_functions[endpoint])
+            app.view_functions[endpoint] = limiter.limit(rate)(app.view_functions[endpoint])  # type: ignore[assignment]
     app.register_error_handler(429, _too_many)
     return limiter
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 import requests
 from authlib.common.errors import AuthlibBaseError
@@ -59,7 +60,8 @@ class LoginRefused(Exception):
 
 
 def state(app: Flask | None = None) -> AuthState:
-    return (app or current_app).extensions["portal.auth"]  # type: ignore[no-any-return]
+    found: AuthState = (app or current_app).extensions["portal.auth"]
+    return found
 
 
 def register(app: Flask, provider: Provider) -> None:
@@ -217,7 +219,7 @@ def refuse(provider: Provider, reason: str, *, actor: str | None = None, who: di
 def describe(exc: Exception) -> str:
     """A short reason; provider-sent text is cut short and never includes our code or tokens."""
     if isinstance(exc, AuthlibBaseError):
-        text = exc.error + (f": {exc.description}" if exc.description else "")
+        text = str(exc.error) + (f": {exc.description}" if exc.description else "")
     elif isinstance(exc, JoseError):
         text = f"invalid ID token ({exc.error}{': ' + exc.description if exc.description else ''})"
     elif isinstance(exc, requests.RequestException):

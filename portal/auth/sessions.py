@@ -17,10 +17,10 @@ from flask.sessions import SecureCookieSession, SessionInterface, session_json_s
 from sqlalchemy import delete, insert, select, update
 from werkzeug.wrappers import Response
 
-from portal.config import ConfigError
-from portal.extensions import db
 from portal.auth.models import WebSession
 from portal.clock import utcnow
+from portal.config import ConfigError
+from portal.extensions import db, rowcount
 
 TOUCH_EVERY = dt.timedelta(minutes=1)  # last_seen_at is written at most this often when nothing else changed
 LOGIN_FIELDS = ("provider", "issuer", "sub", "sid", "id_token")
@@ -105,7 +105,7 @@ class ServerSessionInterface(SessionInterface):
         done = db.session.execute(update(WebSession).where(WebSession.id == digest(session.token),
                                                            WebSession.revoked_at.is_(None)).values(values))
         db.session.commit()
-        if done.rowcount == 0:  # ended by another request meanwhile: it stays ended
+        if rowcount(done) == 0:  # ended by another request meanwhile: it stays ended
             self._drop_cookie(app, response)
 
     def _drop_cookie(self, app: Flask, response: Response) -> None:
@@ -181,13 +181,13 @@ def purge(keep: dt.timedelta = dt.timedelta(days=7)) -> int:
     result = db.session.execute(delete(WebSession).where(
         (WebSession.expires_at < cutoff) | (WebSession.revoked_at < cutoff)))
     db.session.commit()
-    return result.rowcount
+    return rowcount(result)
 
 
 def _revoke(condition: Any, now: dt.datetime) -> int:
     result = db.session.execute(update(WebSession).where(condition, WebSession.revoked_at.is_(None))
                                 .values(revoked_at=now))
-    return result.rowcount
+    return rowcount(result)
 
 
 def _user_id(data: dict[str, Any]) -> int | None:

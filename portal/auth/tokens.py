@@ -21,7 +21,8 @@ import hmac
 import json
 import threading
 import time
-from typing import Any, Callable, Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -101,9 +102,10 @@ def select_key(head: dict[str, Any], keys: list[Key], kind: Kind = "id") -> Key:
             raise Refused(f"the {name} names no key (kid) and the provider's key set holds {len(keys)} keys")
         key = keys[0]
     else:
-        key = next((k for k in keys if k.kid == kid), None)
-        if key is None:
+        found = next((k for k in keys if k.kid == kid), None)
+        if found is None:
             raise UnknownKey(f"the {name} is signed with a key (kid) that is not in the provider's key set (invalid_key_id)")
+        key = found
     if key.key_type != KEY_TYPES[alg[:2]] or key.get("alg", alg) != alg:
         raise Refused(f"the {name}'s algorithm {alg} does not match the provider's key")
     return key
@@ -135,7 +137,7 @@ def check_common(claims: dict[str, Any], *, issuer: str, client_id: str, kind: K
     if ("azp" in claims or len(listed) > 1) and claims.get("azp") != client_id:
         raise Refused(f"the {name}'s authorised party (azp) is not this portal's client_id")
     exp, iat = claims.get("exp"), claims.get("iat")
-    if not _number(exp) or not _number(iat):
+    if not isinstance(exp, (int, float)) or not isinstance(iat, (int, float)) or not _number(exp) or not _number(iat):
         raise Refused(f"the {name} has no valid expiry (exp) or issue time (iat)")
     if exp + leeway < now:
         raise Refused(f"the {name} has expired (exp) (expired_token)")

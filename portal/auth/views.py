@@ -7,6 +7,7 @@ status, starts no session and leaves an audit record (never a code or a token in
 from __future__ import annotations
 
 import secrets
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import requests
@@ -20,8 +21,8 @@ from werkzeug.wrappers import Response
 from ledger import municipalities as M
 from ledger.errors import LedgerError
 from portal import audit
-from portal.auth import sessions, tokens
 from portal.auth import services as auth
+from portal.auth import sessions, tokens
 from portal.auth.providers import Provider
 from portal.auth.providers import load as load_providers
 from portal.config import ConfigError
@@ -99,7 +100,8 @@ def login_provider(name: str) -> Response | tuple[str, int]:
     if target := auth.safe_next(request.args.get("next")):
         session[auth.NEXT_KEY] = target
     try:
-        return auth.authorize_url(name, callback)  # type: ignore[no-any-return]
+        started: Response = auth.authorize_url(name, callback)
+        return started
     except auth.LoginRefused as exc:
         return _failed(provider, exc.reason, exc.status)
     except (AuthlibBaseError, requests.RequestException, ValueError) as exc:
@@ -170,7 +172,7 @@ def backchannel(name: str) -> tuple[Response, int]:
     return _no_store(Response(status=200)), 200
 
 
-def _logout_claims(provider: Provider, token: str) -> dict[str, object]:
+def _logout_claims(provider: Provider, token: str) -> dict[str, Any]:
     """The logout token's claims, by the same verifier as ID tokens."""
     if not token:
         raise tokens.Refused("logout_token is missing")

@@ -29,9 +29,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-# python-barcode 0.16 ships no type information (no py.typed).
-from barcode import Code128  # type: ignore[import-untyped]
-from barcode.writer import SVGWriter  # type: ignore[import-untyped]
+# python-barcode 0.16 ships no type information (no py.typed): pyproject's mypy settings say so.
+from barcode import Code128
+from barcode.writer import SVGWriter
 
 from ledger.errors import InvalidInput
 from portal.billing import references

@@ -1,6 +1,7 @@
 """What every ``portal`` command shares: refusals as exit status 2, the actor, dates, printing a change.
 
-Each domain keeps its commands in its own ``cli.py`` (``portal.projects.cli``, ``portal.costs.cli``…);
+Each domain keeps its commands in its own ``cli.py`` (``portal.projects.cli``, ``portal.costs.cli``…),
+which import these helpers (and nothing here imports a domain);
 ``portal.cli.commands`` registers them all on the app, and ``portal.cli.main`` is the console script.
 A refusal of the core or the portal gives its message on one line and exit status 2, as Click's own
 usage errors do; a database that cannot be reached or is not migrated gives a clear message.
@@ -10,17 +11,14 @@ from __future__ import annotations
 
 import functools
 import getpass
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from ledger import municipalities as M
 from ledger import parse
-from ledger.budget import Blocked
-from ledger.money import fmt
 from portal.errors import REFUSALS
-from portal.projects.services import Outcome
 
 F = TypeVar("F", bound=Callable[..., Any])
 DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -39,7 +37,7 @@ def actor() -> str:
     """Who runs the command, as the audit log and the ledger's metadata name them."""
     try:
         return f"cli:{getpass.getuser()}"
-    except Exception:  # no login name in some containers
+    except (OSError, KeyError, ImportError):  # no login name in some containers
         return "cli"
 
 
@@ -58,30 +56,6 @@ def refusing(fn: F) -> F:
             ) from None
 
     return wrapper  # type: ignore[return-value]
-
-
-def print_blocked(blocked: list[Blocked] | tuple[Blocked, ...]) -> None:
-    if blocked:
-        click.echo("closed years keep what was assessed for them; not moved:")
-    for b in blocked:
-        click.echo(f"  {b.year} is closed: kept {fmt(b.kept)} for {b.code} (the rules would now give {fmt(b.would_be)})")
-
-
-def print_change(outcome: Outcome) -> None:
-    """A change's summary, the shares that moved, what closed years kept out and the direct charges posted."""
-    click.echo(outcome.event.details["summary"])
-    result = outcome.recalculation
-    if result is None:
-        return
-    changed = result.changed
-    click.echo(f"{len(changed)} shares changed (posting {outcome.seq}):" if changed else "no share changed")
-    for row in changed:
-        click.echo(f"  {row.code} {row.name:<24} {fmt(row.before):>12} -> {fmt(row.after):>12}  ({fmt(row.difference)})")
-    print_blocked(result.blocked)
-    if result.charges:
-        click.echo(f"{len(result.charges)} direct charge(s) posted" + (f" (posting {outcome.seq})" if outcome.seq else "") + ":")
-    for c in result.charges:
-        click.echo(f"  {c.code} {M.lookup(c.code).name:<24} {fmt(c.cents):>12}  {c.date}  {c.text}")
 
 
 # -- the options of a rule version, shared by ``project create`` and ``rule set`` ------------------

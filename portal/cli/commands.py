@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
@@ -27,7 +25,7 @@ from portal.projects import cli as projects_cli
 @with_appcontext
 @refusing
 def demo_command(host, port, no_serve) -> None:
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the app, not its proxy
     wanted = f"http://{host}:{port}/dev-idp"
     if app.config["DEV_IDP"] and not no_serve and app.config["DEV_IDP_ISSUER"] != wanted:
         # The development provider lives in this very server, so its issuer must be this address.
@@ -35,7 +33,7 @@ def demo_command(host, port, no_serve) -> None:
     upgrade()
     click.echo(demo.load())
     if not no_serve:
-        _serve(current_app._get_current_object(), host, port, workers=1)
+        _serve(app, host, port, workers=1)
 
 
 @click.command("run", help="Serve the portal (gunicorn in production, Flask's server in development).")
@@ -44,7 +42,7 @@ def demo_command(host, port, no_serve) -> None:
 @click.option("--workers", default=2, type=int)
 @with_appcontext
 def run_command(host, port, workers) -> None:
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the app, not its proxy
     if app.config.get("_SECRET_GENERATED"):
         raise BadInput("PORTAL_SECRET_KEY is not set: set it to a long random value (or PORTAL_ENV=development)")
     _serve(app, host, port, workers)

@@ -17,14 +17,16 @@ from flask.cli import with_appcontext
 
 from ledger import municipalities as M
 from ledger import parse
-from ledger.budget import POLICIES, subsidy_amount
+from ledger.budget import POLICIES
+from ledger.funding import subsidy_amount
 from ledger.money import fmt, parse_amount
 from ledger.project import governed_years, subsidies, version_from_json
 from ledger.rules import KINDS
-from portal.cli import DATE, BadInput, actor, print_change, refusing, rule_kw, rule_options
+from portal.cli import DATE, BadInput, actor, refusing, rule_kw, rule_options
 from portal.costs import services as costs
 from portal.errors import REFUSALS
 from portal.projects import services as projects
+from portal.projects.cli import print_change
 
 HOURS_COLUMNS = ("person", "date", "task", "hours")
 
@@ -103,7 +105,7 @@ def rule_list(slug) -> None:
     state = projects.state_for(project)
     ops = projects.changes_of(project, ["project-created", "rule-set"])
     click.echo(f"{state.name}: {len(ops)} rule version(s)")
-    for op, version, years in zip(ops, state.versions, governed_years(state)):
+    for op, years in zip(ops, governed_years(state), strict=True):
         stored = version_from_json(op.params["rule"] if op.kind == "project-created" else op.params["version"])
         span = (f"years {years[0]}" + (f"–{years[-1]}" if len(years) > 1 else "")) if years else "superseded"
         click.echo(f"  from {stored.effective}  {stored.describe()}  ({span})")
@@ -268,7 +270,7 @@ def read_hours(path: Path) -> tuple[list[dict[str, str]], list[int]]:
             continue
         if len(fields) != len(header):
             raise BadInput(f"{path.name}: line {reader.line_num} has {len(fields)} fields, the header {len(header)}")
-        record = dict(zip(header, (f.strip() for f in fields)))
+        record = dict(zip(header, (f.strip() for f in fields), strict=True))
         rows.append({c: record[c] for c in HOURS_COLUMNS})
         lines.append(reader.line_num)
     if not rows:

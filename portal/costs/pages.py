@@ -9,27 +9,40 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any, Callable, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from ledger import municipalities as M
 from ledger import parse
-from ledger.budget import subsidy_amount
 from ledger.errors import InvalidInput
+from ledger.funding import subsidy_amount
 from ledger.money import fmt, parse_amount
 from ledger.project import ProjectState, governed_years, version_for, version_to_json
 from ledger.project import subsidies as project_subsidies
 from portal.clock import today
 from portal.costs import services as costs
-from portal.costs.forms import (POLICY_CHOICES, POLICY_HELP, BudgetYearForm, CancelChargeForm, ChargeForm, CloseYearForm,
-                                GrantForm, HoursForm, JoiningFeeForm, PolicyForm, RuleVersionForm, SubsidyForm)
+from portal.costs.forms import (
+    POLICY_CHOICES,
+    POLICY_HELP,
+    BudgetYearForm,
+    CancelChargeForm,
+    ChargeForm,
+    CloseYearForm,
+    GrantForm,
+    HoursForm,
+    JoiningFeeForm,
+    PolicyForm,
+    RuleVersionForm,
+    SubsidyForm,
+)
 from portal.projects import services as projects
 from portal.projects.models import Project
 from portal.projects.services import Outcome
-from portal.web import BOOKKEEPERS, LEAD, city_name
+from portal.web import BOOKKEEPERS, LEAD, city_name, day, text
 
 
 def _lines(mapping: Mapping[str, Any], show: Callable[[Any], str] = str) -> str:
@@ -37,17 +50,17 @@ def _lines(mapping: Mapping[str, Any], show: Callable[[Any], str] = str) -> str:
 
 
 def _decision(form: FlaskForm) -> str:
-    return form.decision.data or ""
+    return text(form.decision)
 
 
 # -- the changes, one per form -------------------------------------------------------------------
 def _set_rule(slug: str, form: RuleVersionForm) -> Outcome:
-    kind = form.kind.data
+    kind = text(form.kind)
     uses_population = kind in ("population", "hybrid")
     return costs.set_rule(
-        slug, rule=kind, effective=form.effective.data, decision=_decision(form), actor=current_user.actor,
+        slug, rule=kind, effective=day(form.effective), decision=_decision(form), actor=current_user.actor,
         population_year=form.population_year.data if uses_population else None,
-        base_percent=parse.percent(form.base_percent.data) if (form.base_percent.data or "").strip() else None,
+        base_percent=parse.percent(text(form.base_percent)) if text(form.base_percent).strip() else None,
         percentages=parse.percentages(parse.line_items("percentages", form.percentages.data)) or None,
         caps=parse.amounts(parse.line_items("caps", form.caps.data), "the cap") or None,
         floors=parse.amounts(parse.line_items("floors", form.floors.data), "the floor") or None,
@@ -55,12 +68,12 @@ def _set_rule(slug: str, form: RuleVersionForm) -> Outcome:
 
 
 def _set_budget_year(slug: str, form: BudgetYearForm) -> Outcome:
-    return costs.set_budget(slug, year=form.year.data, amount=parse_amount(form.amount.data, what="the year's budget"),
-                              actor=current_user.actor, decision=_decision(form))
+    return costs.set_budget(slug, year=form.year.data, amount=parse_amount(text(form.amount), what="the year's budget"),
+                            actor=current_user.actor, decision=_decision(form))
 
 
 def _set_policy(slug: str, form: PolicyForm) -> Outcome:
-    return costs.set_policy(slug, policy=form.policy.data, actor=current_user.actor, decision=_decision(form))
+    return costs.set_policy(slug, policy=text(form.policy), actor=current_user.actor, decision=_decision(form))
 
 
 def _close_year(slug: str, form: CloseYearForm) -> Outcome:
@@ -68,30 +81,30 @@ def _close_year(slug: str, form: CloseYearForm) -> Outcome:
 
 
 def _add_charge(slug: str, form: ChargeForm) -> Outcome:
-    return costs.add_charge(slug, city=form.city.data, amount=parse_amount(form.amount.data, what="the charge"),
-                              date=form.date.data, text=form.text.data, actor=current_user.actor, decision=_decision(form))
+    return costs.add_charge(slug, city=text(form.city), amount=parse_amount(text(form.amount), what="the charge"),
+                            date=day(form.date), text=text(form.text), actor=current_user.actor, decision=_decision(form))
 
 
 def _set_joining_fee(slug: str, form: JoiningFeeForm) -> Outcome:
-    return costs.set_joining_fee(slug, tiers=parse.tiers(parse.line_items("tiers", form.tiers.data)), population_year=form.population_year.data,
-                                   actor=current_user.actor, decision=_decision(form))
+    return costs.set_joining_fee(slug, tiers=parse.tiers(parse.line_items("tiers", form.tiers.data)),
+                                 population_year=form.population_year.data, actor=current_user.actor, decision=_decision(form))
 
 
 def _add_grant(slug: str, form: GrantForm) -> Outcome:
-    return costs.add_grant(slug, year=form.year.data, amount=parse_amount(form.amount.data, what="the funding"),
-                             text=form.text.data, target=form.target.data or None, actor=current_user.actor,
-                             decision=_decision(form))
+    return costs.add_grant(slug, year=form.year.data, amount=parse_amount(text(form.amount), what="the funding"),
+                           text=text(form.text), target=text(form.target) or None, actor=current_user.actor,
+                           decision=_decision(form))
 
 
 def _set_subsidy(slug: str, form: SubsidyForm) -> Outcome:
-    return costs.set_subsidy(slug, key=form.key.data.strip(), rate=parse_amount(form.rate.data, what="the hourly rate"),
-                               text=form.text.data, target=form.target.data or None, actor=current_user.actor,
-                               decision=_decision(form))
+    return costs.set_subsidy(slug, key=text(form.key).strip(), rate=parse_amount(text(form.rate), what="the hourly rate"),
+                             text=text(form.text), target=text(form.target) or None, actor=current_user.actor,
+                             decision=_decision(form))
 
 
 def _log_hours(slug: str, form: HoursForm) -> Outcome:
-    row = {"person": form.person.data, "date": form.date.data.isoformat(), "task": form.task.data, "hours": form.hours.data}
-    return costs.log_hours(slug, key=form.key.data, rows=[row], actor=current_user.actor)
+    row = {"person": text(form.person), "date": day(form.date).isoformat(), "task": text(form.task), "hours": text(form.hours)}
+    return costs.log_hours(slug, key=text(form.key), rows=[row], actor=current_user.actor)
 
 
 # -- choices and current values --------------------------------------------------------------------
@@ -143,7 +156,7 @@ def _cancel_charge(slug: str, form: CancelChargeForm) -> Outcome:
         number = int(form.number.data or "")
     except ValueError:
         raise InvalidInput("choose the charge to cancel") from None
-    return costs.cancel_charge(slug, number, reason=form.reason.data, decision=form.decision.data, actor=current_user.actor)
+    return costs.cancel_charge(slug, number, reason=text(form.reason), decision=_decision(form), actor=current_user.actor)
 
 
 def _grant_setup(form: GrantForm | SubsidyForm, state: ProjectState) -> None:
@@ -177,7 +190,7 @@ class FormSpec(NamedTuple):
 def _rules_context(project: Project, state: ProjectState) -> dict:
     ops = projects.changes_of(project, ["project-created", "rule-set"])
     rows = []
-    for i, (version, years) in enumerate(zip(state.versions, governed_years(state))):
+    for i, (version, years) in enumerate(zip(state.versions, governed_years(state), strict=True)):
         rows.append({"version": version, "op": ops[i] if i < len(ops) else None, "years": years,
                      "closed": [y for y in years if y in state.closed]})
     return {"rows": list(reversed(rows)), "in_force": version_for(state, _this_year(state)), "this_year": _this_year(state),

@@ -10,8 +10,9 @@ what the change is, in the summary the audit log and the ledger's narration carr
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from ledger import municipalities as M
 from ledger import parse

@@ -18,7 +18,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
-from ledger.budget import subsidy_amount
+from ledger.funding import subsidy_amount
 from ledger.money import fmt, parse_amount
 from ledger.project import governed_years, subsidies, version_to_json
 from portal.costs import services as costs
@@ -26,7 +26,7 @@ from portal.costs.forms import BudgetForm
 from portal.costs.pages import PAGES
 from portal.errors import REFUSALS, message_of, status_of
 from portal.projects import services as projects
-from portal.web import VIEWERS, attempt, require
+from portal.web import VIEWERS, attempt, require, text
 
 bp = Blueprint("costs", __name__)
 api = Blueprint("costs_api", __name__, url_prefix="/api/v1")
@@ -118,8 +118,8 @@ def settings(slug: str) -> ResponseReturnValue:
     if posted:
         if form.validate():
             outcome, error, status = attempt(lambda: costs.set_budget(
-                slug, budget=parse_amount(form.budget.data, what="the budget"), actor=current_user.actor,
-                decision=form.decision.data or "", effective=form.effective.data))
+                slug, budget=parse_amount(text(form.budget), what="the budget"), actor=current_user.actor,
+                decision=text(form.decision), effective=form.effective.data))
             if outcome:
                 return redirect(url_for("projects.change", slug=project.slug, event_id=outcome.event.id))
         else:
@@ -135,7 +135,7 @@ def api_costs(slug: str) -> ResponseReturnValue:
     require(*VIEWERS)
     state = projects.state_for(projects.get_project(slug))
     versions = []
-    for v, years in zip(state.versions, governed_years(state)):
+    for v, years in zip(state.versions, governed_years(state), strict=True):
         data = version_to_json(v)
         data |= {"label": v.describe(), "years": [y for y in years if y in state.budget_map],
                  "caps": {c: fmt(x) for c, x in v.caps}, "floors": {c: fmt(x) for c, x in v.floors}}

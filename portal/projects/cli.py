@@ -13,15 +13,40 @@ from flask.cli import with_appcontext
 from ledger import entries as E
 from ledger import municipalities as M
 from ledger import parse
-from ledger.budget import POLICIES
+from ledger.budget import POLICIES, Blocked
 from ledger.explain import render_text
 from ledger.money import fmt, parse_amount
 from ledger.rules import KINDS
-from portal.cli import DATE, BadInput, actor, print_blocked, print_change, refusing, rule_kw, rule_options
+from portal.cli import DATE, BadInput, actor, refusing, rule_kw, rule_options
 from portal.clock import today
 from portal.projects import projections
 from portal.projects import services as projects
 from portal.projects.models import Project
+from portal.projects.services import Outcome
+
+
+def print_blocked(blocked: list[Blocked] | tuple[Blocked, ...]) -> None:
+    if blocked:
+        click.echo("closed years keep what was assessed for them; not moved:")
+    for b in blocked:
+        click.echo(f"  {b.year} is closed: kept {fmt(b.kept)} for {b.code} (the rules would now give {fmt(b.would_be)})")
+
+
+def print_change(outcome: Outcome) -> None:
+    """A change's summary, the shares that moved, what closed years kept out and the direct charges posted."""
+    click.echo(outcome.event.details["summary"])
+    result = outcome.recalculation
+    if result is None:
+        return
+    changed = result.changed
+    click.echo(f"{len(changed)} shares changed (posting {outcome.seq}):" if changed else "no share changed")
+    for row in changed:
+        click.echo(f"  {row.code} {row.name:<24} {fmt(row.before):>12} -> {fmt(row.after):>12}  ({fmt(row.difference)})")
+    print_blocked(result.blocked)
+    if result.charges:
+        click.echo(f"{len(result.charges)} direct charge(s) posted" + (f" (posting {outcome.seq})" if outcome.seq else "") + ":")
+    for c in result.charges:
+        click.echo(f"  {c.code} {M.lookup(c.code).name:<24} {fmt(c.cents):>12}  {c.date}  {c.text}")
 
 
 # -- project -------------------------------------------------------------------------------------
@@ -112,7 +137,7 @@ def shares_command(slug, fmt_, what_if, on, explain) -> None:
     fields = lambda s: [s.code, s.name, fmt(s.share), fmt(s.charged), fmt(s.total)]  # noqa: E731
     if fmt_ == "json":
         keys = ["city", "name", "share", "charged", "total"]
-        click.echo(json.dumps([dict(zip(keys, fields(s))) for s in lines], ensure_ascii=False, indent=2))
+        click.echo(json.dumps([dict(zip(keys, fields(s), strict=True)) for s in lines], ensure_ascii=False, indent=2))
     elif fmt_ == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(["city", "name", "share", "charged", "total"])

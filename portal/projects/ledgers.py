@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Sequence
+from collections.abc import Sequence
 
 from beancount.core import data
 from flask import current_app
 from sqlalchemy import select
 from werkzeug.local import LocalProxy
 
-from ledger.journal import Journal
 from ledger.changes import apply
+from ledger.journal import Journal
 from ledger.project import Op, ProjectState
 from portal.extensions import db
 from portal.projects.models import LedgerPosting, Project, ProjectChange

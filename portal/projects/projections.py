@@ -7,7 +7,8 @@ Nothing here writes to the database or the ledger: both compute with the pure co
 from __future__ import annotations
 
 import datetime as dt
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 from ledger import municipalities as M
 from ledger.budget import Blocked, apply_closed

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Callable, Mapping, NamedTuple, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 from sqlalchemy import select, update
 
@@ -30,7 +31,7 @@ from ledger.recalc import Recalculation, ShareRow, step
 from portal import audit
 from portal.audit import AuditEvent
 from portal.clock import now, today
-from portal.extensions import db
+from portal.extensions import db, rowcount
 from portal.projects.ledgers import ledgers
 from portal.projects.models import LedgerPosting, Project, ProjectChange
 
@@ -84,7 +85,7 @@ def _lock(slug: str) -> Project:
     a concurrent change waits here and then reads what this one committed.
     """
     result = db.session.execute(update(Project).where(Project.slug == slug).values(lock_version=Project.lock_version + 1))
-    if result.rowcount == 0:  # type: ignore[attr-defined]
+    if rowcount(result) == 0:
         raise NotFound(f"no project {slug!r}")
     project: Project = db.session.execute(select(Project).where(Project.slug == slug)
                                           .execution_options(populate_existing=True)).scalar_one()

@@ -9,8 +9,6 @@ numbers, so no client ever sees a float.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, Flask, abort, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
@@ -28,7 +26,7 @@ from portal.projects import projections
 from portal.projects import services as projects
 from portal.projects.forms import AddMembersForm, WithdrawForm
 from portal.projects.models import Project
-from portal.web import VIEWERS, attempt, require
+from portal.web import VIEWERS, attempt, chosen, day, require, text
 
 bp = Blueprint("projects", __name__)
 api = Blueprint("projects_api", __name__, url_prefix="/api/v1")
@@ -139,7 +137,7 @@ def add_members(slug: str) -> ResponseReturnValue:
     error, status = None, 200
     if form.validate_on_submit():
         outcome, error, status = attempt(lambda: projects.add_members(
-            slug, form.cities.data, joined=form.joined.data, decision=form.decision.data or "", actor=current_user.actor))
+            slug, chosen(form.cities), joined=day(form.joined), decision=text(form.decision), actor=current_user.actor))
         if outcome:
             return redirect(change_url(project, outcome.event))
     elif form.is_submitted():
@@ -159,7 +157,7 @@ def withdraw(slug: str, code: str) -> ResponseReturnValue:
     error, status = None, 200
     if form.validate_on_submit():
         outcome, error, status = attempt(lambda: projects.withdraw_member(
-            slug, line.code, left=form.left.data, decision=form.decision.data or "", actor=current_user.actor))
+            slug, line.code, left=day(form.left), decision=text(form.decision), actor=current_user.actor))
         if outcome:
             return redirect(change_url(project, outcome.event))
     elif form.is_submitted():

@@ -11,10 +11,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from ledger.budget import (
-    POLICIES, Charge, Grant, HoursEntry, Membership, Subsidy, apply_closed, assess, days_in_year, subsidy_amount,
-    term_members,
-)
+from ledger.budget import POLICIES, Charge, Membership, apply_closed, assess, days_in_year, term_members
+from ledger.funding import Grant, HoursEntry, Subsidy, subsidy_amount
 from ledger.errors import InvalidInput
 from ledger.rules import make_version, round_solution, rule_weights, solve
 

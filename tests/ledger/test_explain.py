@@ -9,7 +9,8 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.budget import Charge, Grant, HoursEntry, Membership, Subsidy, assess
+from ledger.budget import Charge, Membership, assess
+from ledger.funding import Grant, HoursEntry, Subsidy
 from ledger.explain import eur, explain, explain_allocation, render_text, rounding_reasons
 from ledger.rules import allocate_version, freeze_populations, make_version
 

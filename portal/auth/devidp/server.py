@@ -19,6 +19,7 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,8 +78,8 @@ class DevClient(ClientMixin):
     def get_default_redirect_uri(self) -> str:
         return self.redirect_uris[0]
 
-    def get_allowed_scope(self, scope: str | None) -> str:
-        return " ".join(s for s in scope_to_list(scope or "") if s in SCOPES)
+    def get_allowed_scope(self, scope: Collection[str] | str | None) -> str:
+        return " ".join(s for s in (scope_to_list(scope) or []) if s in SCOPES)
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
         return redirect_uri in self.redirect_uris
@@ -274,7 +275,7 @@ class CodeGrant(AuthorizationCodeGrant):
 class RequiredS256(CodeChallenge):
     """PKCE for every client, confidential ones included, and only S256."""
 
-    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]  # noqa: RUF012 - Authlib reads (and types) it as an attribute
 
     def validate_code_challenge(self, grant, redirect_uri: str) -> None:
         data = grant.request.payload.data
@@ -297,7 +298,7 @@ class DevOpenIDCode(OpenIDCode):
         return "RS256"
 
     def get_encode_header(self, client: ClientMixin) -> dict[str, str]:
-        return {"alg": "RS256", "kid": self.provider.store.key().kid, "typ": "JWT"}
+        return {"alg": "RS256", "kid": self.provider.store.key().kid or "", "typ": "JWT"}
 
     def get_client_claims(self, client: ClientMixin) -> dict[str, Any]:
         return {"iss": self.provider.issuer, "aud": client.get_client_id()}
@@ -305,8 +306,9 @@ class DevOpenIDCode(OpenIDCode):
     def exists_nonce(self, nonce: str, request) -> bool:
         return self.provider.store.nonce_seen(nonce)
 
-    def get_authorization_code_claims(self, authorization_code: Code) -> dict[str, Any]:
-        return {**super().get_authorization_code_claims(authorization_code), "sid": authorization_code.sid}
+    def get_authorization_code_claims(self, authorization_code: AuthorizationCodeMixin) -> dict[str, Any]:
+        sid = authorization_code.sid if isinstance(authorization_code, Code) else None
+        return {**super().get_authorization_code_claims(authorization_code), "sid": sid}
 
     def generate_user_info(self, user: DevUser, scope: str) -> UserInfo:
         return user_claims(user, scope)
@@ -345,16 +347,16 @@ def setup(app: Flask) -> Provider:
         )
     client_id, secret = client_credentials(app)
     store = Store(key_path=Path(app.instance_path) / KEY_FILE)
+    protector = ResourceProtector()
+    protector.register_token_validator(DevBearerValidator(store))
+    client = DevClient(client_id, secret, (callback_uri(issuer),), (issuer[: -len("/dev-idp")] + POST_LOGOUT_PATH,))
     server = AuthorizationServer()
-    server.init_app(app, query_client=lambda cid: provider.client if cid == client_id else None,
+    server.init_app(app, query_client=lambda cid: client if cid == client_id else None,
                     save_token=lambda token, req: store.save_token(token["access_token"], Token(
                         client_id=req.client.get_client_id(), scope=token.get("scope", ""), user=req.user,
                         expires_at=time.time() + int(token.get("expires_in", 3600)))))
     server.scopes_supported = SCOPES
-    server.devidp_store = store
-    protector = ResourceProtector()
-    protector.register_token_validator(DevBearerValidator(store))
-    client = DevClient(client_id, secret, (callback_uri(issuer),), (issuer[: -len("/dev-idp")] + POST_LOGOUT_PATH,))
+    server.devidp_store = store  # type: ignore[attr-defined]  # read by CodeGrant.store
     provider = Provider(issuer, client, store, server, protector)
     server.register_grant(CodeGrant, [RequiredS256(required=True), DevOpenIDCode(provider)])
     app.extensions["devidp"] = provider

@@ -6,10 +6,12 @@ log in as anyone here.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, Flask, Response, current_app, jsonify, redirect, render_template, request
+from flask.typing import ResponseReturnValue
 from joserfc import jwt
 from joserfc.errors import JoseError
 
@@ -28,13 +30,16 @@ def init_app(app: Flask) -> Provider:
 
 
 def _provider() -> Provider:
-    return current_app.extensions["devidp"]  # type: ignore[no-any-return]
+    provider: Provider = current_app.extensions["devidp"]
+    return provider
 
 
-def _error(provider: Provider, error: OAuth2Error) -> Response | tuple[str, int]:
+def _error(provider: Provider, error: OAuth2Error) -> ResponseReturnValue:
     """Back to the client with the error when its redirect URI is known; otherwise a page here."""
     if getattr(error, "redirect_uri", None):
-        return provider.server.handle_error_response(None, error)
+        server: Any = provider.server  # Authlib ignores the request here; its stubs want one
+        response: ResponseReturnValue = server.handle_error_response(None, error)
+        return response
     return render_template("devidp/error.html", error=error.error, description=error.description), 400
 
 
@@ -70,7 +75,7 @@ def jwks() -> Response:
 
 
 @bp.get("/authorize")
-def authorize():
+def authorize() -> ResponseReturnValue:
     provider = _provider()
     try:
         provider.server.get_consent_grant(end_user=None)
@@ -82,7 +87,7 @@ def authorize():
 
 
 @bp.post("/authorize")
-def authorize_submit():
+def authorize_submit() -> ResponseReturnValue:
     """The chosen user (a demo button, or ``other_sub``) gets a code; ``cancel`` denies."""
     provider = _provider()
     form = request.form
@@ -102,13 +107,16 @@ def authorize_submit():
         grant = provider.server.get_consent_grant(end_user=user)
     except OAuth2Error as error:
         return _error(provider, error)
-    return provider.server.create_authorization_response(grant_user=user, grant=grant)
+    server: Any = provider.server
+    response: ResponseReturnValue = server.create_authorization_response(grant_user=user, grant=grant)
+    return response
 
 
 @bp.post("/token")
 @csrf.exempt
-def token() -> Response:
-    return _provider().server.create_token_response()
+def token() -> ResponseReturnValue:
+    response: ResponseReturnValue = _provider().server.create_token_response()  # type: ignore[assignment]
+    return response
 
 
 @bp.route("/userinfo", methods=["GET", "POST"])
@@ -123,7 +131,7 @@ def userinfo() -> Response:
 
 
 @bp.get("/end-session")
-def end_session() -> Response | tuple[str, int]:
+def end_session() -> ResponseReturnValue:
     """RP-initiated logout: a valid id_token_hint of ours and the registered post-logout address only."""
     provider = _provider()
     hint, target = request.args.get("id_token_hint", ""), request.args.get("post_logout_redirect_uri")
