@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint bench browser clean
+.PHONY: install demo test lint bench browser soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,12 @@ lint: install
 	$(BIN)/ruff check .
 
 test: lint browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
+
+# The oracle's long run: many more random histories through the core and the change service.
+soak: install
+	ORACLE_EXAMPLES=$${ORACLE_EXAMPLES:-5000} ORACLE_PORTAL_EXAMPLES=$${ORACLE_PORTAL_EXAMPLES:-500} \
+	  $(BIN)/python -m pytest -n auto -p no:cacheprovider tests/ledger/test_against_oracle.py tests/portal/projects/test_money.py
 
 bench: install
 	$(BIN)/python bench/bench.py

@@ -1,13 +1,16 @@
-"""Splitting an allocated total into integer-cent shares: the one rounding method of the ledger.
+"""Turning exact shares into cents: the ledger's two rounding methods.
 
-Every rule (``ledger.rules``) reduces to exact shares; :func:`largest_remainder` turns them into
-cents so that the shares sum exactly to the total and each is within one cent of its exact value.
+:func:`largest_remainder` splits one total (a budget over its years, a subsidy over its years,
+one allocation): the shares sum exactly to the total and each is within one cent of its exact
+value. :func:`round_cumulative` rounds the members' shares year after year by their running
+totals (docs/cost-sharing.md, section 8), so that each year sums exactly, each member's term share
+is within one cent of its exact value and the remaining cents move round from year to year.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from typing import NamedTuple, TypeVar
 
@@ -60,3 +63,44 @@ def largest_remainder(total: int, weights: Mapping[K, int | Fraction]) -> tuple[
     for key in extra:
         shares[key] += 1
     return shares, exact, extra
+
+
+class Rounded(NamedTuple):
+    """One year of cumulative rounding (docs/cost-sharing.md, section 8), with its reasons."""
+
+    shares: dict[str, int]          # the year's share of each member: the running total's step
+    totals: dict[str, int]          # each member's running total in cents after the year
+    exact: dict[str, Fraction]      # each member's running exact total after the year
+    extra: tuple[str, ...]          # who received one of the year's remaining cents, in order
+    kept_back: tuple[str, ...]      # of those, who received it so as not to pay less than before
+
+
+def round_cumulative(exact: Mapping[str, Fraction], before: Mapping[str, int], sharers: Iterable[str]) -> Rounded:
+    """Round running exact totals to cents so that their sum is kept and no one is favoured by code.
+
+    ``exact`` is every member's running exact total after the year (its sum a whole number of
+    cents), ``before`` its running total in cents before it. Each member gets the floor of its
+    exact total; the cents left over go one each, in this order, to the members whose share of the
+    year would otherwise be negative, then to the year's ``sharers``, then to the others; within
+    each group the largest fractional part first, then the lowest code. Each running total stays
+    within a cent of its exact value, so a member whose remainder ranked high one year ranks low
+    the next: the extra cent moves round instead of going to the same codes every year.
+    """
+    in_year = set(sharers)
+    floors = {c: x.numerator // x.denominator for c, x in exact.items()}
+    left = sum(exact.values(), Fraction(0)) - sum(floors.values())
+    if left.denominator != 1 or left < 0:
+        raise InvalidInput("the running totals to round do not sum to whole cents")
+
+    def rank(code: str) -> tuple[int, Fraction, str]:
+        group = 0 if floors[code] < before.get(code, 0) else 1 if code in in_year else 2
+        return (group, -(exact[code] - floors[code]), code)
+
+    candidates = sorted((c for c in exact if exact[c] != floors[c]), key=rank)
+    extra = tuple(candidates[: int(left)])
+    totals = dict(floors)
+    for code in extra:
+        totals[code] += 1
+    shares = {c: totals[c] - before.get(c, 0) for c in exact}
+    kept_back = tuple(c for c in extra if floors[c] < before.get(c, 0))
+    return Rounded(shares, totals, dict(exact), extra, kept_back)

@@ -6,6 +6,7 @@ Accounts of a project ledger:
   not yet paid. Its postings in entries tagged ``#assessment`` are the city's share.
 - ``Income:Contributions``: the members' contributions, the counterpart of every assessment.
 - ``Income:DirectCharges``: costs that concern one member only (``#charge`` entries).
+- ``Income:JoiningFees``: joining fees, derived from the project's state (``#fee`` entries).
 - ``Assets:Bank`` and others: whatever imported payments use.
 
 Every posting to a member's receivable and to the income accounts carries the budget year it
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -25,15 +26,17 @@ from beancount.core import convert, data
 from beancount.core.amount import Amount
 from beancount.parser import parser, printer
 
-from ledger.cells import Cell, totals_of
+from ledger.cells import Cell
 from ledger.errors import InvalidInput
 from ledger.money import CURRENCY, to_decimal
 
 RECEIVABLE = "Assets:Receivable:Members"
 CONTRIBUTIONS = "Income:Contributions"
 DIRECT_CHARGES = "Income:DirectCharges"
+JOINING_FEES = "Income:JoiningFees"
 ASSESSMENT_TAG = "assessment"
 CHARGE_TAG = "charge"
+FEE_TAG = "fee"
 # beancount's own helpers carry no annotations; these names give them their types.
 _format_error: Callable[[Any], str] = printer.format_error
 _weight: Callable[[data.Posting], Amount] = convert.get_weight
@@ -67,18 +70,12 @@ def _posting(account: str, cents: int, year: int | None) -> data.Posting:
     return data.Posting(account, Amount(to_decimal(cents), CURRENCY), None, None, None, meta)
 
 
-def assessment(
-    date: dt.date,
-    changes: Mapping[Cell, int],
-    names: Mapping[str, str],
-    narration: str,
-    meta: data.Meta,
-) -> data.Transaction | None:
-    """One balanced transaction moving each member's assessed share of each year by ``changes``.
+def year_moves(date: dt.date, changes: Mapping[Cell, int], names: Mapping[str, str], narration: str, meta: data.Meta, *,
+               tag: str, income: str) -> data.Transaction | None:
+    """One balanced transaction moving each member's cents of each year by ``changes``.
 
-    ``changes`` maps ``(year, code)`` to cents. The net change of a year (non-zero only when the
-    year's co-funded amount changed) is balanced against ``Income:Contributions`` for that year.
-    Returns None when no share changed: there is nothing to post.
+    ``changes`` maps ``(year, code)`` to cents. The net change of a year is balanced against the
+    ``income`` account for that year. Returns None when nothing moved: there is nothing to post.
     """
     moved = {cell: cents for cell, cents in sorted(changes.items(), key=lambda kv: (kv[0][1], kv[0][0] or 0)) if cents}
     if not moved:
@@ -89,8 +86,14 @@ def assessment(
         nets[year] = nets.get(year, 0) + cents
     for year, net in sorted(nets.items(), key=lambda kv: kv[0] or 0):
         if net:
-            postings.append(_posting(CONTRIBUTIONS, -net, year))
-    return data.Transaction(meta, date, "*", None, narration, frozenset({ASSESSMENT_TAG}), frozenset(), postings)
+            postings.append(_posting(income, -net, year))
+    return data.Transaction(meta, date, "*", None, narration, frozenset({tag}), frozenset(), postings)
+
+
+def assessment(date: dt.date, changes: Mapping[Cell, int], names: Mapping[str, str], narration: str,
+               meta: data.Meta) -> data.Transaction | None:
+    """The ``#assessment`` transaction of a change: each share's move, against ``Income:Contributions``."""
+    return year_moves(date, changes, names, narration, meta, tag=ASSESSMENT_TAG, income=CONTRIBUTIONS)
 
 
 def charge(date: dt.date, code: str, name: str, cents: int, narration: str, meta: data.Meta,

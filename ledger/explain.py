@@ -13,8 +13,9 @@ from fractions import Fraction
 from typing import Any, NamedTuple
 
 from ledger.allocation import Allocation, Member
-from ledger.budget import Assessment, Split, version_groups
+from ledger.budget import Assessment, YearResult
 from ledger.money import fmt
+from ledger.project import version_groups
 from ledger.rules import RuleVersion, Solution, round_solution, solve_version
 
 
@@ -142,15 +143,9 @@ def explain_allocation(total: int, version: RuleVersion, members: Iterable[str |
     return version_steps(version) + split_steps("allocation", allocation, solution, solution.weights)
 
 
-def _split(split: Split) -> list[Step]:
-    return split_steps(split.label, split.allocation, split.solution, split.weights, split.days)
-
-
-def explain(assessment: Assessment) -> list[Step]:
-    """Every input and step of an assessment, in the order it was computed."""
-    a = assessment
+def _inputs(a: Assessment) -> list[Step]:
     steps: list[Step] = []
-    for version, years in version_groups(a.versions or {max(a.years): a.version}):
+    for version, years in version_groups(a.versions):
         span = f"{years[0]}" if len(years) == 1 else f"{years[0]}–{years[-1]}"
         first, *rest = version_steps(version)
         steps.append(first._replace(text=f"{span}: {first.text}", data={**first.data, "years": years}))
@@ -158,22 +153,81 @@ def explain(assessment: Assessment) -> list[Step]:
     steps.append(Step("members", "Members: " + ", ".join(
         f"{m.code} from {m.joined.isoformat()}" + (f" to {m.left.isoformat()}" if m.left else "") for m in a.memberships),
         {"members": [m._asdict() for m in a.memberships]}))
-    policy = ("whole term: every member pays its share of the whole term, whatever its join date"
-              if a.policy == "whole-term" else "per year, pro rata temporis: each year split by days of membership")
-    steps.append(Step("inputs", f"Policy: {policy}", {"policy": a.policy}))
+    if a.policy == "whole-term":
+        policy = ("whole term: every member pays its share of the whole term, whatever its join date; a leaver "
+                  + ("keeps its share of every year up to the one it leaves" if a.leaver == "keeps-years" else "stops sharing at once"))
+    else:
+        policy = "per year, pro rata temporis: each year split by days of membership"
+    steps.append(Step("inputs", f"Policy: {policy}", {"policy": a.policy, "leaver": a.leaver}))
     for y in a.years.values():
-        text = f"Budget {y.year}: {fmt(y.budget)} EUR"
-        if y.general_funding:
-            text += f", less funding {fmt(y.general_funding)} EUR: members co-fund {fmt(y.co_funded)} EUR"
-        steps.append(Step("budget", text, y._asdict()))
+        text = f"Budget {y.year}: {fmt(y.line.budget)} EUR"
+        if y.line.general_funding:
+            text += f", less funding {fmt(y.line.general_funding)} EUR: members co-fund {fmt(y.line.co_funded)} EUR"
+        steps.append(Step("budget", text + (" (closed)" if y.closed else ""), {**y.line._asdict(), "closed": y.closed}))
     for f in a.funding:
         where = f"targeted to {f.target}" if f.target else "reduces the year's co-funded amount"
         steps.append(Step("funding", f"Funding {f.year}: {f.text}, {fmt(f.cents)} EUR ({where})",
                           {k: v for k, v in f._asdict().items() if k != "note"}))
     for note in sorted({f.note for f in a.funding if f.note}):
         steps.append(Step("funding", f"Subsidy: {note}", {"note": note}))
-    for split in a.splits:
-        steps.extend(_split(split))
+    return steps
+
+
+def _bounds(a: Assessment) -> list[Step]:
+    if not a.bounds.held:
+        return []
+    held = [f"{c} at its {h.bound} {fmt(h.cents)} EUR over the term ({fmt(h.target)} EUR in the open years)"
+            for c, h in sorted(a.bounds.held.items())]
+    text = (f"Caps and floors of the version from {a.bounds_version.effective.isoformat()} bind the term: " + "; ".join(held)
+            + "; each held member's shares of the open years are scaled to meet its bound, and what that frees or takes"
+              " in a year is spread over the year's other sharers by their shares")
+    return [Step("bounds", text, {"held": {c: h._asdict() for c, h in a.bounds.held.items()}, "level": a.bounds.level})]
+
+
+def year_steps(y: YearResult) -> list[Step]:
+    """One year: its sharers and weights, their exact shares and the cumulative rounding."""
+    if y.closed:
+        return [Step("closed", f"{y.year} is closed: it keeps " + ", ".join(f"{c} {fmt(v)}" for c, v in sorted(y.allocated.items())),
+                     {"year": y.year, "kept": dict(y.allocated)})]
+    steps: list[Step] = []
+    if y.shares is not None:
+        wsum = sum(y.shares.weights.values(), Fraction(0)) or Fraction(1)
+        parts = [f"{c} {_ratio(w / wsum)}" + (f" ({y.shares.days[c]} days)" if y.shares.days[c] != 1 else "")
+                 for c, w in sorted(y.shares.weights.items())]
+        steps.append(Step("weights", f"{y.year}: {fmt(y.line.co_funded)} EUR by rule weight"
+                          + (" x days" if any(d != 1 for d in y.shares.days.values()) else "") + ": " + ", ".join(parts),
+                          {"year": y.year, "weights": dict(y.shares.weights), "days": dict(y.shares.days)}))
+    steps.append(Step("exact", f"{y.year}: exact shares: " + ", ".join(f"{c} {eur(e)}" for c, e in sorted(y.exact.items())),
+                      {"year": y.year, "exact": dict(y.exact)}))
+    if y.rounded is not None:
+        steps.append(_rounding(y))
+    return steps
+
+
+def _rounding(y: YearResult) -> Step:
+    r = y.rounded
+    assert r is not None
+    if r.extra:
+        reasons = []
+        for c in r.extra:
+            x = r.exact[c]
+            why = ("so as not to pay less than before" if c in r.kept_back
+                   else f"running remainder {_ratio(x - x.numerator // x.denominator)} of a cent")
+            reasons.append(f"{c} ({why})")
+        text = (f"{y.year}: each member's running total rounded down leaves {len(r.extra)} cent(s), one each, first to the"
+                " year's sharers with the largest running remainders (a tie: the lower code): " + ", ".join(reasons))
+    else:
+        text = f"{y.year}: the running totals are whole cents; nothing to round"
+    return Step("rounding", text, {"year": y.year, "extra_cent": list(r.extra), "kept_back": list(r.kept_back),
+                                   "running_exact": dict(r.exact), "running": dict(r.totals), "shares": dict(r.shares)})
+
+
+def explain(assessment: Assessment) -> list[Step]:
+    """Every input and step of an assessment, in the order it was computed."""
+    a = assessment
+    steps = [*_inputs(a), *_bounds(a)]
+    for y in a.years.values():
+        steps.extend(year_steps(y))
     for (year, code), cents in a.targeted.items():
         steps.append(Step("targeted", f"{year}: targeted funding reduces {code}'s share by {fmt(cents)} EUR",
                           {"year": year, "code": code, "cents": cents}))
@@ -186,7 +240,7 @@ def explain(assessment: Assessment) -> list[Step]:
                           c._asdict()))
     totals = a.totals()
     steps.append(Step("result", "Assessed over the term: " + ", ".join(f"{c} {fmt(v)}" for c, v in totals.items()),
-                      {"cells": dict(a.cells), "totals": totals}))
+                      {"cells": dict(a.assessed), "totals": totals}))
     return steps
 
 
@@ -194,24 +248,25 @@ def explain_member(assessment: Assessment, code: str) -> list[Step]:
     """One member's lines of the result: each year's share, how it was rounded, funding and charges."""
     a = assessment
     steps = []
-    for year in a.years:
-        cell = (year, code)
-        if cell not in a.allocated:
+    for y in a.years.values():
+        if code not in y.allocated and code not in y.exact:
             continue
-        exact, cents = a.exact[cell], a.allocated[cell]
-        split = next((s for s in a.splits if s.year == year), None)
-        text = f"{year}: {code}'s share {eur(exact)} EUR, rounded to {fmt(cents)}"
-        if split is not None and code in split.allocation.extra_cent:
-            text += f" (one of the remaining cents: {rounding_reasons(split.allocation)[code]})"
-        elif exact != cents:
-            text += " (rounded down: its remainder did not rank high enough for a remaining cent)"
+        cents, cell = y.allocated.get(code, 0), (y.year, code)
+        if y.closed:
+            text = f"{y.year}: {code}'s share is what the closed year keeps, {fmt(cents)}"
+        else:
+            text = f"{y.year}: {code}'s share {eur(y.exact.get(code, Fraction(0)))} EUR, rounded to {fmt(cents)}"
+            if y.rounded is not None and code in y.rounded.extra:
+                text += " (it received one of the year's remaining cents)"
         if a.targeted.get(cell):
             text += f", less targeted funding {fmt(a.targeted[cell])}"
-        charged = sum(c.cents for c in a.charges if c.code == code and c.date.year == year)
+        charged = sum(c.cents for c in a.charges if c.code == code and c.date.year == y.year)
         if charged:
             text += f", plus direct charges {fmt(charged)}"
-        steps.append(Step("result", text + f": {fmt(a.cells[cell])} EUR", {"year": year, "code": code, "exact": exact,
-                                                                           "allocated": cents, "assessed": a.cells[cell]}))
+        assessed = a.assessed.get(cell, 0)
+        steps.append(Step("result", text + f": {fmt(assessed + charged)} EUR",
+                          {"year": y.year, "code": code, "exact": y.exact.get(code, Fraction(0)), "allocated": cents,
+                           "assessed": assessed}))
     total = a.totals().get(code, 0)
     steps.append(Step("result", f"{code} over the term: {fmt(total)} EUR", {"code": code, "total": total}))
     return steps
@@ -220,4 +275,3 @@ def explain_member(assessment: Assessment, code: str) -> list[Step]:
 def render_text(steps: Iterable[Step]) -> str:
     """The steps as numbered lines of text, for the CLI."""
     return "\n".join(f"{i:>3}. [{s.kind}] {s.text}" for i, s in enumerate(steps, 1)) + "\n"
-

@@ -10,12 +10,23 @@ import datetime as dt
 from collections.abc import Sequence
 
 from beancount.core import data
+from beancount.parser.grammar import ValueType
 
 from ledger import entries as E
 
 
-def render(entries: Sequence[data.Directive], *, title: str, generated: dt.datetime | None = None, note: str = "") -> str:
-    """The whole ledger as beancount text."""
+def settings_entry(date: dt.date, settings: Sequence[tuple[str, str]]) -> data.Custom:
+    """The project's cost-sharing settings as one ``custom`` directive: Fava and bean-query keep it, balances ignore it.
+
+    An auditor reading only the file sees under which policy and settings the shares were computed.
+    """
+    values = [ValueType(text, str) for pair in settings for text in pair]
+    return data.Custom(data.new_metadata("<export>", 0), date, "cost-sharing", values)
+
+
+def render(entries: Sequence[data.Directive], *, title: str, generated: dt.datetime | None = None, note: str = "",
+           settings: Sequence[tuple[str, str]] = (), start: dt.date | None = None) -> str:
+    """The whole ledger as beancount text; ``settings`` (name, value) pairs head it as comments and a ``custom`` directive."""
     when = (generated or dt.datetime.now(dt.UTC)).replace(microsecond=0).isoformat()
     lines = [
         f";; {title}: contribution ledger exported by the consortium portal at {when}.",
@@ -23,6 +34,7 @@ def render(entries: Sequence[data.Directive], *, title: str, generated: dt.datet
     ]
     if note:
         lines.extend(f";; {line}" for line in note.splitlines())
+    lines.extend(f";; {name}: {value}" for name, value in settings)
     lines += [
         "",
         f'option "title" "{E.escape(title)}"',
@@ -30,4 +42,6 @@ def render(entries: Sequence[data.Directive], *, title: str, generated: dt.datet
         "",
     ]
     body = [E.format_entry(entry) for entry in entries]
+    if settings and start is not None:
+        body.insert(0, E.format_entry(settings_entry(start, settings)))
     return "\n".join(lines) + "\n" + "\n".join(body)

@@ -68,4 +68,4 @@ def joining_charge(code: str, population: int, joined: dt.date, tiers: Iterable[
     year = f" ({population_year})" if population_year else ""
     until = f"until {tier.until.isoformat()}" if tier.until else "open-ended tier"
     text = f"joining fee: {population} residents{year} x {fmt(tier.cents_per_resident)} EUR ({until})"
-    return Charge(code, joined, fee, text)
+    return Charge(code, joined, fee, text, "fee")

@@ -57,7 +57,8 @@ class Journal:
         self.seq = 0
         self._entries: list[data.Directive] = []
         self._cells: dict[Cell, int] = {}
-        self._charged: dict[Cell, int] = {}
+        self._charged: dict[Cell, int] = {}   # direct charges and joining fees
+        self._fees: dict[Cell, int] = {}      # joining fees alone: what a recalculation diffs against
         self._accounts: set[str] = set()
         self._lock = threading.RLock()
 
@@ -72,6 +73,8 @@ class Journal:
                 bisect.insort_right(self._entries, entry, key=data.entry_sortkey)
                 E.add_cells(self._cells, entry)
                 E.add_cells(self._charged, entry, E.CHARGE_TAG)
+                E.add_cells(self._charged, entry, E.FEE_TAG)
+                E.add_cells(self._fees, entry, E.FEE_TAG)
                 if isinstance(entry, data.Open):
                     self._accounts.add(entry.account)
             self.seq = seq
@@ -113,6 +116,11 @@ class Journal:
         with self._lock:
             return dict(self._charged)
 
+    def fee_cells(self) -> dict[Cell, int]:
+        """Each member's joining fees per year, as the ledger holds them."""
+        with self._lock:
+            return dict(self._fees)
+
     def accounts(self) -> set[str]:
         with self._lock:
             return set(self._accounts)
@@ -124,7 +132,7 @@ class Journal:
         for entry in self.entries:
             if not isinstance(entry, data.Transaction):
                 continue
-            kind = next((t for t in (E.ASSESSMENT_TAG, E.CHARGE_TAG) if t in entry.tags), None)
+            kind = next((t for t in (E.ASSESSMENT_TAG, E.CHARGE_TAG, E.FEE_TAG) if t in entry.tags), None)
             if kind is None:
                 continue
             years: dict[int | None, int] = {}

@@ -5,7 +5,9 @@ Floats never touch an amount: parsing goes from text straight to ``Decimal``.
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 
 from ledger.errors import InvalidInput
 
@@ -47,6 +49,13 @@ def whole_cents(value: object, what: str, *, positive: bool = False) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0 or (positive and value == 0):
         raise InvalidInput(f"{what} must be whole cents {'above' if positive else 'not below'} zero (got {value!r})")
     return value
+
+
+def half_up(exact: Fraction | int) -> int:
+    """An exact amount of cents rounded to a whole cent, half away from zero (a charge rounded on its own)."""
+    value = Fraction(exact)
+    rounded = math.floor(abs(value) + Fraction(1, 2))
+    return rounded if value >= 0 else -rounded
 
 
 def to_decimal(cents: int) -> Decimal:

@@ -10,7 +10,7 @@ import csv
 import re
 from functools import cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from ledger.errors import InvalidInput
 
@@ -62,3 +62,31 @@ def lookup(code: str, year: int | None = None) -> Municipality:
     if found is None:
         raise InvalidInput(f"unknown municipality code {normalised}")
     return found
+
+
+class Figures(Protocol):
+    """Where populations come from: the bundled files, or those and figures an administrator loaded."""
+
+    def years(self) -> tuple[int, ...]: ...
+
+    def residents(self, code: str, year: int) -> int: ...
+
+
+class Bundled:
+    """The figures bundled with the ledger (``ledger/data``), one file per year."""
+
+    def years(self) -> tuple[int, ...]:
+        return available_years()
+
+    def residents(self, code: str, year: int) -> int:
+        return lookup(code, year).population
+
+
+BUNDLED = Bundled()
+
+
+def check_year(figures: Figures, year: int) -> int:
+    """A population year the figures have, or a refusal naming the years there are."""
+    if year not in figures.years():
+        raise InvalidInput(f"no population figures for {year}; available: {', '.join(map(str, figures.years()))}")
+    return year

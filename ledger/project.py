@@ -20,14 +20,16 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from ledger.budget import Assessment, Charge, Membership, assess
+from ledger.budget import Assessment, Charge, assess
 from ledger.errors import InvalidInput
 from ledger.funding import Grant, HoursEntry, Subsidy
-from ledger.joining import Tier
+from ledger.joining import Tier, joining_charge
 from ledger.rules import RuleVersion, make_version
+from ledger.sharing import Membership, Term
 
-KINDS = ("project-created", "members-added", "member-withdrawn", "budget-set", "rule-set", "policy-set", "year-closed",
-         "charge-added", "charge-cancelled", "grant-added", "subsidy-set", "hours-logged", "joining-fee-set", "ledger-imported")
+KINDS = ("project-created", "members-added", "member-withdrawn", "budget-set", "rule-set", "policy-set", "settings-set",
+         "year-closed", "charge-added", "charge-cancelled", "grant-added", "subsidy-set", "hours-logged", "joining-fee-set",
+         "ledger-imported")
 
 
 class Op(NamedTuple):
@@ -72,16 +74,20 @@ class ProjectState(NamedTuple):
     policy: str = "whole-term"
     budget: tuple[tuple[int, int], ...] = ()            # (year, cents)
     versions: tuple[RuleVersion, ...] = ()               # in the order they were set
-    members: tuple[Membership, ...] = ()                 # by code; ``left`` is the last day
-    populations: tuple[tuple[int, str, int], ...] = ()   # (year, code, residents) of joiners
+    members: tuple[Membership, ...] = ()                 # every period, by code then join date
+    populations: tuple[tuple[int, str, int], ...] = ()   # (year, code, residents) recorded for joiners and fees
     closed: tuple[int, ...] = ()
     grants: tuple[Grant, ...] = ()
     subsidies: tuple[SubsidyScheme, ...] = ()
     hours: tuple[Logged, ...] = ()
-    charges: tuple[Charge, ...] = ()                      # in the order they were charged
+    charges: tuple[Charge, ...] = ()                      # in the order they were charged (catch-ups included)
     cancelled: tuple[int, ...] = ()                       # numbers (1-based) of cancelled charges
     tiers: tuple[Tier, ...] = ()                          # joining fee per resident by date
     fee_year: int | None = None                           # whose populations the joining fee uses
+    leaver: str = "keeps-years"                           # whole-term: a leaver keeps its years, or stops at once
+    joiner: str = "open-years"                            # whole-term: a joiner shares open years, or catches up
+    frozen: tuple[tuple[int, str, int], ...] = ()         # (year, code, cents) a closed year keeps assessed
+    frozen_fees: tuple[tuple[int, str, int], ...] = ()    # (year, code, cents) of joining fees a closed year keeps
 
     @property
     def budget_map(self) -> dict[int, int]:
@@ -95,16 +101,37 @@ class ProjectState(NamedTuple):
     def years(self) -> range:
         return range(self.start.year, self.end.year + 1)
 
+    @property
+    def term(self) -> Term:
+        return Term(self.start, self.end)
+
     def term_year(self, year: int) -> int:
         """``year`` brought into the project's years: a date before the start counts in the first."""
         return min(max(year, self.start.year), self.end.year)
 
-    def current(self) -> list[str]:
-        """Codes of the members that have not left."""
-        return [m.code for m in self.members if m.left is None]
+    def in_term(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+    def term_day(self, day: dt.date) -> dt.date:
+        """``day`` brought into the term: the default date of a change made before or after it."""
+        return min(max(day, self.start), self.end)
+
+    def periods(self, code: str) -> list[Membership]:
+        """A member's periods, oldest first ([] for a city that never was one)."""
+        return [m for m in self.members if m.code == code]
 
     def member(self, code: str) -> Membership | None:
-        return next((m for m in self.members if m.code == code), None)
+        """A member's latest period (its open one while it is a member)."""
+        periods = self.periods(code)
+        return periods[-1] if periods else None
+
+    def codes(self) -> list[str]:
+        """Every member, current or former, by code."""
+        return sorted({m.code for m in self.members})
+
+    def current(self) -> list[str]:
+        """Codes of the members that have not left."""
+        return sorted({m.code for m in self.members if m.left is None})
 
     def live_charges(self) -> tuple[Charge, ...]:
         """The charges that stand: every one charged, less those cancelled."""
@@ -113,10 +140,20 @@ class ProjectState(NamedTuple):
     def open_years(self) -> list[int]:
         return [y for y in self.years if y not in self.closed]
 
+    def population(self, year: int, code: str) -> int | None:
+        return next((n for y, c, n in self.populations if y == year and c == code), None)
+
     def population_years(self) -> set[int]:
         """Every reference year a joiner needs a figure for (rule versions, the joining fee)."""
         years = {v.population_year for v in self.versions if v.population_year is not None}
         return years | ({self.fee_year} if self.fee_year else set())
+
+    def closed_cells(self) -> dict[int, dict[str, int]]:
+        """What each closed year keeps assessed, by member."""
+        out: dict[int, dict[str, int]] = {y: {} for y in self.closed}
+        for year, code, cents in self.frozen:
+            out.setdefault(year, {})[code] = cents
+        return out
 
 
 # -- versions in force ---------------------------------------------------------------------------
@@ -147,6 +184,21 @@ def governed_years(state: ProjectState) -> list[list[int]]:
     return governs
 
 
+def version_groups(versions: Mapping[int, RuleVersion]) -> list[tuple[RuleVersion, list[int]]]:
+    """Each version of a years-to-versions map with the years it governs, in year order.
+
+    A version governs a run of consecutive years (:func:`version_index` picks one per year), so
+    the runs are found by the version object itself, never by comparing its fields.
+    """
+    groups: list[tuple[RuleVersion, list[int]]] = []
+    for year in sorted(versions):
+        if groups and groups[-1][0] is versions[year]:
+            groups[-1][1].append(year)
+        else:
+            groups.append((versions[year], [year]))
+    return groups
+
+
 def versions_by_year(state: ProjectState) -> dict[int, RuleVersion]:
     """Each budget year's version, with the figures of its reference year for later joiners added."""
     if not state.versions:
@@ -171,13 +223,34 @@ def subsidies(state: ProjectState) -> list[tuple[SubsidyScheme, Subsidy]]:
             for scheme in state.subsidies]
 
 
+def fees(state: ProjectState) -> list[Charge]:
+    """Every member's joining fee, for each of its periods by that period's join date, whenever the
+    fee was set (cost-sharing.md, section 9); a closed year keeps the fees it held when it closed."""
+    if not state.tiers or state.fee_year is None:
+        return []
+    closed = set(state.closed)
+    out = [Charge(code, dt.date(year, 12, 31), cents, f"joining fees kept for closed year {year}", "fee")
+           for year, code, cents in state.frozen_fees if cents]
+    for m in state.members:
+        if m.joined.year in closed:
+            continue
+        residents = state.population(state.fee_year, m.code)
+        if residents is None:
+            raise InvalidInput(f"the joining fee needs the {state.fee_year} population of {m.code}")
+        charge = joining_charge(m.code, residents, m.joined, state.tiers, state.fee_year)
+        if charge.cents:
+            out.append(charge)
+    return out
+
+
 def assess_state(state: ProjectState) -> Assessment | None:
     """The assessment of every member and year; None while there is no member or budget."""
     if not state.members or not state.budget:
         return None
     funding: list[Grant | Subsidy] = [*state.grants, *(subsidy for _, subsidy in subsidies(state))]
-    return assess(state.budget_map, state.policy, versions_by_year(state), state.members, funding=funding,
-                  charges=state.live_charges())
+    versions = versions_by_year(state)
+    return assess(state.term, state.budget_map, state.policy, versions, state.members, funding=funding,
+                  charges=(*state.live_charges(), *fees(state)), closed=state.closed_cells(), leaver=state.leaver)
 
 
 # -- JSON forms of the parameters ----------------------------------------------------------------
@@ -198,3 +271,12 @@ def version_from_json(d: Mapping[str, Any]) -> RuleVersion:
         base_percent=d.get("base_percent"), percentages={c: Decimal(p) for c, p in (d.get("percentages") or {}).items()} or None,
         caps=d.get("caps") or None, floors=d.get("floors") or None,
     )
+
+
+def settings(state: ProjectState) -> tuple[tuple[str, str], ...]:
+    """What the shares were computed under, as (name, value) pairs: the export heads the file with them."""
+    pairs = [("term", f"{state.start.isoformat()} – {state.end.isoformat()}"), ("policy", state.policy),
+             ("leaver", state.leaver), ("joiner", state.joiner)]
+    pairs += [(f"rule from {v.effective.isoformat()}", v.describe()) for v in state.versions]
+    pairs.append(("closed years", ", ".join(map(str, state.closed)) or "none"))
+    return tuple(pairs)

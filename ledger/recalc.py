@@ -3,9 +3,11 @@
 Pure functions. Every change recomputes every member's share of every budget year
 (``ledger.project.assess_state``) and posts, in one balanced ``#assessment`` transaction, the
 difference between each new share and what the ledger has assessed so far for that year. A
-closed year keeps what was assessed (``ledger.budget.apply_closed``); what the change would have
-moved there is returned as ``blocked``. A direct charge (a member's own costs, a joining fee) is
-a ``#charge`` transaction of its own. Nothing already posted is edited.
+closed year keeps what was assessed (the ledger's cells of a closed year are never moved); what
+the rules would now give it is returned as ``blocked``. A direct charge (a member's own costs, a
+joiner's catch-up) is a ``#charge`` transaction of its own; joining fees are derived from the
+state, so a change posts the difference of every member's fees in one ``#fee`` transaction.
+Nothing already posted is edited.
 
 :func:`replay` runs a project's stored changes from nothing: it must give exactly the entries the
 portal posted, which the tests check.
@@ -22,10 +24,9 @@ from beancount.core import data
 
 from ledger import entries as E
 from ledger import municipalities as M
-from ledger.budget import Assessment, Blocked, Charge, apply_closed
+from ledger.budget import Assessment, Blocked, Charge
 from ledger.cells import Cell, YearCell, totals_of
 from ledger.changes import apply
-from ledger.errors import InvalidInput
 from ledger.money import fmt
 from ledger.project import Op, ProjectState, assess_state, version_for
 
@@ -64,7 +65,7 @@ class Recalculation(NamedTuple):
     blocked: list[Blocked]                 # what closed years kept out
     charges: list[Charge]                  # direct charges this change posts
     transaction: data.Transaction | None   # the assessment; None when no share moved
-    other: list[data.Directive]            # opens first, then charge transactions
+    other: list[data.Directive]            # opens first, then charge and fee transactions
 
     @property
     def changed(self) -> list[ShareRow]:
@@ -93,21 +94,31 @@ def _meta(op: Op, extra: Mapping[str, object]) -> data.Meta:
     return meta
 
 
-def recalculate(before: ProjectState | None, after: ProjectState, op: Op, *,
-                assessed: Mapping[Cell, int], open_accounts: set[str]) -> Recalculation:
-    """The entries that take the ledger from ``assessed`` to the assessment of ``after``."""
+def _kept(ledger: Mapping[Cell, int], new: Mapping[YearCell, int], closed: Iterable[int]) -> dict[Cell, int]:
+    """The new cells, except that a closed year keeps what the ledger holds for it."""
+    shut = set(closed)
+    kept: dict[Cell, int] = {cell: v for cell, v in new.items() if cell[0] not in shut}
+    kept |= {cell: v for cell, v in ledger.items() if cell[0] is not None and cell[0] in shut}
+    return kept
+
+
+def _moves(ledger: Mapping[Cell, int], kept: Mapping[Cell, int]) -> dict[Cell, int]:
+    """What to post: each cell's difference; cells from before budget years existed are cleared."""
+    dated = {cell: v for cell, v in ledger.items() if cell[0] is not None}
+    moves = {cell: kept.get(cell, 0) - dated.get(cell, 0) for cell in set(kept) | set(dated)}
+    moves |= {cell: -v for cell, v in ledger.items() if cell[0] is None}
+    return {cell: v for cell, v in moves.items() if v}
+
+
+def recalculate(before: ProjectState | None, after: ProjectState, op: Op, *, assessed: Mapping[Cell, int],
+                open_accounts: set[str], fees: Mapping[Cell, int] | None = None) -> Recalculation:
+    """The entries that take the ledger from ``assessed`` (and its joining ``fees``) to the assessment of ``after``."""
     if op.kind == "project-created":
         created: list[data.Directive] = [E.open_entry(after.start, a, {}) for a in (E.CONTRIBUTIONS,) if a not in open_accounts]
         return Recalculation(after, None, [], [], [], [], None, created)
     assessment = assess_state(after)
-    new: dict[YearCell, int] = assessment.shares() if assessment else {}
-    dated = {(y, c): cents for (y, c), cents in assessed.items() if y is not None}
-    kept, blocked = apply_closed(dated, new, after.closed)
-    if op.kind == "rule-set":
-        _check_bounds(after, kept)
-    moves: dict[Cell, int] = {cell: kept.get(cell, 0) - dated.get(cell, 0) for cell in set(kept) | set(dated)}
-    moves.update({cell: -cents for cell, cents in assessed.items() if cell[0] is None})  # legacy: before budget years
-    moves = {cell: cents for cell, cents in moves.items() if cents}
+    kept = _kept(assessed, assessment.shares() if assessment else {}, after.closed)
+    moves = _moves(assessed, kept)
     codes = sorted({c for _, c in kept} | {c for _, c in assessed})
     names = names_for(codes)
     before_totals, after_totals = totals_of(assessed), totals_of(kept)
@@ -116,15 +127,40 @@ def recalculate(before: ProjectState | None, after: ProjectState, op: Op, *,
             if before_totals.get(c, 0) or after_totals.get(c, 0) or c in current]
     cells = [CellRow(y, c, assessed.get((y, c), 0), assessed.get((y, c), 0) + cents)
              for (y, c), cents in sorted(moves.items(), key=lambda kv: (kv[0][1], kv[0][0] or 0))]
-    transaction = _assessment_entry(after, op, moves, names, blocked)
+    transaction = _assessment_entry(after, op, moves, names, list(assessment.blocked) if assessment else [])
     new_charges, charge_entries = _charge_entries(before, after, op, names)
-    needed = {E.member_account(c, names[c]) for _, c in moves} | {E.member_account(c.code, names[c.code]) for c in new_charges}
+    fee_moves = _moves(fees or {}, _kept(fees or {}, _fee_cells(assessment), after.closed))
+    for _, code in fee_moves:
+        names.setdefault(code, M.lookup(code).name)
+    fee_entry = _fee_entry(after, op, fee_moves, names)
+    new_charges += [Charge(c, posting_date(op, after.start), v, "joining fee (recalculated)", "fee") for (_, c), v in sorted(fee_moves.items())]
+    needed = {E.member_account(c, names[c]) for _, c in [*moves, *fee_moves]}
+    needed |= {E.member_account(c.code, names[c.code]) for c in new_charges}
     if transaction and any(p.account == E.CONTRIBUTIONS for p in transaction.postings):
         needed.add(E.CONTRIBUTIONS)
-    if new_charges:
+    if charge_entries:
         needed.add(E.DIRECT_CHARGES)
+    if fee_entry:
+        needed.add(E.JOINING_FEES)
     opens: list[data.Directive] = [E.open_entry(after.start, a, {}) for a in sorted(needed) if a not in open_accounts]
-    return Recalculation(after, assessment, rows, cells, blocked, new_charges, transaction, [*opens, *charge_entries])
+    return Recalculation(after, assessment, rows, cells, list(assessment.blocked) if assessment else [], new_charges,
+                         transaction, [*opens, *charge_entries, *([fee_entry] if fee_entry else [])])
+
+
+def _fee_cells(assessment: Assessment | None) -> dict[YearCell, int]:
+    out: dict[YearCell, int] = {}
+    for charge in assessment.charges if assessment else ():
+        if charge.kind == "fee":
+            out[(charge.date.year, charge.code)] = out.get((charge.date.year, charge.code), 0) + charge.cents
+    return out
+
+
+def _fee_entry(after: ProjectState, op: Op, moves: Mapping[Cell, int], names: Mapping[str, str]) -> data.Transaction | None:
+    if not moves:
+        return None
+    meta = _meta(op, {"tiers": ", ".join(f"{t.until or 'after'}={fmt(t.cents_per_resident)}" for t in after.tiers) or "none"})
+    return E.year_moves(posting_date(op, after.start), moves, names, f"{op.summary}; joining fees recalculated", meta,
+                        tag=E.FEE_TAG, income=E.JOINING_FEES)
 
 
 def _assessment_entry(after: ProjectState, op: Op, moves: Mapping[Cell, int], names: Mapping[str, str],
@@ -162,23 +198,10 @@ def _charge_entries(before: ProjectState | None, after: ProjectState, op: Op,
     return new_charges, entries
 
 
-def _check_bounds(state: ProjectState, kept: Mapping[YearCell, int]) -> None:
-    """A new version's caps and floors must hold with what closed years keep, or it is refused."""
-    version = state.versions[-1]
-    totals = totals_of(kept)
-    for code, cap in version.caps:
-        if totals.get(code, 0) > cap:
-            raise InvalidInput(f"the cap of {code} ({fmt(cap)}) is below what it pays with the closed years' "
-                               f"shares kept ({fmt(totals[code])}): closed years cannot be reassessed")
-    for code, floor in version.floors:
-        if totals.get(code, 0) < floor:
-            raise InvalidInput(f"the floor of {code} ({fmt(floor)}) is above what it pays with the closed years' "
-                               f"shares kept ({fmt(totals.get(code, 0))}): closed years cannot be reassessed")
-
-
-def step(state: ProjectState | None, op: Op, *, assessed: Mapping[Cell, int], open_accounts: set[str]) -> Recalculation:
+def step(state: ProjectState | None, op: Op, *, assessed: Mapping[Cell, int], open_accounts: set[str],
+         fees: Mapping[Cell, int] | None = None) -> Recalculation:
     """Apply one op and recalculate: what the portal does for every change."""
-    return recalculate(state, apply(state, op), op, assessed=assessed, open_accounts=open_accounts)
+    return recalculate(state, apply(state, op), op, assessed=assessed, open_accounts=open_accounts, fees=fees)
 
 
 class Replayed(NamedTuple):
@@ -191,16 +214,18 @@ def replay(ops: Sequence[Op], imported: Mapping[int, Sequence[data.Directive]] |
     imported = imported or {}
     state: ProjectState | None = None
     cells: dict[Cell, int] = {}
+    fees: dict[Cell, int] = {}
     accounts: set[str] = set()
     postings: list[list[data.Directive]] = []
     for i, op in enumerate(ops):
         if op.kind == "ledger-imported":
             built = list(imported.get(i, ()))
         else:
-            result = step(state, op, assessed=cells, open_accounts=accounts)
+            result = step(state, op, assessed=cells, open_accounts=accounts, fees=fees)
             state, built = result.state, result.entries()
         for entry in built:
             E.add_cells(cells, entry)
+            E.add_cells(fees, entry, E.FEE_TAG)
             if isinstance(entry, data.Open):
                 accounts.add(entry.account)
         postings.append(built)

@@ -21,7 +21,6 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import NamedTuple
 
-from ledger import municipalities as M
 from ledger.allocation import Allocation, Member, largest_remainder
 from ledger.errors import InvalidInput
 from ledger.money import fmt, whole_cents
@@ -194,11 +193,6 @@ def make_version(
         kind, effective, decision, population_year if kind in ("population", "hybrid") else None, pops, base, pcts,
         tuple(sorted(cap_map.items())), tuple(sorted(floor_map.items())),
     )
-
-
-def freeze_populations(codes: Iterable[str], year: int) -> dict[str, int]:
-    """The bundled populations of ``year`` for ``codes``: what a new version freezes."""
-    return {code: M.lookup(code, year).population for code in codes}
 
 
 def _codes(members: Iterable[str | Member]) -> list[str]:

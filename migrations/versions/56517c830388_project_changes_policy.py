@@ -51,9 +51,10 @@ def _record_existing_projects():
     import datetime as dt
     import json
 
-    from ledger.changes import population_params, spread
+    from ledger.params import population_params, spread
     from ledger.project import Op, version_to_json
-    from ledger.rules import freeze_populations, make_version
+    from ledger.params import freeze as freeze_populations
+    from ledger.rules import make_version
 
     conn = op.get_bind()
     projects = conn.execute(sa.text("SELECT id, name, budget_cents, start, \"end\", rule, population_year, created_at FROM projects")).all()

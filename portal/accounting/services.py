@@ -15,10 +15,11 @@ from beancount.core import data
 from ledger import export as ledger_export
 from ledger import importer
 from ledger.journal import Journal
+from ledger.project import settings
 from ledger.query import QueryResult
 from portal.clock import today
 from portal.projects.models import Project
-from portal.projects.services import Outcome, get_project, journal_for, make_op, post_entries
+from portal.projects.services import Outcome, get_project, journal_for, make_op, post_entries, state_for
 
 
 def query(slug: str, text: str) -> QueryResult:
@@ -28,7 +29,8 @@ def query(slug: str, text: str) -> QueryResult:
 
 def export(project: Project) -> str:
     """The whole ledger as one beancount file that opens in bean-check, bean-query and Fava."""
-    return ledger_export.render(journal_for(project).entries, title=project.name)
+    state = state_for(project)
+    return ledger_export.render(journal_for(project).entries, title=project.name, settings=settings(state), start=state.start)
 
 
 def import_ledger(slug: str, text: str, *, filename: str, actor: str) -> Outcome:

@@ -20,8 +20,9 @@ from ledger import parse
 from ledger.budget import POLICIES
 from ledger.funding import subsidy_amount
 from ledger.money import fmt, parse_amount
-from ledger.project import governed_years, subsidies, version_from_json
+from ledger.project import fees, governed_years, subsidies, version_from_json
 from ledger.rules import KINDS
+from ledger.sharing import JOINERS, LEAVERS
 from portal.cli import DATE, BadInput, actor, refusing, rule_kw, rule_options
 from portal.costs import services as costs
 from portal.errors import REFUSALS
@@ -45,15 +46,17 @@ def budget_group() -> None:
 @click.argument("slug")
 @click.option("--year", type=int, default=None, help="The budget year; without it, --amount is the new total.")
 @click.option("--amount", required=True, help="EUR, e.g. 150000.00.")
+@click.option("--effective", type=DATE, default=None, help="The day the change takes effect (default today), within the term.")
 @click.option("--decision", default="")
 @with_appcontext
 @refusing
-def budget_set(slug, year, amount, decision) -> None:
+def budget_set(slug, year, amount, effective, decision) -> None:
     cents = parse_amount(amount, what="budget")
+    when = effective.date() if effective else None
     if year is None:
-        outcome = costs.set_budget(slug, budget=cents, decision=decision, actor=actor())
+        outcome = costs.set_budget(slug, budget=cents, decision=decision, actor=actor(), effective=when)
     else:
-        outcome = costs.set_budget(slug, year=year, amount=cents, decision=decision, actor=actor())
+        outcome = costs.set_budget(slug, year=year, amount=cents, decision=decision, actor=actor(), effective=when)
     print_change(outcome)
 
 
@@ -128,6 +131,25 @@ def policy_set(slug, policy, decision) -> None:
     print_change(costs.set_policy(slug, policy=policy, decision=decision, actor=actor()))
 
 
+@click.group("settings", help="The choices the agreements leave open: how leavers and joiners share.")
+def settings_group() -> None:
+    pass
+
+
+@settings_group.command("set", help="keeps-years: a leaver keeps its share of the years up to the one it leaves; stops: it "
+                                    "stops at once. open-years: a joiner shares the open years; catch-up: it also pays for closed years.")
+@click.argument("slug")
+@click.option("--leaver", type=click.Choice(LEAVERS), default=None)
+@click.option("--joiner", type=click.Choice(JOINERS), default=None)
+@click.option("--decision", default="")
+@with_appcontext
+@refusing
+def settings_set(slug, leaver, joiner, decision) -> None:
+    if leaver is None and joiner is None:
+        raise BadInput("give --leaver or --joiner (or both)")
+    print_change(costs.set_settings(slug, leaver=leaver, joiner=joiner, decision=decision, actor=actor()))
+
+
 @click.group("year", help="Close budget years.")
 def year_group() -> None:
     pass
@@ -189,6 +211,11 @@ def charge_list(slug) -> None:
         totals[c.code] = totals.get(c.code, 0) + c.cents
     for code, cents in sorted(totals.items()):
         click.echo(f"  {'total':<10}  {code} {_name(code):<20} {fmt(cents):>12}")
+    joining = fees(state)
+    if joining:
+        click.echo(f"{len(joining)} joining fee(s), each member by its own join date:")
+        for c in joining:
+            click.echo(f"       {c.date}  {c.code} {_name(c.code):<20} {fmt(c.cents):>12}  {c.text}")
 
 
 @click.group("grant", help="Funding that reduces what the members co-fund.")
@@ -332,5 +359,5 @@ def joining_fee_set(slug, tiers, population_year, decision) -> None:
     print_change(costs.set_joining_fee(slug, tiers=pairs, population_year=population_year, decision=decision, actor=actor()))
 
 
-COMMANDS = (budget_group, rule_group, policy_group, year_group, charge_group, grant_group, subsidy_group,
+COMMANDS = (budget_group, rule_group, policy_group, settings_group, year_group, charge_group, grant_group, subsidy_group,
             hours_group, joining_fee_group)

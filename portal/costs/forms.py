@@ -14,9 +14,9 @@ from wtforms import BooleanField, DateField, SelectField, StringField, SubmitFie
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ledger.budget import POLICIES
-from ledger.municipalities import available_years
 from ledger.rules import KINDS
 from portal.projects.forms import decision_field
+from portal.projects.populations import Figures
 
 KIND_LABELS = {"equal": "Equal shares", "population": "By population",
                "hybrid": "Hybrid: part equal, the rest by population", "fixed": "Fixed percentages"}
@@ -32,7 +32,7 @@ PAIRS_HELP = "One city per line: CODE=VALUE, e.g. “638=75”."
 
 
 def _year_choices(field: SelectField) -> None:
-    years = available_years()
+    years = Figures().years()  # the bundled years and those an administrator loaded
     field.choices = [(y, str(y)) for y in reversed(years)]
     if field.data is None:
         field.data = years[-1]
@@ -74,6 +74,23 @@ class PolicyForm(FlaskForm):
     policy = SelectField("Policy", choices=POLICY_CHOICES)
     decision = decision_field()
     submit = SubmitField("Change policy")
+
+
+SETTING_CHOICES = {
+    "leaver": [("keeps-years", "keeps its share of every year up to the one it leaves"),
+               ("stops", "stops sharing at once (closed years keep what they hold)")],
+    "joiner": [("open-years", "shares the open years only"),
+               ("catch-up", "also pays, as a direct charge, its share of the closed years before it joined")],
+}
+
+
+class SettingsForm(FlaskForm):
+    """How a leaver and a joiner share under whole-term: the choices the agreements leave open."""
+
+    leaver = SelectField("A member that leaves", choices=SETTING_CHOICES["leaver"])
+    joiner = SelectField("A member that joins after a year is closed", choices=SETTING_CHOICES["joiner"])
+    decision = decision_field()
+    submit = SubmitField("Change settings")
 
 
 class CloseYearForm(FlaskForm):

@@ -21,13 +21,14 @@ from ledger import parse
 from ledger.errors import InvalidInput
 from ledger.funding import subsidy_amount
 from ledger.money import fmt, parse_amount
-from ledger.project import ProjectState, governed_years, version_for, version_to_json
+from ledger.project import ProjectState, fees, governed_years, version_for, version_to_json
 from ledger.project import subsidies as project_subsidies
 from portal.clock import today
 from portal.costs import services as costs
 from portal.costs.forms import (
     POLICY_CHOICES,
     POLICY_HELP,
+    SETTING_CHOICES,
     BudgetYearForm,
     CancelChargeForm,
     ChargeForm,
@@ -37,6 +38,7 @@ from portal.costs.forms import (
     JoiningFeeForm,
     PolicyForm,
     RuleVersionForm,
+    SettingsForm,
     SubsidyForm,
 )
 from portal.projects import services as projects
@@ -74,6 +76,11 @@ def _set_budget_year(slug: str, form: BudgetYearForm) -> Outcome:
 
 def _set_policy(slug: str, form: PolicyForm) -> Outcome:
     return costs.set_policy(slug, policy=text(form.policy), actor=current_user.actor, decision=_decision(form))
+
+
+def _set_settings(slug: str, form: SettingsForm) -> Outcome:
+    return costs.set_settings(slug, leaver=text(form.leaver), joiner=text(form.joiner), actor=current_user.actor,
+                              decision=_decision(form))
 
 
 def _close_year(slug: str, form: CloseYearForm) -> Outcome:
@@ -194,12 +201,12 @@ def _rules_context(project: Project, state: ProjectState) -> dict:
         rows.append({"version": version, "op": ops[i] if i < len(ops) else None, "years": years,
                      "closed": [y for y in years if y in state.closed]})
     return {"rows": list(reversed(rows)), "in_force": version_for(state, _this_year(state)), "this_year": _this_year(state),
-            "members": _members(state)}
+            "members": _members(state), "settings": SETTING_CHOICES}
 
 
 def _budget_context(project: Project, state: ProjectState) -> dict:
-    ops = projects.changes_of(project, ["budget-set", "policy-set", "year-closed"])
-    return {"years": [(y, c, y in state.closed) for y, c in state.budget], "total": state.total,
+    ops = projects.changes_of(project, ["budget-set", "policy-set", "settings-set", "year-closed"])
+    return {"years": [(y, c, y in state.closed) for y, c in state.budget], "total": state.total, "settings": SETTING_CHOICES,
             "policies": {key: (label, POLICY_HELP[key]) for key, label in POLICY_CHOICES}, "history": list(reversed(ops))}
 
 
@@ -211,7 +218,8 @@ def _charges_context(project: Project, state: ProjectState) -> dict:
         if not cancelled:
             totals[c.code] += c.cents
     return {"charges": rows, "totals": dict(sorted(totals.items())), "own": own,
-            "total": sum(totals.values()), "tiers": state.tiers, "fee_year": state.fee_year}
+            "total": sum(totals.values()), "tiers": state.tiers, "fee_year": state.fee_year,
+            "fees": [f for f in fees(state) if own is None or f.code == own]}
 
 
 def _funding_context(project: Project, state: ProjectState) -> dict:
@@ -250,6 +258,7 @@ PAGES: dict[str, PageSpec] = {
         "year": FormSpec(BudgetYearForm, LEAD, _set_budget_year, _budget_year_setup,
                          lambda p, s: {"year": _this_year(s) if _this_year(s) not in s.closed else None}),
         "policy": FormSpec(PolicyForm, LEAD, _set_policy, defaults=lambda p, s: {"policy": s.policy}),
+        "settings": FormSpec(SettingsForm, LEAD, _set_settings, defaults=lambda p, s: {"leaver": s.leaver, "joiner": s.joiner}),
         "close": FormSpec(CloseYearForm, LEAD, _close_year, _close_setup),
     }, _budget_context),
     "charges": PageSpec("costs/charges.html", {

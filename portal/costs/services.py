@@ -16,12 +16,13 @@ from typing import Any
 
 from ledger import municipalities as M
 from ledger import parse
-from ledger.changes import rule_params, spread
 from ledger.errors import InvalidInput
 from ledger.money import fmt
+from ledger.params import fee_params, rule_params, spread
 from ledger.project import Op, ProjectState, version_for, version_from_json
 from portal.clock import today
 from portal.projects.models import Project
+from portal.projects.populations import Figures
 from portal.projects.services import Outcome, change, city_label, make_op
 
 
@@ -41,7 +42,8 @@ def set_budget(slug: str, *, budget: int | None = None, year: int | None = None,
             kept = {y: state.budget_map.get(y, 0) for y in state.closed}
             years = {y: c for y, c in spread(budget, state.start, state.end, kept).items() if y not in state.closed}
             summary = f"Budget changed from {fmt(state.total)} to {fmt(budget)} EUR"
-        return make_op("budget-set", effective or today(), actor, summary, decision, years={str(y): c for y, c in years.items()})
+        when = effective or state.term_day(today())
+        return make_op("budget-set", when, actor, summary, decision, years={str(y): c for y, c in years.items()})
 
     return change(slug, build)
 
@@ -52,7 +54,7 @@ def set_rule(slug: str, *, rule: str, actor: str, decision: str = "", effective:
 
     def build(state: ProjectState, project: Project) -> Op:
         when = effective or max(dt.date(today().year, 1, 1), state.start)
-        version = rule_params(rule, effective=when, decision=decision, population_year=population_year,
+        version = rule_params(rule, effective=when, decision=decision, population_year=population_year, figures=Figures(),
                               codes=[m.code for m in state.members], **rule_kw)
         label = version_from_json(version).describe()
         return make_op("rule-set", when, actor, f"Rule from {when}: {label} (was {version_for(state, when.year).describe()})",
@@ -64,6 +66,17 @@ def set_rule(slug: str, *, rule: str, actor: str, decision: str = "", effective:
 def set_policy(slug: str, *, policy: str, actor: str, decision: str = "") -> Outcome:
     return change(slug, lambda s, p: make_op("policy-set", today(), actor, f"Policy changed from {s.policy} to {policy}",
                                              decision, policy=policy))
+
+
+def set_settings(slug: str, *, leaver: str | None = None, joiner: str | None = None, actor: str, decision: str = "") -> Outcome:
+    """The choices the agreements leave open (docs/cost-sharing.md): how a leaver and a joiner share under whole-term."""
+
+    def build(state: ProjectState, project: Project) -> Op:
+        new = {"leaver": leaver or state.leaver, "joiner": joiner or state.joiner}
+        summary = f"Settings: leaver {new['leaver']} (was {state.leaver}), joiner {new['joiner']} (was {state.joiner})"
+        return make_op("settings-set", today(), actor, summary, decision, **new)
+
+    return change(slug, build)
 
 
 def close_year(slug: str, year: int, *, actor: str, decision: str = "") -> Outcome:
@@ -112,7 +125,12 @@ def log_hours(slug: str, *, key: str, rows: Sequence[Mapping[str, Any]], actor: 
 
 def set_joining_fee(slug: str, *, tiers: Sequence[tuple[dt.date | None, int]], population_year: int, actor: str,
                     decision: str = "") -> Outcome:
+    """The fee every member pays by its own join date; the op carries every member's residents of the year."""
     text = ", ".join(f"{fmt(c)} EUR/resident {'until ' + u.isoformat() if u else 'after'}" for u, c in tiers)
-    return change(slug, lambda s, p: make_op("joining-fee-set", today(), actor, f"Joining fee: {text} ({population_year} populations)",
-                                             decision, tiers=[[u.isoformat() if u else None, c] for u, c in tiers],
-                                             population_year=population_year))
+
+    def build(state: ProjectState, project: Project) -> Op:
+        return make_op("joining-fee-set", today(), actor, f"Joining fee: {text} ({population_year} populations)", decision,
+                       tiers=[[u.isoformat() if u else None, c] for u, c in tiers], population_year=population_year,
+                       populations=fee_params(state, population_year, Figures()))
+
+    return change(slug, build)

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import json
 import sys
+from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
@@ -17,9 +18,10 @@ from ledger.budget import POLICIES, Blocked
 from ledger.explain import render_text
 from ledger.money import fmt, parse_amount
 from ledger.rules import KINDS
+from ledger.sharing import JOINERS, LEAVERS
 from portal.cli import DATE, BadInput, actor, refusing, rule_kw, rule_options
 from portal.clock import today
-from portal.projects import projections
+from portal.projects import populations, projections
 from portal.projects import services as projects
 from portal.projects.models import Project
 from portal.projects.services import Outcome
@@ -66,16 +68,21 @@ def project_group() -> None:
 @rule_options
 @click.option("--policy", type=click.Choice(POLICIES), default="whole-term", show_default=True,
               help="whole-term: every member pays its share of the whole term; pro-rata: by days of membership each year.")
+@click.option("--leaver", type=click.Choice(LEAVERS), default="keeps-years", show_default=True,
+              help="whole-term: a leaver keeps its share of the years up to its leave (keeps-years), or stops at once.")
+@click.option("--joiner", type=click.Choice(JOINERS), default="open-years", show_default=True,
+              help="whole-term: a joiner after a closed year shares the open years (open-years), or also pays for closed ones.")
 @click.option("--decision", default="", help="Reference of the decision founding the project.")
 @with_appcontext
 @refusing
 def project_create(slug, name, budget, years, start, end, rule, population_year, base_percent, percents, caps, floors,
-                   policy, decision) -> None:
+                   policy, leaver, joiner, decision) -> None:
     by_year = parse.budget_years(parse.option_items("--year", years)) or None
     outcome = projects.create_project(
         slug, name=name, start=start.date(), end=end.date(), rule=rule, population_year=population_year,
         budget=parse_amount(budget, what="budget") if budget is not None else None, years=by_year, policy=policy,
-        actor=actor(), decision=decision, **rule_kw(base_percent, percents, caps, floors),
+        actor=actor(), decision=decision, settings={"leaver": leaver, "joiner": joiner},
+        **rule_kw(base_percent, percents, caps, floors),
     )
     details = outcome.event.details
     click.echo(f"created project {slug} ({details['rule']}, {details['policy']}, budget {details['budget']} EUR)")
@@ -94,10 +101,15 @@ def member_group() -> None:
 @click.option("--city", "cities", multiple=True, required=True, help="Municipality code; repeat for several cities.")
 @click.option("--joined", required=True, type=DATE)
 @click.option("--decision", default="", help="Reference of the council decision.")
+@click.option("--percent", "percents", multiple=True, metavar="CODE=PERCENT",
+              help="Where a fixed rule governs: the new percentages of every member, set with the join; repeatable.")
+@click.option("--rule-effective", type=DATE, default=None, help="With --percent: the new version's effective date (default: --joined).")
 @with_appcontext
 @refusing
-def member_add(slug, cities, joined, decision) -> None:
-    print_change(projects.add_members(slug, list(cities), joined=joined.date(), decision=decision, actor=actor()))
+def member_add(slug, cities, joined, decision, percents, rule_effective) -> None:
+    pct = parse.percentages(parse.option_items("--percent", percents)) or None
+    print_change(projects.add_members(slug, list(cities), joined=joined.date(), decision=decision, actor=actor(),
+                                      percentages=pct, rule_effective=rule_effective.date() if rule_effective else None))
 
 
 @member_group.command("withdraw")
@@ -134,19 +146,25 @@ def shares_command(slug, fmt_, what_if, on, explain) -> None:
         _print_what_if(project, what_if, on.date() if on else today(), fmt_)
         return
     lines = projects.shares(project)
-    fields = lambda s: [s.code, s.name, fmt(s.share), fmt(s.charged), fmt(s.total)]  # noqa: E731
+    keys = ["city", "name", "share", "charged", "total", "left"]
+
+    def fields(s: projects.ShareLine) -> list[str]:
+        return [s.code, s.name, fmt(s.share), fmt(s.charged), fmt(s.total), s.left.isoformat() if s.left else ""]
+
     if fmt_ == "json":
-        keys = ["city", "name", "share", "charged", "total"]
-        click.echo(json.dumps([dict(zip(keys, fields(s), strict=True)) for s in lines], ensure_ascii=False, indent=2))
+        click.echo(json.dumps([{**dict(zip(keys, fields(s), strict=True)), "withdrawn": s.withdrawn, "left": s.left.isoformat()
+                                if s.left else None} for s in lines], ensure_ascii=False, indent=2))
     elif fmt_ == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(["city", "name", "share", "charged", "total"])
+        writer.writerow(keys)
         writer.writerows(fields(s) for s in lines)
     else:
-        click.echo(f"{project.name}: {len(lines)} members, {projects.rule_label(project)}, budget {fmt(projects.state_for(project).total)} EUR")
+        current = sum(not s.withdrawn for s in lines)
+        click.echo(f"{project.name}: {current} members, {projects.rule_label(project)}, budget {fmt(projects.state_for(project).total)} EUR")
         click.echo(f"  {'':3}  {'city':<28} {'share':>12} {'charged':>12} {'total':>12}")
         for s in lines:
-            click.echo(f"  {s.code}  {s.name:<28} {fmt(s.share):>12} {fmt(s.charged):>12} {fmt(s.total):>12}")
+            mark = f"  withdrawn {s.left}" if s.left else ""
+            click.echo(f"  {s.code}  {s.name:<28} {fmt(s.share):>12} {fmt(s.charged):>12} {fmt(s.total):>12}{mark}")
         share, charged = sum(s.share for s in lines), sum(s.charged for s in lines)
         click.echo(f"  {'':3}  {'total':<28} {fmt(share):>12} {fmt(charged):>12} {fmt(share + charged):>12}")
 
@@ -189,4 +207,36 @@ def _print_explanation(project: Project, code: str, fmt_: str) -> None:
         click.echo("  none")
 
 
-COMMANDS = (project_group, member_group, shares_command)
+
+
+# -- population figures ----------------------------------------------------------------------------
+@click.group("populations", help="The population figures rules and joining fees use: bundled, or loaded by an administrator.")
+def populations_group() -> None:
+    pass
+
+
+@populations_group.command("import", help="Load the official figures of YEAR from a CSV file (columns code, population).")
+@click.argument("year", type=int)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
+@click.option("--source", default=None, help="Where the figures come from (default: the file's name).")
+@with_appcontext
+@refusing
+def populations_import(year: int, file: Path, source: str | None) -> None:
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise BadInput(f"{file.name} is not UTF-8 text") from None
+    loaded = populations.load(year, text, source=source or file.name, actor=actor())
+    click.echo(f"loaded {loaded.rows} municipalities' {loaded.year} populations ({loaded.total:,} residents)")
+
+
+@populations_group.command("list", help="The years whose figures rules can freeze.")
+@with_appcontext
+@refusing
+def populations_list() -> None:
+    figures = populations.Figures()
+    for year in figures.years():
+        click.echo(f"{year}  {'bundled' if year in M.available_years() else 'loaded'}")
+
+
+COMMANDS = (project_group, member_group, shares_command, populations_group)

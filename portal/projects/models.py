@@ -1,4 +1,5 @@
-"""A project's own rows: its registration, its recorded changes and its ledger postings.
+"""A project's own rows: its registration, its recorded changes and its ledger postings; and the
+population figures an administrator loaded for years that are not bundled.
 
 The project's state (members, budget years, rule versions, policy…) is never stored as columns:
 it is what replaying the recorded changes gives (``ledger.changes.apply``), kept in memory by
@@ -72,3 +73,22 @@ class ProjectChange(db.Model):  # type: ignore[name-defined]
     @op.setter
     def op(self, value: dict[str, Any]) -> None:
         self.op_json = json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+class PopulationFigure(db.Model):  # type: ignore[name-defined]
+    """One municipality's official population of one year, loaded from a CSV file (``portal populations import``).
+
+    The bundled years (``ledger/data``) are never stored here; a rule version freezes the figures
+    it uses when it is set, so loading figures never changes a share already assessed.
+    """
+
+    __tablename__ = "population_figures"
+    __table_args__ = (UniqueConstraint("year", "code", name="uq_population_figures_year_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    code: Mapped[str] = mapped_column(String(3))
+    residents: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(500))
+    imported_by: Mapped[str] = mapped_column(String(500))
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

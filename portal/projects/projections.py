@@ -11,17 +11,18 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from ledger import municipalities as M
-from ledger.budget import Blocked, apply_closed
-from ledger.cells import of_member
-from ledger.changes import apply, population_params
+from ledger.budget import Blocked
+from ledger.changes import apply
 from ledger.errors import InvalidInput
 from ledger.explain import Step, explain, explain_member
 from ledger.journal import ShareEvent
 from ledger.money import fmt
+from ledger.params import population_params
 from ledger.project import Op, assess_state
 from ledger.recalc import Recalculation, recalculate
 from portal.clock import now
 from portal.projects.models import Project
+from portal.projects.populations import Figures
 from portal.projects.services import journal_for, state_for
 
 
@@ -61,14 +62,15 @@ def what_if(project: Project, joins: Sequence[str], leaves: Sequence[str], on: d
     state = before
     if joining:
         state = apply(state, Op("members-added", on, "what-if", now(), summary, "",
-                                {"cities": joining, "populations": population_params(state, joining)}))
+                                {"cities": joining, "populations": population_params(state, joining, figures=Figures())}))
     for code in leaving:
         state = apply(state, Op("member-withdrawn", on, "what-if", now(), summary, "", {"city": code}))
     if not state.current():
         raise InvalidInput("no member would remain to share the cost")
     journal = journal_for(project)
     op = Op("members-added" if joining else "member-withdrawn", on, "what-if", now(), summary)
-    return recalculate(before, state, op, assessed=journal.assessed_cells(), open_accounts=journal.accounts())
+    return recalculate(before, state, op, assessed=journal.assessed_cells(), open_accounts=journal.accounts(),
+                       fees=journal.fee_cells())
 
 
 # -- explain -------------------------------------------------------------------------------------
@@ -91,7 +93,6 @@ def explain_share(project: Project, code: str) -> Explanation:
     name = M.lookup(code).name
     state = state_for(project)
     journal = journal_for(project)
-    cells = journal.assessed_cells()
     assessment = assess_state(state)
     steps: list[Step] = []
     share = 0
@@ -102,10 +103,8 @@ def explain_share(project: Project, code: str) -> Explanation:
         steps.extend(explain(assessment))
         if state.member(code) is not None:
             steps.extend(explain_member(assessment, code))
-        mine = {(y, c): cents for (y, c), cents in of_member(cells, code).items() if y is not None}
-        result, kept_out = apply_closed(mine, {c: v for c, v in assessment.shares().items() if c[1] == code}, state.closed)
-        kept = list(kept_out)
-        share = sum(result.values())
+        kept = [b for b in assessment.blocked if b.code == code]
+        share = sum(v for (_, c), v in assessment.shares().items() if c == code)
         for b in kept:
             steps.append(Step("closed", f"{b.year} is closed: the ledger keeps {fmt(b.kept)} EUR for {code}; "
                                         f"the rules would now give {fmt(b.would_be)} EUR", b._asdict()))

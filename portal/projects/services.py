@@ -22,10 +22,11 @@ from sqlalchemy import select, update
 
 from ledger import entries as E
 from ledger import municipalities as M
-from ledger.changes import apply, population_params, rule_params, spread
+from ledger.changes import apply
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.journal import Journal
 from ledger.money import fmt
+from ledger.params import population_params, rule_params, spread
 from ledger.project import Op, ProjectState, version_for
 from ledger.recalc import Recalculation, ShareRow, step
 from portal import audit
@@ -34,6 +35,7 @@ from portal.clock import now, today
 from portal.extensions import db, rowcount
 from portal.projects.ledgers import ledgers
 from portal.projects.models import LedgerPosting, Project, ProjectChange
+from portal.projects.populations import Figures
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
@@ -135,7 +137,7 @@ def change(slug: str, build: Callable[[ProjectState, Project], Op]) -> Outcome:
         journal = ledgers.get(project)
         before = ledgers.state(project)
         op = build(before, project)  # type: ignore[arg-type]  # None only while creating
-        result = step(before, op, assessed=journal.assessed_cells(), open_accounts=journal.accounts())
+        result = step(before, op, assessed=journal.assessed_cells(), open_accounts=journal.accounts(), fees=journal.fee_cells())
         built = result.entries()
         seq = _post(project, built) if built else None
         change_seq = _record(project, op, seq)
@@ -180,7 +182,7 @@ def city_label(code: str) -> str:
 # -- the project and its members -----------------------------------------------------------------
 def create_project(slug: str, *, name: str, start: dt.date, end: dt.date, rule: str = "equal", population_year: int | None = None,
                    budget: int | None = None, years: Mapping[int, int] | None = None, policy: str = "whole-term",
-                   actor: str, decision: str = "", **rule_kw: Any) -> Outcome:
+                   actor: str, decision: str = "", settings: Mapping[str, str] | None = None, **rule_kw: Any) -> Outcome:
     """A new project; ``budget`` (a total, spread over the years by days) or ``years`` (cents per year)."""
     slug = (slug or "").strip()
     if not SLUG.match(slug):
@@ -190,10 +192,10 @@ def create_project(slug: str, *, name: str, start: dt.date, end: dt.date, rule: 
     if end <= start:
         raise InvalidInput(f"the end date {end} must come after the start date {start}")
     by_year = spread(budget, start, end) if budget is not None else dict(years or {})
-    version = rule_params(rule, effective=start, decision=decision, population_year=population_year, **rule_kw)
+    version = rule_params(rule, effective=start, decision=decision, population_year=population_year, figures=Figures(), **rule_kw)
     op = make_op("project-created", start, actor, f"Project {(name or '').strip()} created", decision, name=name,
                  start=start.isoformat(), end=end.isoformat(), policy=policy, budget={str(y): c for y, c in by_year.items()},
-                 rule=version)
+                 rule=version, settings={k: v for k, v in (settings or {}).items() if v})
     apply(None, op)  # validate before touching the database
     if db.session.execute(select(Project.id).where(Project.slug == slug)).first():
         raise Conflict(f"a project {slug!r} exists already")
@@ -206,14 +208,22 @@ def create_project(slug: str, *, name: str, start: dt.date, end: dt.date, rule: 
     return change(slug, lambda state, p: op)
 
 
-def add_members(slug: str, codes: Sequence[str], *, joined: dt.date, decision: str, actor: str) -> Outcome:
-    """Several cities joining in one change: one recalculation, one entry (and joining fees, if any)."""
+def add_members(slug: str, codes: Sequence[str], *, joined: dt.date, decision: str, actor: str,
+                percentages: Mapping[str, Any] | None = None, rule_effective: dt.date | None = None) -> Outcome:
+    """Several cities joining in one change: one recalculation, one entry (and joining fees, if any).
+
+    ``percentages``: where a fixed-percentage rule governs the years they join, the new rule version
+    (from ``rule_effective``, default the join date) that names every member, set with the join.
+    """
     wanted = [M.lookup(c).code for c in codes if str(c).strip()]
 
     def build(state: ProjectState, project: Project) -> Op:
         verb = "joins" if len(wanted) == 1 else "join"
+        extra: dict[str, Any] = {}
+        if percentages:
+            extra["version"] = rule_params("fixed", effective=rule_effective or joined, decision=decision, percentages=percentages)
         return make_op("members-added", joined, actor, f"{', '.join(map(city_label, wanted))} {verb} on {joined}", decision,
-                       cities=wanted, populations=population_params(state, wanted))
+                       cities=wanted, populations=population_params(state, wanted, figures=Figures()), **extra)
 
     return change(slug, build)
 
@@ -229,26 +239,39 @@ class ShareLine(NamedTuple):
     code: str
     name: str
     population: int
-    joined: dt.date | None
-    left: dt.date | None
-    share: int           # cents, the assessed share as the ledger says
-    charged: int = 0     # cents, direct charges (own costs, joining fee)
+    joined: dt.date | None       # the latest period's join date
+    left: dt.date | None         # its leave date: set for a member that has withdrawn
+    share: int                   # cents, the assessed share as the ledger says
+    charged: int = 0             # cents, direct charges (own costs, joining fees)
+    periods: tuple[tuple[dt.date, dt.date | None], ...] = ()   # every membership period, oldest first
 
     @property
     def total(self) -> int:
         return self.share + self.charged
 
+    @property
+    def withdrawn(self) -> bool:
+        return self.left is not None
+
 
 def shares(project: Project) -> list[ShareLine]:
-    """Every current member with its share and direct charges as the ledger has them, by code."""
+    """Every member with anything assessed or charged, and every current member, by code.
+
+    A member that has withdrawn stays listed, marked with its dates, for as long as the ledger
+    holds anything for it: its share of the years it took part in, its charges.
+    """
     state = state_for(project)
     journal = journal_for(project)
     assessed, charged = journal.assessed(), journal.charged()
-    year = version_for(state, today().year).population_year
+    version = version_for(state, state.term_year(today().year))
+    frozen = version.population_map  # the figures of the year the rule in force names (bundled or loaded)
+    current = set(state.current())
     lines = []
-    for m in state.members:
-        if m.left is not None:
+    for code in state.codes():
+        if code not in current and not assessed.get(code) and not charged.get(code):
             continue
-        city = M.lookup(m.code, year)
-        lines.append(ShareLine(m.code, city.name, city.population, m.joined, m.left, assessed.get(m.code, 0), charged.get(m.code, 0)))
+        city, periods = M.lookup(code), state.periods(code)
+        residents = frozen.get(code) or state.population(version.population_year, code) if version.population_year else None
+        lines.append(ShareLine(code, city.name, residents or city.population, periods[-1].joined, periods[-1].left,
+                               assessed.get(code, 0), charged.get(code, 0), tuple((p.joined, p.left) for p in periods)))
     return lines

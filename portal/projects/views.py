@@ -73,7 +73,7 @@ def index() -> ResponseReturnValue:
     for project in db.session.execute(select(Project).order_by(Project.name)).scalars():
         lines = projects.shares(project)
         mine = next((line for line in lines if line.code == own), None)
-        rows.append({"project": project, "state": projects.state_for(project), "members": len(lines),
+        rows.append({"project": project, "state": projects.state_for(project), "members": sum(not s.withdrawn for s in lines),
                      "rule": projects.rule_label(project), "mine": mine})
     city = M.lookup(own).name if own else None
     return render_template("projects/index.html", rows=rows, own=own, city=city)
@@ -127,7 +127,7 @@ def change(slug: str, event_id: int) -> ResponseReturnValue:
 def add_members(slug: str) -> ResponseReturnValue:
     require("lead")
     project = projects.get_project(slug)
-    present = {line.code for line in projects.shares(project)}
+    present = set(projects.state_for(project).current())
     form = AddMembersForm()
     form.cities.choices = [
         (m.code, f"{m.name} ({m.code})") for m in sorted(M.municipalities().values(), key=lambda m: m.name) if m.code not in present
@@ -150,7 +150,7 @@ def add_members(slug: str) -> ResponseReturnValue:
 def withdraw(slug: str, code: str) -> ResponseReturnValue:
     require("lead")
     project = projects.get_project(slug)
-    line = next((line for line in projects.shares(project) if line.code == M.normalise_code(code)), None)
+    line = next((line for line in projects.shares(project) if line.code == M.normalise_code(code) and not line.withdrawn), None)
     if line is None:
         raise NotFound(f"{M.lookup(code).name} ({M.normalise_code(code)}) is not a member of {project.name}")
     form = WithdrawForm()
@@ -171,7 +171,7 @@ def withdraw(slug: str, code: str) -> ResponseReturnValue:
 def what_if(slug: str) -> ResponseReturnValue:
     require("lead", "contact")
     project = projects.get_project(slug)
-    members = {line.code: line.name for line in projects.shares(project)}
+    members = {line.code: line.name for line in projects.shares(project) if not line.withdrawn}
     joins, leaves = request.args.getlist("join"), request.args.getlist("leave")
     on_text = request.args.get("on", "")
     result, summary, error, status = None, "", None, 200
@@ -218,6 +218,8 @@ def api_shares(slug: str) -> ResponseReturnValue:
     project = projects.get_project(slug)
     cells = projects.journal_for(project).assessed_cells()
     return jsonify([{"city": s.code, "name": s.name, "share": fmt(s.share), "charged": fmt(s.charged), "total": fmt(s.total),
+                     "withdrawn": s.withdrawn, "joined": s.joined.isoformat() if s.joined else None,
+                     "left": s.left.isoformat() if s.left else None,
                      "years": {str(y): fmt(c) for (y, code), c in sorted(cells.items(), key=lambda kv: kv[0][0] or 0)
                                if code == s.code and y is not None}}
                     for s in projects.shares(project)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from fractions import Fraction
 
@@ -10,11 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger import municipalities as M
-import datetime as dt
-
 from ledger.allocation import Allocation, Member, largest_remainder
 from ledger.errors import InvalidInput
-from ledger.rules import allocate_version, freeze_populations, make_version
+from ledger.params import freeze
+from ledger.rules import allocate_version, make_version
 
 
 def allocate(total: int, kind: str, members: list[Member]) -> Allocation:
@@ -69,7 +69,7 @@ def test_equal_split_of_the_demo_budget_among_17() -> None:
 def test_population_split_among_growth_cities_2025() -> None:
     growth = ["609", "286", "167", "405", "109", "905", "743", "698", "491", "638", "734", "285", "272", "106", "205"]
     cities = [M.lookup(c, 2025) for c in growth]
-    version = make_version("population", dt.date(2025, 1, 1), population_year=2025, populations=freeze_populations(growth, 2025))
+    version = make_version("population", dt.date(2025, 1, 1), population_year=2025, populations=freeze(growth, 2025))
     result = allocate_version(52_000_000, version, growth)
     total_pop = sum(c.population for c in cities)
     assert sum(result.shares.values()) == 52_000_000
@@ -93,7 +93,7 @@ def test_bad_rules_are_refused(kind: str, year: int | None, message: str) -> Non
 
 def test_a_year_without_figures_is_refused() -> None:
     with pytest.raises(InvalidInput, match="1999"):
-        freeze_populations(["638"], 1999)
+        freeze(["638"], 1999)
 
 
 def test_a_member_twice_is_refused() -> None:

@@ -9,10 +9,11 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.budget import Charge, Membership, assess
-from ledger.funding import Grant, HoursEntry, Subsidy
+from ledger.budget import Charge, Membership, Term, assess
 from ledger.explain import eur, explain, explain_allocation, render_text, rounding_reasons
-from ledger.rules import allocate_version, freeze_populations, make_version
+from ledger.funding import Grant, HoursEntry, Subsidy
+from ledger.params import freeze
+from ledger.rules import allocate_version, make_version
 
 D = dt.date
 GROWTH = ["609", "286", "167", "405", "109", "905", "743", "698", "491", "638", "734", "285", "272", "106", "205"]
@@ -37,7 +38,7 @@ def test_seventeen_equal_members_explain_the_nine_cents() -> None:
 
 
 def test_population_split_names_the_year_the_figures_and_the_largest_remainders() -> None:
-    version = make_version("population", D(2025, 1, 1), population_year=2025, populations=freeze_populations(GROWTH, 2025))
+    version = make_version("population", D(2025, 1, 1), population_year=2025, populations=freeze(GROWTH, 2025))
     steps = explain_allocation(52_000_000, version, GROWTH)
     text = render_text(steps)
     assert "Populations of 2025, frozen in the version: 106 47015," in text
@@ -52,8 +53,9 @@ def test_an_assessment_explains_policy_budget_funding_caps_targeted_funding_and_
     version = make_version("equal", D(2025, 1, 1), "board 12/2024 §4", caps={"300": 3_000_000})
     members = [Membership("100", D(2025, 1, 1)), Membership("200", D(2025, 1, 1)), Membership("300", D(2026, 7, 1))]
     subsidy = Subsidy(4_500, (HoursEntry("Aino", D(2025, 3, 1), "dev", Decimal("7.5")),), "state subsidy")
-    a = assess({2025: 8_000_000, 2026: 15_000_000}, "pro-rata", version, members,
-               funding=[subsidy, Grant(2026, 100_000, "EU", "300")], charges=[Charge("200", D(2026, 5, 1), 240_000, "devices")])
+    a = assess(Term(D(2025, 1, 1), D(2026, 12, 31)), {2025: 8_000_000, 2026: 15_000_000}, "pro-rata",
+               {2025: version, 2026: version}, members, funding=[subsidy, Grant(2026, 100_000, "EU", "300")],
+               charges=[Charge("200", D(2026, 5, 1), 240_000, "devices")])
     steps = explain(a)
     text = render_text(steps)
     assert text.startswith("  1. [inputs] 2025–2026: Rule version from 2025-01-01: equal, 1 cap(s), 0 floor(s)")
@@ -64,7 +66,7 @@ def test_an_assessment_explains_policy_budget_funding_caps_targeted_funding_and_
         "Budget 2025: 80000.00 EUR, less funding 337.50 EUR: members co-fund 79662.50 EUR",
         "Subsidy: 7.5 h x 45.00 EUR = 337.5 EUR, rounded half up once on the total to 337.50 EUR",
         "300 0.201313 (184 days)",
-        "300 at its cap 30000.00; the rest spread over the other members by their weights",
+        "300 at its cap 30000.00 EUR over the term (30000.00 EUR in the open years)",
         "2026: targeted funding reduces 300's share by 1000.00 EUR",
         "devices, 2400.00 EUR charged to 200 alone",
         # 2025: (80,000 - 337.50) / 2 = 39,831.25 each. 2026: 300's 184/914 of 150,000 (30,196.94)
@@ -74,6 +76,21 @@ def test_an_assessment_explains_policy_budget_funding_caps_targeted_funding_and_
     ]:
         assert needle in text, needle
     assert of(steps, "result")[0].data["totals"] == a.totals()
+
+
+def test_the_cumulative_rounding_says_who_received_the_remaining_cents() -> None:
+    members = [Membership(f"{n:03d}", D(2025, 1, 1)) for n in range(100, 117)]
+    version = make_version("equal", D(2025, 1, 1))
+    a = assess(Term(D(2025, 1, 1), D(2026, 12, 31)), {2025: 8_000_000, 2026: 15_000_000}, "whole-term",
+               {2025: version, 2026: version}, members)
+    rounding = of(explain(a), "rounding")
+    assert [s.data["year"] for s in rounding] == [2025, 2026]
+    assert rounding[0].data["extra_cent"] == ["100", "101", "102", "103"]      # 8,000,000 / 17 leaves 4 cents
+    assert "running remainder 0.235294 of a cent" in rounding[0].text
+    # 2026: the running totals (23,000,000 / 17 = 1,352,941.18 each) leave 3 cents, for 100–102's totals:
+    # their share of 2026 is then no more than the others', and 103 pays a cent less this year.
+    shares = rounding[1].data["shares"]
+    assert shares["100"] == shares["116"] == 882_353 and shares["103"] == 882_352
 
 
 @settings(max_examples=200)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from beancount.core import data
+
 from ledger import importer
 from ledger.errors import ImportRejected
 from ledger.journal import Journal
-from tests.ledger.helpers import apply
+from tests.common.ledger import apply
 
 PAYMENTS = """\
 2025-01-01 open Assets:Bank EUR

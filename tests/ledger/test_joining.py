@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.budget import Membership, assess
+from ledger.budget import Membership, Term, assess
 from ledger.errors import InvalidInput
 from ledger.joining import fee_tier, joining_charge, joining_fee, make_tiers
 from ledger.rules import make_version
@@ -40,9 +40,12 @@ def test_the_fee_is_a_direct_charge_to_the_joiner_only() -> None:
     charge = joining_charge("753", 23_006, D(2011, 1, 15), TIERS, 2010)
     assert (charge.code, charge.date, charge.cents) == ("753", D(2011, 1, 15), 6_901_800)
     assert "23006 residents (2010) x 3.00 EUR (until 2011-03-31)" in charge.text
+    assert charge.kind == "fee"
     members = [Membership("638", D(2010, 1, 1)), Membership("753", D(2011, 1, 15))]
-    a = assess({2011: 1_000_000}, "whole-term", make_version("equal", D(2010, 1, 1)), members, charges=[charge])
-    assert a.cells == {(2011, "638"): 500_000, (2011, "753"): 500_000 + 6_901_800}
+    a = assess(Term(D(2011, 1, 1), D(2011, 12, 31)), {2011: 1_000_000}, "whole-term", {2011: make_version("equal", D(2010, 1, 1))},
+               members, charges=[charge])
+    assert a.assessed == {(2011, "638"): 500_000, (2011, "753"): 500_000}
+    assert a.charged() == {(2011, "753"): 6_901_800}
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 
 from ledger.errors import QueryError
 from ledger.journal import Journal
-from tests.ledger.helpers import apply
+from tests.common.ledger import apply
 
 
 @pytest.fixture

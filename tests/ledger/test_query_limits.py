@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import os
-import signal
 import threading
 import time
 from typing import Any
@@ -24,6 +23,7 @@ from ledger import query as Q
 from ledger import sandbox
 from ledger.errors import QueryError
 from ledger.journal import Journal
+from tests.common.processes import children
 
 LEDGER = """
 option "operating_currency" "EUR"
@@ -65,12 +65,6 @@ def run(ledger: tuple[list[data.Directive], dict[str, Any]], text: str, limits: 
     return Q.run(ledger[0], ledger[1], text, limits)
 
 
-def children() -> list[int]:
-    """Process ids of this process's children, zombies included (Linux)."""
-    with open(f"/proc/{os.getpid()}/task/{os.getpid()}/children") as f:
-        return [int(pid) for pid in f.read().split()]
-
-
 # -- time and memory -----------------------------------------------------------------------------
 def test_backtracking_regex_is_stopped_and_the_next_query_works(ledger) -> None:
     start = time.monotonic()
@@ -85,16 +79,6 @@ def test_memory_hog_hits_the_memory_limit(ledger) -> None:
     limits = Q.Limits(seconds=5.0, memory_bytes=64 << 20)
     with pytest.raises(QueryError, match=r"needed more memory than its limit of 64 MiB"):
         run(ledger, "SELECT decimal('1e-99999999')", limits)
-
-
-def test_a_child_killed_by_a_signal_is_reported_and_reaped() -> None:
-    def die() -> None:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-    with pytest.raises(QueryError, match="needed more memory") as caught:
-        sandbox.run_forked(die, FAST, str)
-    assert "SIGKILL" in caught.value.details[0]
-    assert children() == []
 
 
 def test_a_failed_fork_is_a_query_error(ledger, monkeypatch) -> None:

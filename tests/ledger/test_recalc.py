@@ -19,7 +19,7 @@ from ledger.journal import Journal
 from ledger.project import Op, assess_state
 from ledger.recalc import replay, step
 from ledger.rules import allocate_version, make_version
-from tests.ledger.helpers import START, apply, created, joined, member, op, run, version_params
+from tests.common.ledger import START, apply, created, joined, member, op, run, version_params
 
 GROWTH = ["609", "286", "167", "405", "109", "905", "743", "698", "491", "638", "734", "285", "272", "106", "205"]
 D = dt.date
@@ -74,7 +74,7 @@ def test_a_direct_charge_is_its_own_entry_outside_the_allocation() -> None:
     shares = journal.assessed()
     charged = run(journal, result.state, op("charge-added", D(2025, 9, 1), "tablets", city="753", cents=1_200_000, text="20 tablets"))
     assert charged.transaction is None and len(charged.charges) == 1
-    txn = [e for e in charged.entries() if not hasattr(e, "account")][0]
+    txn = next(e for e in charged.entries() if not hasattr(e, "account"))
     assert E.CHARGE_TAG in txn.tags and [p.account for p in txn.postings] == [E.member_account("753", "Sipoo"), E.DIRECT_CHARGES]
     assert journal.assessed() == shares and journal.charged() == {"753": 1_200_000}
 
@@ -102,7 +102,7 @@ def histories(draw):
     budget = {y: draw(st.integers(0, 10**8)) for y in range(2025, 2030)}
     first = draw(st.sampled_from(["equal", "population", "hybrid"]))
     ops = [created(0, first, policy, codes=POOL, budget=budget, **({"base_percent": "40"} if first == "hybrid" else {}))]
-    for i in range(draw(st.integers(1, 8))):
+    for _i in range(draw(st.integers(1, 8))):
         when = draw(st.dates(D(2025, 1, 1), D(2029, 12, 31)))
         kind = draw(st.sampled_from(["join", "join", "leave", "budget", "rule", "close", "charge", "grant", "policy"]))
         if kind == "join":
@@ -172,7 +172,7 @@ def test_replaying_the_stored_text_reproduces_the_same_ledger() -> None:
 
     journal.add = recording_add  # type: ignore[method-assign]
     apply(journal, 52_000_000, "population", GROWTH, D(2025, 1, 1))
-    apply(journal, 52_000_000, "population", GROWTH + ["444"], D(2025, 9, 1))
+    apply(journal, 52_000_000, "population", [*GROWTH, "444"], D(2025, 9, 1))
     other = Journal("iam")
     assert other.add_text(texts) == len(texts)
     assert other.assessed_cells() == journal.assessed_cells()
@@ -182,7 +182,7 @@ def test_replaying_the_stored_text_reproduces_the_same_ledger() -> None:
 def test_export_passes_bean_check_and_bean_query_agrees(tmp_path: Path) -> None:
     journal = Journal("iam")
     state = apply(journal, 52_000_000, "equal", GROWTH, D(2025, 1, 1)).state
-    state = apply(journal, 52_000_000, "equal", GROWTH + ["444", "740"], D(2026, 1, 1)).state
+    state = apply(journal, 52_000_000, "equal", [*GROWTH, "444", "740"], D(2026, 1, 1)).state
     run(journal, state, op("charge-added", D(2025, 9, 1), city="444", cents=1_200_000, text="20 tablets"))
     path = tmp_path / "iam.beancount"
     path.write_text(export.render(journal.entries, title="IAM 2025–2029"), encoding="utf-8")
@@ -211,7 +211,7 @@ def test_fava_shows_the_same_balances(tmp_path: Path) -> None:
 
     journal = Journal("iam")
     apply(journal, 52_000_000, "population", GROWTH, D(2025, 1, 1))
-    apply(journal, 60_000_000, "population", GROWTH + ["444"], D(2026, 3, 1))
+    apply(journal, 60_000_000, "population", [*GROWTH, "444"], D(2026, 3, 1))
     path = tmp_path / "iam.beancount"
     path.write_text(export.render(journal.entries, title="IAM"), encoding="utf-8")
     fava = FavaLedger(str(path))

@@ -9,13 +9,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-from portal.projects import services as changes
 from portal import demo
+from portal.projects import services as changes
 
 pytestmark = pytest.mark.browser
 
@@ -25,8 +25,9 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 NAMES = {sub: name for sub, name, _, _ in demo.DEMO_USERS}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
+    """One chromium per test process (per xdist worker), a fresh context for every test."""
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
     from playwright.sync_api import sync_playwright

@@ -57,7 +57,7 @@ def test_run_refuses_production_without_a_secret(tmp_path: Path) -> None:
 
 
 def test_behind_a_trusted_proxy_hsts_follows_the_forwarded_scheme(tmp_path: Path) -> None:
-    from tests.conftest import make_app
+    from tests.common.apps import make_app
 
     app = make_app(f"sqlite:///{tmp_path / 'p.sqlite3'}", tmp_path, PORTAL_TRUSTED_PROXIES=1)
     response = app.test_client().get("/login", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"})

@@ -8,10 +8,10 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from ledger import entries as E
-from portal.projects import services as changes
 from portal import create_app
 from portal.extensions import db
-from tests.conftest import database_url
+from portal.projects import services as changes
+from tests.common.apps import database_url
 
 D = dt.date
 

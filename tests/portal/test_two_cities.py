@@ -8,8 +8,8 @@ no page that changes anything.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from html.parser import HTMLParser
-from typing import Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -18,8 +18,8 @@ import requests
 from portal import demo
 from portal.accounts import services as users
 from portal.extensions import db
-from tests.conftest import LiveServer
-from tests.portal.badidp import BadIdP, log_in, serve_portal
+from tests.common.apps import LiveServer
+from tests.common.badidp import BadIdP, log_in, serve_portal
 
 CITIES = {"porvoo": "638", "kouvola": "286"}
 
@@ -77,7 +77,7 @@ def test_a_city_contact_cannot_see_or_change_the_other_citys_things(world) -> No
     sessions = {name: newcomer(portal, idps[name], name, f"{name}-person") for name in CITIES}
     for name, s in sessions.items():
         own, other = CITIES[name], next(code for code in CITIES.values() if code != CITIES[name])
-        get = lambda path: s.get(f"{portal.url}{path}", allow_redirects=False)  # noqa: E731
+        get = lambda path, s=s: s.get(f"{portal.url}{path}", allow_redirects=False)  # noqa: E731
         assert get("/p/iam/").status_code == 200
         assert get(f"/p/iam/cities/{own}").status_code == 200
         assert get(f"/p/iam/cities/{other}").status_code == 403

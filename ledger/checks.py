@@ -1,0 +1,126 @@
+"""The checks a change must pass, shared by the handlers of ``ledger.changes.apply``.
+
+Dates within the term, years not closed, texts that are texts; and what must hold after every
+change, whatever the change was (docs/cost-sharing.md, section 3): every rule version governs a
+year, a fixed version names every member that shares a year it governs and no code that was never
+a member, caps and floors name members. Also the joiner's catch-up for closed years (section 9),
+which needs the rules of the years it catches up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ledger import municipalities as M
+from ledger.budget import Charge
+from ledger.errors import Conflict, InvalidInput
+from ledger.funding import funding_lines, year_lines
+from ledger.money import fmt, half_up
+from ledger.project import ProjectState, governed_years, subsidies, versions_by_year
+from ledger.rules import RuleVersion
+from ledger.sharing import periods_by_code, sharers, unbounded
+
+MAX_TEXT = 500
+
+
+def text(value: Any, what: str) -> str:
+    result = str(value or "").strip()
+    if not result:
+        raise InvalidInput(f"{what} must not be empty")
+    if len(result) > MAX_TEXT:
+        raise InvalidInput(f"{what} is longer than {MAX_TEXT} characters")
+    return result
+
+
+def open_year(state: ProjectState, year: int, what: str) -> None:
+    if year in state.closed:
+        raise Conflict(f"{year} is closed: {what} would change what was assessed for it")
+
+
+def in_term(state: ProjectState, when: dt.date, what: str) -> None:
+    """A date within the term itself, not only within its years."""
+    if not state.in_term(when):
+        raise InvalidInput(f"{what} {when} is outside the project's years ({state.start.isoformat()} – {state.end.isoformat()})")
+
+
+def year(state: ProjectState, value: Any) -> int:
+    try:
+        found = int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{value!r} is not a year") from None
+    if found not in state.years:
+        raise InvalidInput(f"{found} is not one of the project's years ({state.start.year}–{state.end.year})")
+    return found
+
+
+def bounds_name_members(state: ProjectState, version: RuleVersion) -> None:
+    """Caps and floors set on a project with members name members, current or former, and nobody else."""
+    if not state.members:
+        return
+    members = set(state.codes())
+    for what, mapping in (("caps", version.cap_map), ("floors", version.floor_map)):
+        strangers = sorted(set(mapping) - members)
+        if strangers:
+            raise InvalidInput(f"the {what} name non-members: {', '.join(strangers)}")
+
+
+def version_governs(state: ProjectState) -> None:
+    """The version just set governs at least one year (a later version of the same year would win)."""
+    if not governed_years(state)[-1]:
+        version = state.versions[-1]
+        raise InvalidInput(f"the rule version from {version.effective} would govern no year: a version from a later date"
+                           f" in {version.effective.year} governs it; set this one from a later date instead")
+
+
+def percentages_name_members(state: ProjectState, version: RuleVersion) -> None:
+    """A fixed version set on a project with members names only members, current or former."""
+    strangers = sorted(set(version.percentage_map) - set(state.codes())) if state.members else []
+    if strangers:
+        raise InvalidInput(f"the percentages name non-members: {', '.join(strangers)}")
+
+
+def versions_name_their_members(state: ProjectState) -> None:
+    """Every fixed version names each member that shares an open year it governs."""
+    if not state.members:
+        return
+    periods = periods_by_code(state.members)
+    for version, years in zip(state.versions, governed_years(state), strict=True):
+        if version.kind != "fixed" or not years:
+            continue
+        named = set(version.percentage_map)
+        sharing = {c for y in years if y not in state.closed
+                   for c in sharers(state.policy, y, periods, state.term, state.leaver)}
+        if sharing - named:
+            raise InvalidInput(f"the fixed percentages from {version.effective} do not name {', '.join(sorted(sharing - named))}:"
+                               " set a new rule version with a percentage for every member (or give it with the join)")
+
+
+def catch_ups(state: ProjectState, joiners: list[str], joined: dt.date) -> list[Charge]:
+    """A first-time joiner's share of each closed year before its join year, as the rules would
+    have given it, each rounded half up: direct charges fixed now (section 9)."""
+    if not joiners or not state.closed:
+        return []
+    versions = versions_by_year(state)
+    periods = periods_by_code(state.members)
+    budget = state.budget_map
+    charges = []
+    for y in sorted(state.closed):
+        if y >= joined.year or not budget.get(y):
+            continue
+        days = sharers("whole-term", y, periods, state.term, state.leaver)
+        shares = unbounded(y, budget[y] - _general(state, y), versions[y], days)
+        for code in joiners:
+            cents = half_up(shares.unbounded.get(code, 0))
+            if cents:
+                name = M.lookup(code).name
+                charges.append(Charge(code, joined, cents, f"catch-up for closed year {y}: {name}'s share as the rules give it"
+                                                           f" ({fmt(cents)} EUR)", "catch-up"))
+    return charges
+
+
+def _general(state: ProjectState, y: int) -> int:
+    """The year's general funding applied, as ``ledger.funding.year_lines`` applies it."""
+    lines = funding_lines([*state.grants, *(s for _, s in subsidies(state))], set(state.codes()))
+    line = year_lines({y: state.budget_map[y]}, [f for f in lines if f.year == y])[0][y]
+    return line.general_funding

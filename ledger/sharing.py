@@ -1,0 +1,142 @@
+"""Who shares each budget year, and by what weight: docs/cost-sharing.md, sections 2 and 5.
+
+Under **pro-rata** the members with days in a year share it by rule weight × days. Under
+**whole-term** a member shares a year by its rule weight alone when its periods reach the year (a
+late joiner shares the years before it joined; a leaver keeps the years up to the one it leaves,
+or with the setting ``stops`` shares nothing once it has left). The result is each sharer's
+*unbounded exact share* of the year's co-funded amount, before caps and floors (``ledger.bounds``)
+and rounding (``ledger.allocation.round_cumulative``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from fractions import Fraction
+from typing import NamedTuple
+
+from ledger.errors import InvalidInput
+from ledger.rules import RuleVersion
+
+POLICIES = ("whole-term", "pro-rata")
+LEAVERS = ("keeps-years", "stops")      # whole-term: a leaver keeps the years up to its leave, or stops at once
+JOINERS = ("open-years", "catch-up")    # whole-term: a joiner shares the open years only, or also pays for closed ones
+
+
+class Membership(NamedTuple):
+    """One membership period of a member; a member that rejoins has several."""
+
+    code: str
+    joined: dt.date
+    left: dt.date | None = None     # last day of membership, inclusive; None while it lasts
+
+
+class Term(NamedTuple):
+    start: dt.date
+    end: dt.date
+
+    @property
+    def years(self) -> range:
+        return range(self.start.year, self.end.year + 1)
+
+
+class YearShares(NamedTuple):
+    """One year's sharers and their unbounded exact shares, with what the explanation needs."""
+
+    year: int
+    days: dict[str, int]                # each sharer's days in the year (1 under whole-term)
+    weights: dict[str, Fraction]        # rule weight × days (hybrid: of its population part)
+    unbounded: dict[str, Fraction]      # B[y][c]: exact cents of the co-funded amount
+
+
+def check_choice(value: object, choices: tuple[str, ...], what: str) -> str:
+    """``value`` if it is one of ``choices``: the one check of a policy or a setting."""
+    if value not in choices:
+        raise InvalidInput(f"unknown {what} {value!r}; choose one of: {', '.join(choices)}")
+    return str(value)
+
+
+def periods_by_code(members: Iterable[Membership]) -> dict[str, list[Membership]]:
+    """Each member's periods, oldest first."""
+    out: dict[str, list[Membership]] = {}
+    for m in sorted(members, key=lambda m: (m.code, m.joined)):
+        out.setdefault(m.code, []).append(m)
+    return out
+
+
+def days_in_year(periods: Iterable[Membership], year: int, term: Term) -> int:
+    """Days of ``year`` inside one of the periods and inside the term, both ends inclusive."""
+    total = 0
+    for p in periods:
+        first = max(p.joined, dt.date(year, 1, 1), term.start)
+        last = min(p.left or term.end, dt.date(year, 12, 31), term.end)
+        total += max((last - first).days + 1, 0)
+    return total
+
+
+def shares_whole_term(periods: list[Membership], year: int, leaver: str) -> bool:
+    """Whether a member shares ``year`` under whole-term (section 5).
+
+    A period reaches back to the term's start when it is the member's first (a late joiner pays
+    for the years before it joined), else to its own join year (a rejoiner skips the gap), and
+    forward to the year of its leave date. With ``leaver="stops"`` only the open period counts.
+    """
+    for i, p in enumerate(periods):
+        if leaver == "stops" and p.left is not None:
+            continue
+        reaches_back = i == 0 or year >= p.joined.year
+        reaches_forward = p.left is None or year <= p.left.year
+        if reaches_back and reaches_forward:
+            return True
+    return False
+
+
+def sharers(policy: str, year: int, periods: Mapping[str, list[Membership]], term: Term, leaver: str) -> dict[str, int]:
+    """Who shares ``year`` and its days: pro-rata by days of membership, whole-term one each."""
+    if policy == "pro-rata":
+        return {c: d for c, ps in periods.items() if (d := days_in_year(ps, year, term))}
+    return {c: 1 for c, ps in periods.items() if shares_whole_term(ps, year, leaver)}
+
+
+def _population(version: RuleVersion, code: str) -> int:
+    pops = version.population_map
+    if code not in pops:
+        raise InvalidInput(f"the rule version has no {version.population_year} population for {code}")
+    return pops[code]
+
+
+def _split(amount: Fraction, weights: Mapping[str, Fraction], what: str) -> dict[str, Fraction]:
+    total = sum(weights.values(), Fraction(0))
+    if total == 0:
+        if amount == 0:
+            return dict.fromkeys(weights, Fraction(0))
+        raise InvalidInput(what)
+    return {c: amount * w / total for c, w in weights.items()}
+
+
+def unbounded(year: int, co_funded: int, version: RuleVersion, days: Mapping[str, int]) -> YearShares:
+    """Each sharer's exact share of the year's co-funded amount by the rule, before bounds (section 5)."""
+    amount = Fraction(co_funded)
+    d = {c: Fraction(n) for c, n in days.items()}
+    if version.kind == "equal":
+        weights = d
+        shares = _split(amount, weights, f"nobody shares {year}")
+    elif version.kind == "fixed":
+        pct = version.percentage_map
+        missing = sorted(c for c in d if c not in pct)
+        if missing:
+            raise InvalidInput(f"the fixed percentages do not name {', '.join(missing)}, who share {year}:"
+                               " set a new rule version with a percentage for every member")
+        weights = {c: Fraction(pct[c]) * d[c] for c in d}
+        shares = _split(amount, weights, f"the fixed percentages of the members of {year} are all zero")
+    else:
+        weights = {c: _population(version, c) * d[c] for c in d}
+        what = f"the members' populations in {year} sum to zero: nothing to allocate by"
+        if version.kind == "population":
+            shares = _split(amount, weights, what)
+        else:
+            base = Fraction(version.base_percent or 0, 100)
+            equal = _split(amount * base, d, f"nobody shares {year}")
+            by_people = _split(amount * (1 - base), weights, what)
+            shares = {c: equal[c] + by_people[c] for c in d}
+    return YearShares(year, dict(days), weights, shares)

@@ -1,0 +1,23 @@
+"""The core's refusals: a message for a person, the details behind it, one base class for every kind."""
+
+from __future__ import annotations
+
+import pytest
+
+from ledger.errors import Conflict, ImportRejected, InvalidInput, LedgerError, NotFound, QueryError
+
+
+@pytest.mark.parametrize("kind", [InvalidInput, Conflict, NotFound, QueryError, ImportRejected])
+def test_every_refusal_is_a_ledger_error(kind) -> None:
+    with pytest.raises(LedgerError) as raised:
+        raise kind("refused")
+    assert type(raised.value) is kind and raised.value.message == "refused" and raised.value.details == []
+
+
+def test_the_details_follow_the_message_one_per_line() -> None:
+    details = ["line 3: unbalanced", "line 9: unknown account"]
+    error = ImportRejected("the import was refused; nothing was added", details=details)
+    details.append("added later")  # the error keeps its own copy
+    assert error.details == ["line 3: unbalanced", "line 9: unknown account"]
+    assert str(error) == "the import was refused; nothing was added\n  line 3: unbalanced\n  line 9: unknown account"
+    assert str(InvalidInput("no details")) == "no details" and error.args == ("the import was refused; nothing was added",)
