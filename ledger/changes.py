@@ -67,7 +67,7 @@ def _created(op: Op) -> ProjectState:
 
 
 def _members_added(state: ProjectState, op: Op) -> ProjectState:
-    joined, codes = op.effective, [M.normalise_code(str(c)) for c in op.params["cities"]]
+    joined, codes = op.effective, [M.lookup(str(c)).code for c in op.params["cities"]]
     if not codes:
         raise InvalidInput("name at least one city to add")
     if len(set(codes)) != len(codes):
@@ -92,7 +92,7 @@ def _members_added(state: ProjectState, op: Op) -> ProjectState:
     if op.params.get("version"):
         after = _with_version(after, version_from_json(op.params["version"]))
     if after.policy == "whole-term" and after.joiner == "catch-up":
-        after = after._replace(charges=(*after.charges, *checks.catch_ups(after, first, joined)))
+        after = after._replace(catch_ups=(*after.catch_ups, *checks.catch_ups(after, first, joined)))
     return after
 
 

@@ -80,7 +80,7 @@ class ProjectState(NamedTuple):
     grants: tuple[Grant, ...] = ()
     subsidies: tuple[SubsidyScheme, ...] = ()
     hours: tuple[Logged, ...] = ()
-    charges: tuple[Charge, ...] = ()                      # in the order they were charged (catch-ups included)
+    charges: tuple[Charge, ...] = ()                      # charges by hand, numbered 1, 2, … in the order charged
     cancelled: tuple[int, ...] = ()                       # numbers (1-based) of cancelled charges
     tiers: tuple[Tier, ...] = ()                          # joining fee per resident by date
     fee_year: int | None = None                           # whose populations the joining fee uses
@@ -88,6 +88,7 @@ class ProjectState(NamedTuple):
     joiner: str = "open-years"                            # whole-term: a joiner shares open years, or catches up
     frozen: tuple[tuple[int, str, int], ...] = ()         # (year, code, cents) a closed year keeps assessed
     frozen_fees: tuple[tuple[int, str, int], ...] = ()    # (year, code, cents) of joining fees a closed year keeps
+    catch_ups: tuple[Charge, ...] = ()                    # joiners' catch-ups for closed years: set by the rules, never cancelled
 
     @property
     def budget_map(self) -> dict[int, int]:
@@ -134,8 +135,8 @@ class ProjectState(NamedTuple):
         return sorted({m.code for m in self.members if m.left is None})
 
     def live_charges(self) -> tuple[Charge, ...]:
-        """The charges that stand: every one charged, less those cancelled."""
-        return tuple(c for i, c in enumerate(self.charges, 1) if i not in self.cancelled)
+        """The charges that stand: every one charged by hand, less those cancelled, and the catch-ups."""
+        return (*(c for i, c in enumerate(self.charges, 1) if i not in self.cancelled), *self.catch_ups)
 
     def open_years(self) -> list[int]:
         return [y for y in self.years if y not in self.closed]

@@ -182,6 +182,7 @@ def _charge_entries(before: ProjectState | None, after: ProjectState, op: Op,
                     names: dict[str, str]) -> tuple[list[Charge], list[data.Directive]]:
     """The ``#charge`` transactions of the charges a change adds, and the reversals of those it cancels."""
     new_charges = list(after.charges[len(before.charges) if before else 0:])
+    new_charges += after.catch_ups[len(before.catch_ups) if before else 0:]
     entries: list[data.Directive] = []
     for charge in new_charges:
         name = names.setdefault(charge.code, M.lookup(charge.code).name)

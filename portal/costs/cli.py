@@ -211,6 +211,10 @@ def charge_list(slug) -> None:
         totals[c.code] = totals.get(c.code, 0) + c.cents
     for code, cents in sorted(totals.items()):
         click.echo(f"  {'total':<10}  {code} {_name(code):<20} {fmt(cents):>12}")
+    if state.catch_ups:
+        click.echo(f"{len(state.catch_ups)} catch-up(s) for closed years, set by the rules:")
+        for c in state.catch_ups:
+            click.echo(f"       {c.date}  {c.code} {_name(c.code):<20} {fmt(c.cents):>12}  {c.text}")
     joining = fees(state)
     if joining:
         click.echo(f"{len(joining)} joining fee(s), each member by its own join date:")

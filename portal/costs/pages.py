@@ -219,7 +219,8 @@ def _charges_context(project: Project, state: ProjectState) -> dict:
             totals[c.code] += c.cents
     return {"charges": rows, "totals": dict(sorted(totals.items())), "own": own,
             "total": sum(totals.values()), "tiers": state.tiers, "fee_year": state.fee_year,
-            "fees": [f for f in fees(state) if own is None or f.code == own]}
+            "fees": [f for f in fees(state) if own is None or f.code == own],
+            "catch_ups": [c for c in state.catch_ups if own is None or c.code == own]}
 
 
 def _funding_context(project: Project, state: ProjectState) -> dict:

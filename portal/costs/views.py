@@ -150,6 +150,7 @@ def api_costs(slug: str) -> ResponseReturnValue:
         "subsidies": [{"key": x.key, "rate": fmt(x.rate_cents), "text": x.text, "city": x.target,
                        "hours": str(subsidy_amount(subsidy).hours)} for x, subsidy in subsidies(state)],
         "charges": [{"city": c.code, "date": c.date.isoformat(), "amount": fmt(c.cents), "text": c.text} for c in state.charges],
+        "catch_ups": [{"city": c.code, "date": c.date.isoformat(), "amount": fmt(c.cents), "text": c.text} for c in state.catch_ups],
         "joining_fee": {"population_year": state.fee_year,
                         "tiers": [{"until": t.until.isoformat() if t.until else None, "per_resident": fmt(t.cents_per_resident)}
                                   for t in state.tiers]},

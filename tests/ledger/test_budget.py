@@ -80,7 +80,9 @@ def test_every_year_sums_exactly_each_term_within_a_cent_each_year_within_two(pr
     for year, y in a.years.items():
         assert sum(y.allocated.values()) == y.line.co_funded == budget[year]
         for code, cents in y.allocated.items():
-            assert cents >= 0
+            # A cent may come back (cost-sharing.md, section 8: zero "wherever the cents allow"): a member that
+            # held a cent more than exact, when the year's leftover cents are too few to keep everyone whole.
+            assert cents >= 0 or (cents == -1 and y.exact.get(code, 0) < 1)
             assert abs(cents - y.exact.get(code, 0)) < 2
     exact = exact_totals(a)
     totals = {c: sum(y.allocated.get(c, 0) for y in a.years.values()) for c in exact}

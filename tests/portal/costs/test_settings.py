@@ -64,7 +64,11 @@ def test_a_joiner_catches_up_for_a_closed_year(two) -> None:
     assert "091 Helsinki" in out and "22500.00" in out  # its share of the closed 2025 among four, as a direct charge
     helsinki = shares(two)["091"]
     assert helsinki["share"] == "22500.00" and helsinki["charged"] == "22500.00"
-    assert "catch-up" in ok(two, "charge", "list", "two")
+    listed = ok(two, "charge", "list", "two")
+    assert "Two: 0 direct charge(s)" in listed
+    assert "1 catch-up(s) for closed years, set by the rules:" in listed and "catch-up for closed year 2025" in listed
+    refused_cancel = two.invoke(args=["charge", "cancel", "two", "1", "--reason", "x"])
+    assert refused_cancel.exit_code == 2 and "there is no charge number 1" in refused_cancel.output
 
 
 def test_fixed_percentages_set_with_the_join(two, app) -> None:
