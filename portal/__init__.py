@@ -2,7 +2,8 @@
 
 :func:`create_app` is the app factory (as in Flask's tutorial). The portal is organised by domain
 (``auth``: sign-on; ``accounts``: users and roles; ``projects``: the change service, members and
-shares; ``costs``: rules, budget, charges and funding; ``accounting``: queries, import, export),
+shares; ``costs``: rules, budget, charges and funding; ``accounting``: queries, import, export;
+``documents``: PDF documents and the agreement's signatures),
 each with the same file roles: ``models``, ``services``, ``views``, ``forms``, ``cli``. The map of
 the packages and what each may import is ``docs/architecture.md``.
 """
@@ -19,7 +20,7 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import config as portal_config
-from portal import errors, web
+from portal import errors, site, web
 from portal.accounting import views as accounting_views
 from portal.accounts import views as accounts_views
 from portal.auth import ratelimit, sessions
@@ -29,6 +30,7 @@ from portal.auth.devidp import views as devidp_views
 from portal.auth.providers import Provider
 from portal.cli.commands import register as register_commands
 from portal.costs import views as costs_views
+from portal.documents import views as documents_views
 from portal.extensions import csrf, db, login_manager, migrate
 from portal.projects import views as projects_views
 
@@ -64,8 +66,9 @@ def create_app(test_config: dict[str, Any] | None = None, *, require_secret: boo
     _sqlite_pragmas(app)
     web.init_app(app)
     _sign_on(app)
-    for domain in (projects_views, costs_views, accounting_views, accounts_views):
+    for domain in (projects_views, costs_views, accounting_views, accounts_views, documents_views):
         domain.init_app(app)
+    site.init_app(app)
     errors.register(app)
     _security_headers(app)
     register_commands(app)

@@ -62,6 +62,10 @@ def from_environment(instance: Path, environ: os._Environ | dict | None = None) 
         # proxy's address for the login rate limit.
         "PORTAL_TRUSTED_PROXIES": _count(env, "PORTAL_TRUSTED_PROXIES", 0),
         "PORTAL_LOGIN_RATE_LIMIT": env.get("PORTAL_LOGIN_RATE_LIMIT", "10 per minute; 100 per hour"),
+        # Documents (portal.documents): the largest PDF accepted, in MB (MAX_CONTENT_LENGTH is raised to admit it).
+        "PORTAL_MAX_DOCUMENT_MB": _positive(env, "PORTAL_MAX_DOCUMENT_MB", 10),
+        # Where the accessibility statement sends feedback (saavutettavuuspalaute).
+        "PORTAL_ACCESSIBILITY_EMAIL": _email(env, "PORTAL_ACCESSIBILITY_EMAIL"),
     }
 
 
@@ -70,3 +74,11 @@ def _positive(env: os._Environ | dict, name: str, default: int) -> int:
     if not value.isdigit() or int(value) <= 0:
         raise ConfigError(f"{name} must be a positive whole number, not {value!r}")
     return int(value)
+
+
+def _email(env: os._Environ | dict, name: str) -> str:
+    """An address for people to write to, or ``""`` when unset; only its shape is checked."""
+    value = env.get(name, "").strip()
+    if value and (value.count("@") != 1 or any(c.isspace() for c in value) or value.startswith("@") or value.endswith("@")):
+        raise ConfigError(f"{name} must be an email address, not {value!r}")
+    return value

@@ -1,8 +1,8 @@
 """The one edge where refusals become HTTP statuses, JSON problems, form messages and exit codes.
 
 The ledger core refuses with typed errors that carry a message and details and nothing else
-(``ledger.errors``); the portal adds one refusal of its own, :class:`Forbidden`, since the core
-knows no users. Views show :func:`message_of` beside the form that was sent, with
+(``ledger.errors``); the portal adds refusals of its own, :class:`Forbidden`, since the core
+knows no users, and :class:`TooLarge`, since it knows no uploads. Views show :func:`message_of` beside the form that was sent, with
 :func:`status_of` as the response's status; anything that escapes a view is turned into an
 error page or, under ``/api/``, an RFC 9457 problem document by the handlers
 :func:`register` installs. The command line exits with status 2 and the same message.
@@ -12,14 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ledger.errors import Conflict, ImportRejected, InvalidInput, LedgerError, NotFound, QueryError
 
+MB = 1024 * 1024  # what the size settings and messages call a megabyte
 
-class Forbidden(Exception):
-    """The acting user may not do this (a lead outside their city, on their own account, granting admin)."""
+
+class PortalRefusal(Exception):
+    """A refusal of the portal's own, with a message and details as the core's refusals have."""
 
     def __init__(self, message: str, *, details: list[str] | None = None) -> None:
         super().__init__(message)
@@ -30,11 +32,20 @@ class Forbidden(Exception):
         return "\n".join([self.message, *(f"  {d}" for d in self.details)])
 
 
-Refusal = LedgerError | Forbidden
-REFUSALS = (LedgerError, Forbidden)  # what a view catches to show as the form's error
+class Forbidden(PortalRefusal):
+    """The acting user may not do this (a lead outside their city, on their own account, granting admin)."""
+
+
+class TooLarge(PortalRefusal):
+    """An upload over its size limit (a document over ``PORTAL_MAX_DOCUMENT_MB``): the core knows no files."""
+
+
+Refusal = LedgerError | PortalRefusal
+REFUSALS = (LedgerError, PortalRefusal)  # what a view catches to show as the form's error
 
 STATUS: dict[type[Exception], int] = {
-    InvalidInput: 400, QueryError: 400, ImportRejected: 400, Conflict: 409, NotFound: 404, Forbidden: 403, LedgerError: 400,
+    InvalidInput: 400, QueryError: 400, ImportRejected: 400, Conflict: 409, NotFound: 404, Forbidden: 403, TooLarge: 413,
+    LedgerError: 400,
 }
 
 
@@ -77,7 +88,18 @@ def refusal_response(exc: Refusal) -> Response | tuple[str, int]:
 def register(app: Flask) -> None:
     """Install the handlers: refusals and HTTP errors, as pages or as problem documents."""
     app.register_error_handler(LedgerError, refusal_response)
-    app.register_error_handler(Forbidden, refusal_response)
+    app.register_error_handler(PortalRefusal, refusal_response)
+
+    @app.errorhandler(413)
+    def too_large(exc: HTTPException) -> Response | tuple[str, int]:
+        """A request over ``MAX_CONTENT_LENGTH``: Flask refuses it before any view runs; say what the limits are."""
+        document_mb = current_app.config.get("PORTAL_MAX_DOCUMENT_MB")
+        request_mb = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // MB
+        detail = f"The upload is too large: the portal accepts at most {request_mb} MB in one request" + (
+            f", and a document may be at most {document_mb} MB." if document_mb else ".")
+        if _wants_json():
+            return problem(413, "Payload Too Large", detail)
+        return render_template("errors/413.html", message=detail), 413
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response | tuple[str, int]:

@@ -17,6 +17,7 @@ from wtforms import DateField, Field, SelectMultipleField
 from ledger import municipalities as M
 from ledger.errors import InvalidInput, LedgerError
 from ledger.money import fmt_human, parse_amount
+from portal.clock import fi_date, fi_datetime
 from portal.errors import REFUSALS, message_of, status_of
 
 T = TypeVar("T")
@@ -91,5 +92,6 @@ def city_name(code: str | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    for name, function in (("eur", eur), ("signed_eur", signed_eur), ("cents", cents), ("city_name", city_name)):
+    for name, function in (("eur", eur), ("signed_eur", signed_eur), ("cents", cents), ("city_name", city_name),
+                           ("fi_date", fi_date), ("fi_datetime", fi_datetime)):
         app.add_template_filter(function, name)

@@ -23,13 +23,17 @@ CORE_ALLOWED = {"ledger", "beancount", "beanquery"}
 # disabling an account ends its sessions through ``auth.sessions``, which imports neither).
 ENTRY = {"portal.cli.commands", "portal.cli.main"}  # what registers and runs every domain's commands
 PORTAL_LAYERS = {
-    "portal.projects": {"portal.costs", "portal.accounting", "portal.billing", *ENTRY},
-    "portal.costs": {"portal.accounting", "portal.billing", *ENTRY},
-    "portal.accounting": {"portal.costs", "portal.billing", *ENTRY},
-    "portal.accounts": {"portal.projects", "portal.costs", "portal.accounting", "portal.billing", *ENTRY},
-    "portal.auth": {"portal.projects", "portal.costs", "portal.accounting", "portal.billing", *ENTRY},
-    "portal.billing": {"portal.projects", "portal.costs", "portal.accounting", "portal.auth", "portal.accounts", *ENTRY},
-    "portal.cli": {"portal.projects", "portal.costs", "portal.accounting", "portal.auth", "portal.accounts", "portal.billing"},
+    "portal.projects": {"portal.costs", "portal.accounting", "portal.billing", "portal.documents", *ENTRY},
+    "portal.costs": {"portal.accounting", "portal.billing", "portal.documents", *ENTRY},
+    "portal.accounting": {"portal.costs", "portal.billing", "portal.documents", *ENTRY},
+    "portal.accounts": {"portal.projects", "portal.costs", "portal.accounting", "portal.billing", "portal.documents", *ENTRY},
+    "portal.auth": {"portal.projects", "portal.costs", "portal.accounting", "portal.billing", "portal.documents", *ENTRY},
+    "portal.billing": {"portal.projects", "portal.costs", "portal.accounting", "portal.auth", "portal.accounts", "portal.documents",
+                       *ENTRY},
+    # Documents and signatures build on projects (the project page includes their panel by a template global).
+    "portal.documents": {"portal.costs", "portal.accounting", "portal.billing", "portal.auth", "portal.accounts", *ENTRY},
+    "portal.cli": {"portal.projects", "portal.costs", "portal.accounting", "portal.auth", "portal.accounts", "portal.billing",
+                   "portal.documents"},
 }
 
 
