@@ -32,8 +32,8 @@ def favicon() -> ResponseReturnValue:
                                max_age=ICON_MAX_AGE)
 
 
-@bp.get("/accessibility")
 @bp.get("/saavutettavuusseloste")
+@bp.get("/accessibility")  # the last decorator registers first: the address url_for gives
 def accessibility() -> ResponseReturnValue:
     return render_template("site/accessibility.html", email=current_app.config.get("PORTAL_ACCESSIBILITY_EMAIL", ""),
                            date=STATEMENT_DATE)

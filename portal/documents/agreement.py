@@ -91,13 +91,13 @@ def status(members: Sequence[Membership], signatures: Sequence[Signed], on: dt.d
 
 
 def describe(result: Status, name: dict[str, str]) -> str:
-    """One sentence for the project page and the command line, with the cities' names."""
+    """One sentence for the project page and the command line, with the cities' names in alphabetical order."""
     if result.in_force:
         text = f"Agreement in force since {fi_date(result.since or result.on)}."
     elif not result.parties:
         text = "Not in force: the project has no members yet."
     else:
-        text = "Not in force: waiting for the signatures of " + ", ".join(name.get(c, c) for c in result.missing) + "."
+        text = "Not in force: waiting for the signatures of " + ", ".join(sorted(name.get(c, c) for c in result.missing)) + "."
     if result.upcoming:
-        text += " Still to sign an accession before joining: " + ", ".join(name.get(c, c) for c in result.upcoming) + "."
+        text += " Joining later and still to sign: " + ", ".join(sorted(name.get(c, c) for c in result.upcoming)) + "."
     return text
