@@ -119,12 +119,19 @@ def withdraw(slug: str, document_id: int) -> ResponseReturnValue:
 
 # -- the agreement ---------------------------------------------------------------------------------
 def _sign_form(project: Project, found: documents.Agreement) -> SignForm:
+    """The lead's form: every city that is or was a member (a past signature can be recorded late), marked."""
     form = SignForm()
-    unsigned = set(found.status.missing) | set(found.status.upcoming)
+    signed = {line.row.city_code for line in found.signatures if line.party}
+    current = {*found.status.parties, *found.status.upcoming}
+
+    def label(code: str, name: str) -> str:
+        note = " – signed" if code in signed else "" if code in current else " – former member"
+        return f"{name} ({code}){note}"
+
     form.city.choices = [("", "Choose a member city")] + [
-        (code, f"{name} ({code})" + ("" if code in unsigned else " – signed")) for code, name in sorted(found.names.items(), key=lambda kv: kv[1])]
-    readable = [d for d in documents.documents_of(project) if not d.withdrawn]
-    form.document.choices = [("", "None")] + [(str(d.id), f"{d.id} · {d.title}") for d in readable]
+        (code, label(code, name)) for code, name in sorted(found.names.items(), key=lambda kv: kv[1])]
+    standing = [d for d in documents.documents_of(project) if not d.withdrawn]
+    form.document.choices = [("", "None")] + [(str(d.id), f"{d.id} · {d.title}") for d in standing]
     return form
 
 

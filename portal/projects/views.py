@@ -18,6 +18,7 @@ from ledger import municipalities as M
 from ledger import parse
 from ledger.errors import NotFound
 from ledger.money import fmt, parse_amount
+from ledger.project import KINDS as CHANGE_KINDS
 from portal.audit import AuditEvent
 from portal.clock import today
 from portal.errors import REFUSALS, status_of
@@ -55,7 +56,9 @@ def city_page(slug: str, code: str) -> tuple[Project, M.Municipality]:
 
 
 def _recent(project: Project, limit: int = RECENT_CHANGES) -> list[AuditEvent]:
-    query = select(AuditEvent).where(AuditEvent.project_id == project.id).order_by(AuditEvent.id.desc()).limit(limit)
+    """The project's latest recorded changes (documents and signatures have their own lists)."""
+    query = (select(AuditEvent).where(AuditEvent.project_id == project.id, AuditEvent.action.in_(CHANGE_KINDS))
+             .order_by(AuditEvent.id.desc()).limit(limit))
     return list(db.session.execute(query).scalars())
 
 

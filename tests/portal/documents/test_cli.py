@@ -41,20 +41,20 @@ def test_withdraw_a_document(created, app, pdf: Path) -> None:
     assert again.exit_code == 2 and "withdrawn already" in again.output and stored(app) == before
 
 
-@pytest.mark.parametrize("make, extra, message", [
-    (lambda p: p.write_bytes(b"plain text, not a PDF"), [], "is not a PDF file"),
-    (lambda p: p.write_bytes(make_pdf()), ["--change", "99"], "has no change 99"),
-    (lambda p: p.write_bytes(make_pdf()), ["--kind", "invoice"], "Invalid value for '--kind'"),
-    (lambda p: None, [], "does not exist"),
-])
-def test_bad_documents_exit_2_and_store_nothing(created, app, tmp_path: Path, make, extra: list[str], message: str) -> None:
-    path = tmp_path / "decision.pdf"
-    make(path)
+def test_bad_documents_exit_2_and_store_nothing(created, app, tmp_path: Path) -> None:
+    text, pdf = tmp_path / "text.pdf", tmp_path / "decision.pdf"
+    text.write_bytes(b"plain text, not a PDF")
+    pdf.write_bytes(make_pdf())
     before = stored(app)
-    kind = [] if "--kind" in extra else ["--kind", "decision"]
-    result = created.invoke(args=["document", "add", "iam", str(path), "--title", "Decision", *kind, *extra])
-    assert result.exit_code == 2 and message in result.output, result.output
-    assert "Traceback" not in result.output and stored(app) == before
+    for path, extra, message in ((text, [], "is not a PDF file"), (pdf, ["--change", "99"], "has no change 99"),
+                                 (pdf, ["--change", "0"], "Invalid value for '--change'"),
+                                 (tmp_path / "missing.pdf", [], "does not exist")):
+        result = created.invoke(args=["document", "add", "iam", str(path), "--title", "Decision", "--kind", "decision", *extra])
+        assert result.exit_code == 2 and message in result.output, result.output
+        assert "Traceback" not in result.output
+    result = created.invoke(args=["document", "add", "iam", str(pdf), "--title", "Decision", "--kind", "invoice"])
+    assert result.exit_code == 2 and "Invalid value for '--kind'" in result.output
+    assert stored(app) == before
 
 
 def test_an_oversize_document_exits_2(created, app, tmp_path: Path) -> None:
@@ -82,19 +82,22 @@ def test_sign_and_status(created, app) -> None:
     assert "638 Porvoo" in lines[1] and "1.2.2025" in lines[1] and "City board § 4" in lines[1]
 
 
-@pytest.mark.parametrize("args, message", [
+BAD_SIGNATURES = [
     (["--city", "999", "--signer", "x", "--date", "2025-02-01"], "999"),
     (["--city", "091", "--signer", "x", "--date", "2025-02-01"], "Helsinki (091) is not a member"),
     (["--city", "638", "--signer", "x", "--date", "2025-03-01"], "has signed already"),
     (["--city", "286", "--signer", "x", "--date", "2999-01-01"], "cannot be dated in the future"),
     (["--city", "286", "--signer", "x", "--date", "1.2.2025"], "Invalid value for '--date'"),
     (["--city", "286", "--signer", " ", "--date", "2025-02-01"], "give the signer's name and title"),
-])
-def test_bad_signatures_exit_2_and_store_nothing(created, app, args: list[str], message: str) -> None:
+]
+
+
+def test_bad_signatures_exit_2_and_store_nothing(created, app) -> None:
     assert created.invoke(args=["agreement", "sign", "iam", "--city", "638", "--signer", "x", "--date", "2025-02-01"]).exit_code == 0
     before = stored(app)
-    result = created.invoke(args=["agreement", "sign", "iam", *args])
-    assert result.exit_code == 2 and message in result.output, result.output
+    for args, message in BAD_SIGNATURES:
+        result = created.invoke(args=["agreement", "sign", "iam", *args])
+        assert result.exit_code == 2 and message in result.output, result.output
     assert stored(app) == before
 
 

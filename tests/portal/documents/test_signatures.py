@@ -82,18 +82,21 @@ def test_a_future_joiner_is_listed_until_it_signs_ahead(small) -> None:
     assert status().sentence == "Agreement in force since 1.3.2025."
 
 
-@pytest.mark.parametrize("code, on, kind, message", [
+BAD = [
     ("999", D(2025, 3, 1), InvalidInput, "999"),
     ("091", D(2025, 3, 1), Conflict, "Helsinki (091) is not a member of IAM"),
     ("638", D(2025, 4, 1), Conflict, "Porvoo (638) has signed already for its membership from 1.1.2025: on 1.3.2025, by Mayor"),
     ("753", D(2026, 12, 2), InvalidInput, "cannot be dated in the future"),
     ("753", D(2023, 12, 31), InvalidInput, "more than a year before the term starts"),
-])
-def test_bad_signatures_are_refused_and_nothing_is_stored(small, code: str, on: dt.date, kind: type, message: str) -> None:
+]
+
+
+def test_bad_signatures_are_refused_and_nothing_is_stored(small) -> None:
     sign("638", D(2025, 3, 1))
     before = stored(small)
-    with pytest.raises(kind, match=re.escape(message)):
-        sign(code, on)
+    for code, on, kind, message in BAD:
+        with pytest.raises(kind, match=re.escape(message)):
+            sign(code, on)
     assert stored(small) == before
 
 
