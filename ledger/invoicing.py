@@ -171,7 +171,9 @@ def _lines(components_: Mapping[str, Component], billed: Mapping[str, int], inst
         difference = _due(component, instalment, instalments) - billed.get(key, 0)
         if difference:
             kind = key.split(":", 1)[0]
-            lines.append(Line(key, kind, difference, key in billed, component.date if component else None,
+            # A later instalment bills the share's next part (after a recalculation, of the new share): not a correction.
+            correction = key in billed and not (kind == SHARE and instalment is not None)
+            lines.append(Line(key, kind, difference, correction, component.date if component else None,
                               component.text if component else ""))
     return lines
 

@@ -31,7 +31,10 @@ class SettingsForm(FlaskForm):
 
 
 class MemberForm(FlaskForm):
-    city = SelectField("City", validators=[InputRequired()], choices=[])
+    """One member's details; the city is chosen before (by a link or the choice above the form), never inside it,
+    so that the details shown are always the city's whose details are saved."""
+
+    city = HiddenField(validators=[InputRequired()])
     name = StringField("Official name", validators=[Optional(), Length(max=210)], description="e.g. Porvoon kaupunki")
     business_id = StringField("Business ID", validators=[Optional(), Length(max=20)])
     einvoice_address = StringField("E-invoice address", validators=[Optional(), Length(max=60)])

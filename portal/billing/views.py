@@ -20,6 +20,7 @@ from ledger.errors import InvalidInput
 from portal.billing import documents, forms, issuing, pdf, texts
 from portal.billing import services as billing
 from portal.billing.models import Invoice
+from portal.clock import today
 from portal.errors import REFUSALS, message_of, status_of
 from portal.projects import services as projects
 from portal.projects.models import Project
@@ -77,7 +78,6 @@ def _party_forms(project: Project, posted: str | None, city: str | None) -> dict
     built: dict[str, FlaskForm] = {}
     for name, cls in classes.items():
         built[name] = cls(prefix=name) if name == posted else cls(prefix=name, formdata=None, **defaults[name])
-    built["member"].city.choices = [(m.code, f"{m.name} ({m.code})") for m in members]
     return built
 
 
@@ -116,14 +116,16 @@ def parties(slug: str, which: str | None = None) -> ResponseReturnValue:
                 return redirect(url_for("billing.parties", slug=slug, city=city if which == "member" else None))
         else:
             status = 400
+    members = billing.members(project)
+    chosen = next((m for m in members if m.code == built["member"].city.data), None)
     return render_template("billing/parties.html", project=project, forms=built, errors=errors, posted=which,
-                           seller=billing.seller_of(project), members=billing.members(project)), status
+                           seller=billing.seller_of(project), members=members, chosen=chosen), status
 
 
 # -- issuing -------------------------------------------------------------------------------------
 def _issue_form(project: Project, posted: bool) -> forms.IssueForm:
     state = projects.state_for(project)
-    form = forms.IssueForm() if posted else forms.IssueForm(formdata=None)
+    form = forms.IssueForm() if posted else forms.IssueForm(formdata=None, year=str(state.term_year(today().year)))
     form.year.choices = [(str(y), str(y)) for y in state.years]
     return form
 

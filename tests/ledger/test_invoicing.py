@@ -266,3 +266,9 @@ def test_the_readmes_query_of_what_is_open_per_invoice_agrees_with_outstanding()
     result = real.journal.query("SELECT meta('invoice'), sum(position) WHERE account ~ '^Assets:Receivable:Invoiced' GROUP BY 1")
     found = {int(invoice): parse_amount(amount.removesuffix(" EUR")) for invoice, amount in result.cells()}
     assert found == outstanding(real.journal.entries) == {1: 3_000_000, 2: 3_000_000, 3: 3_120_000}
+
+
+def test_a_later_instalment_is_not_a_correction_even_after_a_recalculation() -> None:
+    targets = {"638": {"share": Component("share", "share", 900)}}
+    (second,) = plan(2026, targets, [Issued(1, "638", 2026, "invoice", 1, {"share": 500})], instalments=2)
+    assert (second.kind, second.instalment, second.net, second.lines[0].correction) == ("invoice", 2, 400, False)

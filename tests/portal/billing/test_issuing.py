@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+import os
 import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
+from beancount import loader
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import event, select
 
 from ledger import entries as E
-from ledger.errors import Conflict, InvalidInput, NotFound
+from ledger.errors import Conflict, InvalidInput, LedgerError, NotFound
+from ledger.invoicing import components, held
 from ledger.recalc import replay
 from portal.accounting import services as accounting
 from portal.billing import issuing
@@ -22,7 +30,11 @@ from portal.extensions import db
 from portal.projects import services as projects
 from portal.projects.ledgers import Ledgers
 from portal.projects.models import LedgerPosting, ProjectChange
-from tests.common.billing import D, counts, invoices, money_columns, with_seller
+from tests.common.billing import SELLER, D, counts, invoices, money_columns, with_seller
+from tests.common.histories import POOL, changes, terms
+
+EXAMPLES = int(os.environ.get("INVOICING_PORTAL_EXAMPLES", "15"))
+_slugs = itertools.count(1)
 
 
 def year_total(code: str, year: int) -> int:
@@ -208,4 +220,70 @@ def test_concurrent_issues_number_without_gaps_or_doubles(in_demo) -> None:
         assert len(errors) == 1 and "nothing to invoice" in errors[0].message
         lines = db.session.scalars(select(InvoiceLine.invoice_id)).all()
         assert len(lines) == 34
+        db.session.remove()
+
+
+class Driver:
+    """A project driven through the portal's change service, for the histories of tests.common.histories."""
+
+    def __init__(self, slug: str) -> None:
+        self.slug = slug
+
+    @property
+    def state(self) -> Any:
+        return projects.state_for(projects.get_project(self.slug))
+
+    def run(self, kind: str, effective: Any, **params: Any) -> Any:
+        return projects.change(self.slug, lambda state, project: projects.make_op(kind, effective, "t", kind, **params))
+
+    def snapshot(self) -> int:
+        return projects.get_project(self.slug).ledger_seq
+
+
+def _issue(slug: str, year: int) -> None:
+    with contextlib.suppress(Conflict):  # nothing to invoice
+        issuing.issue(slug, year=year, actor="acc")
+
+
+@settings(max_examples=EXAMPLES, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
+@given(term=terms(), data=st.data())
+def test_through_random_changes_and_issues_invoices_follow_the_ledger_and_never_change(app, term, data) -> None:
+    start, end, budget = term
+    slug, instalments = f"bill-{next(_slugs)}", data.draw(st.sampled_from([1, 2]))
+    with app.app_context():
+        projects.create_project(slug, name=f"Billing {slug}", start=start, end=end, years=budget, actor="t")
+        projects.add_members(slug, data.draw(st.lists(st.sampled_from(POOL), min_size=1, max_size=3, unique=True)), joined=start,
+                             decision="", actor="t")
+        billing.set_seller(slug, actor="t", **SELLER)  # one seller for every project: one number series
+        billing.set_settings(slug, instalments=instalments, actor="t")
+        driver = Driver(slug)
+        _issue(slug, data.draw(st.sampled_from(sorted(budget))))
+        for _ in range(data.draw(st.integers(2, 7))):
+            before = money_columns()
+            for make, _ in data.draw(changes(start, end, sorted(budget)))[1]:
+                try:
+                    make(driver)
+                except LedgerError:
+                    break
+            if data.draw(st.booleans()):
+                _issue(slug, data.draw(st.sampled_from(sorted(budget))))
+            now = money_columns()
+            assert (now[0][: len(before[0])], now[1][: len(before[1])]) == before  # nothing issued changed
+        for _ in range(2):
+            for year in sorted(budget):
+                for _ in range(instalments + 1):
+                    _issue(slug, year)
+        project = projects.get_project(slug)
+        mine = [i for i in invoices() if i.project_id == project.id]
+        entries = projects.journal_for(project).entries
+        for year in sorted(budget):
+            for code, cents in held(components(entries, year)).items():
+                if cents < 0 and code not in {i.code for i in mine}:
+                    continue  # a credit waits for an invoice to correct
+                assert sum(i.net_cents for i in mine if (i.code, i.year) == (code, year)) == cents, (code, year)
+        _, errors, _ = loader.load_string(accounting.export(project))
+        assert errors == []
+        numbers = sorted(i.number for i in invoices())
+        assert numbers == list(range(1, len(numbers) + 1))  # gap-free across the seller's projects
         db.session.remove()

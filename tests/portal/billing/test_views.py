@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select
 
+from portal.audit import AuditEvent
 from portal.billing import issuing
 from portal.billing.parties import business_id_check_digit
+from portal.extensions import db
 from tests.common.billing import SELLER, D, counts, invoices, with_seller
 from tests.common.demo import state
 from tests.common.web import csrf, strict_json
@@ -51,7 +54,8 @@ def test_the_parties_page_sets_the_seller_with_csrf_and_refuses_a_wrong_check_di
 
 def test_a_members_details_are_edited_on_the_parties_page(as_lead, seller) -> None:
     html = as_lead.get("/p/iam/billing?city=286").get_data(as_text=True)
-    assert '<option selected value="286">Kouvola (286)</option>' in html
+    assert '<option value="286" selected>Kouvola (286)</option>' in html and '<h2>Kouvola (286)</h2>' in html
+    assert 'name="member-city" type="hidden" value="286"' in html
     token = csrf(as_lead, "/p/iam/billing?city=286", "member")
     business_id = f"0189306-{business_id_check_digit('0189306')}"
     form = {"member-csrf_token": token, "member-city": "286", "member-name": "Kouvolan kaupunki", "member-business_id": business_id,
@@ -156,3 +160,20 @@ def test_the_api_lists_every_city_for_the_accountant(as_accountant, issued) -> N
 def test_the_navigation_links_the_billing_pages(as_accountant) -> None:
     html = as_accountant.get("/p/iam/").get_data(as_text=True)
     assert 'data-testid="nav-invoices"' in html and 'data-testid="nav-billing"' in html and 'data-testid="nav-fava"' in html
+
+
+def test_details_for_a_city_that_is_not_a_member_are_refused_on_the_page(as_lead, seller) -> None:
+    token = csrf(as_lead, "/p/iam/billing", "member")
+    before = counted(seller)
+    response = as_lead.post("/p/iam/billing/member", data={"member-csrf_token": token, "member-city": "091", "member-language": "fi",
+                                                           "member-email": "x@example.org"})
+    assert response.status_code == 409 and "Helsinki (091) is not a member" in response.get_data(as_text=True)
+    assert counted(seller) == before
+
+
+def test_an_issue_is_a_change_of_the_project_with_its_own_page(as_accountant, issued, seller) -> None:
+    with seller.app_context():
+        event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "invoices-issued")).scalar_one()
+    assert as_accountant.get("/p/iam/").status_code == 200
+    page = as_accountant.get(f"/p/iam/changes/{event.id}")
+    assert page.status_code == 200 and "17 invoice(s) for 2026 issued" in page.get_data(as_text=True)
