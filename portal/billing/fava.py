@@ -32,7 +32,7 @@ from ledger import export as ledger_export
 from ledger.errors import QueryError
 from ledger.project import settings
 from ledger.query import check
-from portal.errors import problem
+from portal.errors import problem, status_of
 from portal.projects import services as projects
 from portal.projects.models import Project
 from portal.web import BOOKKEEPERS, require
@@ -131,7 +131,7 @@ def fava(slug: str, path: str) -> ResponseReturnValue:
     try:
         _check_queries(path)
     except QueryError as exc:
-        return problem(400, "QueryError", exc.message)
+        return problem(status_of(exc), type(exc).__name__, exc.message)
     app = _mount(project).refresh(project)
     environ = dict(request.environ)
     environ["SCRIPT_NAME"] = f"{request.script_root}/p/{slug}/fava"

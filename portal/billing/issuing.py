@@ -108,15 +108,26 @@ def _line_text(state: ProjectState, draft: Draft, line: Line, language: str) -> 
     return texts.fit(texts.word(language, "correction", text=text) if line.correction else text)
 
 
+def _vat(seller: Seller, draft: Draft) -> tuple[str, str | None]:
+    """The VAT rate and reason: the project's; a credit note credits VAT as the invoice it corrects charged it."""
+    if draft.kind == "credit-note" and draft.corrects is not None:
+        found = db.session.execute(select(Invoice.vat_rate, Invoice.vat_reason).where(
+            Invoice.seller_key == seller.business_id, Invoice.number == draft.corrects)).first()
+        if found is not None:
+            return found.vat_rate, found.vat_reason
+    return seller.vat_rate, seller.vat_reason
+
+
 def _price(project: Project, state: ProjectState, seller: Seller, draft: Draft, number: int, when: Dates, actor: str) -> Priced:
     """The invoice row and lines of a draft under ``number``, with its totals from the invoice model."""
     buyer = details(project, draft.code)
     national = reference_for(seller.reference_prefix, number)
+    rate, reason = _vat(seller, draft)
     invoice = Invoice(project_id=project.id, seller_key=seller.business_id, number=number, code=draft.code, year=draft.year,
                       kind=draft.kind, instalment=draft.instalment, instalments=draft.instalments, corrects=draft.corrects,
                       invoice_date=when.date, due_date=when.due, terms_days=when.terms, reference=national,
-                      rf=rf_from_national(national), reference_kind=seller.reference_kind, vat_rate=seller.vat_rate,
-                      vat_reason=seller.vat_reason, language=buyer.language, issued_by=actor, issued_at=now().replace(tzinfo=None),
+                      rf=rf_from_national(national), reference_kind=seller.reference_kind, vat_rate=rate,
+                      vat_reason=reason, language=buyer.language, issued_by=actor, issued_at=now().replace(tzinfo=None),
                       seller_json=json.dumps({k: getattr(seller, k) for k in SELLER_FIELDS}, ensure_ascii=False, sort_keys=True),
                       buyer_json=json.dumps(buyer.to_json(), ensure_ascii=False, sort_keys=True), ledger_seq=project.ledger_seq + 1)
     lines = tuple(InvoiceLine(position=i, key=line.key, kind=line.kind, correction=line.correction, cents=line.cents,

@@ -287,3 +287,16 @@ def test_through_random_changes_and_issues_invoices_follow_the_ledger_and_never_
         numbers = sorted(i.number for i in invoices())
         assert numbers == list(range(1, len(numbers) + 1))  # gap-free across the seller's projects
         db.session.remove()
+
+
+def test_a_credit_note_credits_vat_at_the_rate_of_the_invoice_it_corrects(in_demo) -> None:
+    with_seller()
+    billing.set_settings("iam", vat="24", actor="acc")
+    issuing.issue("iam", year=2026, date=D(2026, 1, 15), actor="acc")
+    billing.set_settings("iam", vat="25.5", actor="acc")
+    projects.add_members("iam", ["091"], joined=D(2026, 6, 1), decision="KV", actor="lead")
+    run = issuing.issue("iam", year=2026, actor="acc")
+    rates = {(p.invoice.code, p.invoice.kind): p.invoice.vat_rate for p in run.invoices}
+    assert rates[("638", "credit-note")] == "24" and rates[("091", "invoice")] == "25.5"
+    credit = next(p.invoice for p in run.invoices if p.invoice.code == "638")
+    assert credit.vat_cents == -((-credit.net_cents * 24 + 50) // 100)
