@@ -164,3 +164,16 @@ def check_balanced(entries: Sequence[data.Directive]) -> list[str]:
             if unbalanced:
                 problems.append(f"{entry.date} {entry.narration!r} does not balance: {unbalanced}")
     return problems
+
+
+# -- invoicing (``ledger.invoicing`` builds its entries; ``portal.billing`` issues the invoices) ----
+#: "Invoiced, open": what a city has been invoiced and not yet paid, per budget year and invoice.
+INVOICED = "Assets:Receivable:Invoiced"
+#: Output VAT on invoices, when a project invoices with VAT (none by default).
+VAT_PAYABLE = "Liabilities:VAT:Output"
+INVOICE_TAG = "invoice"
+
+
+def invoiced_account(code: str, name: str) -> str:
+    """``Assets:Receivable:Invoiced:Porvoo-638``: the city's invoiced, open amounts, named as its member account."""
+    return INVOICED + member_account(code, name)[len(RECEIVABLE):]

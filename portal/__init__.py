@@ -3,7 +3,8 @@
 :func:`create_app` is the app factory (as in Flask's tutorial). The portal is organised by domain
 (``auth``: sign-on; ``accounts``: users and roles; ``projects``: the change service, members and
 shares; ``costs``: rules, budget, charges and funding; ``accounting``: queries, import, export;
-``documents``: PDF documents and the agreement's signatures),
+``documents``: PDF documents and the agreement's signatures,
+``billing``: parties, invoices and their outputs, Fava behind the sign-on),
 each with the same file roles: ``models``, ``services``, ``views``, ``forms``, ``cli``. The map of
 the packages and what each may import is ``docs/architecture.md``.
 """
@@ -28,6 +29,8 @@ from portal.auth import views as auth_views
 from portal.auth.devidp import server as devidp_server
 from portal.auth.devidp import views as devidp_views
 from portal.auth.providers import Provider
+from portal.billing import fava as billing_fava
+from portal.billing import views as billing_views
 from portal.cli.commands import register as register_commands
 from portal.costs import views as costs_views
 from portal.documents import views as documents_views
@@ -66,7 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, require_secret: boo
     _sqlite_pragmas(app)
     web.init_app(app)
     _sign_on(app)
-    for domain in (projects_views, costs_views, accounting_views, accounts_views, documents_views):
+    for domain in (projects_views, costs_views, accounting_views, billing_views, billing_fava, accounts_views, documents_views):
         domain.init_app(app)
     site.init_app(app)
     errors.register(app)

@@ -16,4 +16,17 @@ and nothing about Flask, the database or the ledger's storage:
 
 Every refusal is a ``ledger.errors.InvalidInput`` whose message is one sentence
 a municipal official can act on.  Money is integer cents throughout.
+
+Invoicing builds on those formats and on ``portal.projects`` (what each invoice
+is, in cents, is the core's: ``ledger.invoicing``):
+
+- ``models``: the seller and its settings, members' billing details, the number
+  series, the issued invoices and their lines (never changed);
+- ``services``: setting the parties and the settings, each identifier checked;
+- ``issuing``: a year's invoices, previewed, then issued through
+  ``portal.projects.services.post_entries``;
+- ``documents``: the invoice model of a stored invoice, its Finvoice, the list;
+  ``pdf`` and ``texts``: the printed invoice in the member's language;
+- ``views``, ``forms``, ``cli``: the pages, the API and the ``portal billing`` and
+  ``portal invoice`` commands; ``fava``: Fava behind the portal's sign-on.
 """

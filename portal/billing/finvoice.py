@@ -132,17 +132,19 @@ def _transmission(root: etree._Element, invoice: Invoice, transmission: Transmis
 def _party(root: etree._Element, party: Party, role: str) -> None:
     """``SellerPartyDetails`` or ``BuyerPartyDetails`` and the e-invoice address after it."""
     details = _sub(root, f"{role}PartyDetails")
-    _sub(details, f"{role}PartyIdentifier", party.business_id)
+    if party.business_id is not None:
+        _sub(details, f"{role}PartyIdentifier", party.business_id)
     for piece in _words(party.name, 70):
         _sub(details, f"{role}OrganisationName", piece)
     if party.vat_number is not None:
         _sub(details, f"{role}OrganisationTaxCode", party.vat_number)
-    address = _sub(details, f"{role}PostalAddressDetails")
-    for line in party.address.street:
-        _sub(address, f"{role}StreetName", line)
-    _sub(address, f"{role}TownName", party.address.town)
-    _sub(address, f"{role}PostCodeIdentifier", party.address.post_code)
-    _sub(address, "CountryCode", party.address.country_code)
+    if party.address is not None:
+        address = _sub(details, f"{role}PostalAddressDetails")
+        for line in party.address.street:
+            _sub(address, f"{role}StreetName", line)
+        _sub(address, f"{role}TownName", party.address.town)
+        _sub(address, f"{role}PostCodeIdentifier", party.address.post_code)
+        _sub(address, "CountryCode", party.address.country_code)
     if party.einvoice_address is not None:
         _sub(root, f"{role}OrganisationUnitNumber", parse_einvoice_address(party.einvoice_address).value)
 
@@ -217,7 +219,7 @@ def _epi(root: etree._Element, invoice: Invoice, totals: Totals) -> None:
     beneficiary = _sub(parties, "EpiBeneficiaryPartyDetails")
     # The payer's bank shows at most 35 characters of the beneficiary's name.
     _sub(beneficiary, "EpiNameAddressDetails", _words(invoice.seller.name, 35)[0])
-    _sub(beneficiary, "EpiBei", invoice.seller.business_id)
+    _sub(beneficiary, "EpiBei", invoice.seller.business_id or "")
     _sub(beneficiary, "EpiAccountID", invoice.account.iban, IdentificationSchemeName="IBAN")
     instruction = _sub(epi, "EpiPaymentInstructionDetails")
     _sub(instruction, "EpiRemittanceInfoIdentifier", invoice.reference, IdentificationSchemeName=scheme)

@@ -97,13 +97,31 @@ class PostalAddress:
         _set(self, "country_code", code)
 
 
+def parse_address(text: str) -> PostalAddress:
+    """An address as typed on one line, ``Raatihuoneenkatu 5, PL 23, 06100 Porvoo``: street lines, then post code and town."""
+    parts = [" ".join(part.split()) for part in str(text or "").split(",") if part.strip()]
+    last = parts[-1].split(" ", 1) if parts else []
+    if len(parts) < 2 or len(last) < 2:
+        raise InvalidInput(f"address '{text}' must be street lines and the post code and town, like 'Raatihuoneenkatu 5, 06100 Porvoo'")
+    return PostalAddress(tuple(parts[:-1]), last[0], last[1])
+
+
+def format_address(address: PostalAddress) -> str:
+    """The address on one line, as :func:`parse_address` reads it."""
+    return ", ".join([*address.street, f"{address.post_code} {address.town}"])
+
+
 @dataclass(frozen=True)
 class Party:
-    """A seller or buyer: a Finnish organisation with its business ID and e-invoice routing."""
+    """A seller or buyer: a Finnish organisation with its business ID and e-invoice routing.
+
+    A buyer's business ID and postal address may be unknown (Finvoice makes both optional); the
+    seller's business ID is required where it matters, in the EPI payment details.
+    """
 
     name: str
-    business_id: str
-    address: PostalAddress
+    business_id: str | None
+    address: PostalAddress | None
     vat_number: str | None = None
     einvoice_address: str | None = None
     einvoice_operator: str | None = None
@@ -111,7 +129,8 @@ class Party:
     def __post_init__(self) -> None:
         # Finvoice spreads a long name over 70-character elements; three are plenty.
         _set(self, "name", _text(self.name, "party name", 2, 210))
-        _set(self, "business_id", normalize_business_id(self.business_id))
+        if self.business_id is not None:
+            _set(self, "business_id", normalize_business_id(self.business_id))
         if self.vat_number is not None:
             _set(self, "vat_number", normalize_vat_number(self.vat_number))
         if self.einvoice_address is not None:
@@ -236,6 +255,8 @@ class Invoice:
             )
         if not self.rows:
             raise InvalidInput(f"invoice {self.number} has no rows")
+        if self.seller.business_id is None:
+            raise InvalidInput(f"invoice {self.number}: the seller {self.seller.name} needs its business ID")
         _set(self, "reference", references.parse_reference(self.reference).digits)
         for name, high in (("payment_terms", 70), ("buyer_reference", 70), ("order_identifier", 70)):
             value = getattr(self, name)

@@ -188,3 +188,10 @@ def test_svg_is_embeddable() -> None:
 def test_a_broken_code_is_never_drawn() -> None:
     with pytest.raises(InvalidInput):
         barcode.barcode_svg("479440520200360820048831500000000868516259619896100612")
+
+
+def test_the_svg_colours_are_attributes_so_a_strict_content_security_policy_draws_them() -> None:
+    root = etree.fromstring(barcode.barcode_svg(GUIDE_V5[0][4]).encode())
+    rects = list(root.iter("{http://www.w3.org/2000/svg}rect"))
+    assert rects and all(r.get("style") is None for r in rects)
+    assert rects[0].get("fill") == "white" and {r.get("fill") for r in rects[1:]} == {"black"}

@@ -31,6 +31,8 @@ from portal.billing.invoice import (
     PaymentAccount,
     PostalAddress,
     VatExemption,
+    format_address,
+    parse_address,
 )
 from portal.billing.references import reference_for, rf_from_national
 
@@ -363,3 +365,21 @@ def test_a_buyer_without_routing_cannot_be_sent(field: str, fragment: str) -> No
     invoice = make_invoice(buyer=dataclasses.replace(BUYER, **changes))
     with pytest.raises(InvalidInput, match=f"the buyer Seinäjoen kaupunki has {fragment}"):
         build_finvoice(invoice, TRANSMISSION)
+
+
+def test_a_buyer_without_business_id_or_address_leaves_them_out_and_a_seller_needs_its_id() -> None:
+    buyer = dataclasses.replace(BUYER, business_id=None, address=None)
+    root = message(make_invoice(buyer=buyer))
+    assert root.xpath("BuyerPartyDetails/BuyerPartyIdentifier") == [] and root.xpath("BuyerPartyDetails/BuyerPostalAddressDetails") == []
+    assert text(root, "BuyerPartyDetails/BuyerOrganisationName") == "Seinäjoen kaupunki"
+    with pytest.raises(InvalidInput, match="needs its business ID"):
+        make_invoice(seller=dataclasses.replace(SELLER, business_id=None))
+
+
+def test_an_address_typed_on_one_line() -> None:
+    address = parse_address("  Kirkkokatu 6,  PL 215 , 60101   Seinäjoki ")
+    assert address == PostalAddress(("Kirkkokatu 6", "PL 215"), "60101", "Seinäjoki")
+    assert format_address(address) == "Kirkkokatu 6, PL 215, 60101 Seinäjoki"
+    for bad in ("Kirkkokatu 6", "Kirkkokatu 6, 60101", ""):
+        with pytest.raises(InvalidInput, match="post code and town"):
+            parse_address(bad)

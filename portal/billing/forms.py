@@ -1,0 +1,62 @@
+"""Billing's forms: their shape only (lengths, required fields); every check digit is the services' to check."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from portal.billing.texts import LANGUAGES
+
+
+class SellerForm(FlaskForm):
+    name = StringField("Name", validators=[InputRequired(), Length(max=210)], description="The lead city, e.g. Hämeenlinnan kaupunki")
+    business_id = StringField("Business ID", validators=[InputRequired(), Length(max=20)], description="Y-tunnus, e.g. 0139797-8")
+    iban = StringField("IBAN", validators=[InputRequired(), Length(max=50)])
+    bic = StringField("BIC", validators=[InputRequired(), Length(max=20)])
+    einvoice_address = StringField("E-invoice address", validators=[Optional(), Length(max=60)],
+                                   description="OVT code (0037…) or Peppol ID (0216:0037…)")
+    operator = StringField("E-invoice operator", validators=[Optional(), Length(max=20)], description="OVT-style ID or BIC")
+    address = StringField("Address", validators=[Optional(), Length(max=200)], description="Street, post code and town: Raatihuone, 13100 Hämeenlinna")
+    contact = StringField("Contact", validators=[Optional(), Length(max=200)], description="Who answers questions about the invoices")
+
+
+class SettingsForm(FlaskForm):
+    instalments = IntegerField("Instalments a year", validators=[InputRequired(), NumberRange(1, 12)])
+    terms_days = IntegerField("Payment terms (days)", validators=[InputRequired(), NumberRange(0, 365)])
+    vat_rate = StringField("VAT rate %", validators=[InputRequired(), Length(max=10)], description="0 for none (the default)")
+    vat_reason = StringField("Why no VAT", validators=[Optional(), Length(max=70)], description="Printed on 0 % invoices")
+    reference_kind = SelectField("Reference on the barcode and e-invoice", choices=[("national", "national"), ("rf", "RF")])
+    reference_prefix = IntegerField("Reference prefix", validators=[InputRequired(), NumberRange(1, 99_999_999_999)])
+
+
+class MemberForm(FlaskForm):
+    """One member's details; the city is chosen before (by a link or the choice above the form), never inside it,
+    so that the details shown are always the city's whose details are saved."""
+
+    city = HiddenField(validators=[InputRequired()])
+    name = StringField("Official name", validators=[Optional(), Length(max=210)], description="e.g. Porvoon kaupunki")
+    business_id = StringField("Business ID", validators=[Optional(), Length(max=20)])
+    einvoice_address = StringField("E-invoice address", validators=[Optional(), Length(max=60)])
+    operator = StringField("E-invoice operator", validators=[Optional(), Length(max=20)])
+    buyer_reference = StringField("Buyer's reference or cost centre", validators=[Optional(), Length(max=70)])
+    email = StringField("Email for PDF invoices", validators=[Optional(), Length(max=320)])
+    language = SelectField("Invoice language", choices=[(code, code) for code in LANGUAGES])
+    address = StringField("Address", validators=[Optional(), Length(max=200)])
+
+
+class IssueForm(FlaskForm):
+    year = SelectField("Budget year", validators=[InputRequired()], choices=[])
+    date = DateField("Invoice date", validators=[Optional()])
+    due = DateField("Due date", validators=[Optional()], description="Or give the payment terms")
+    terms = IntegerField("Payment terms (days)", validators=[Optional(), NumberRange(0, 365)])
+
+
+class ConfirmForm(FlaskForm):
+    """The preview's Confirm: what was previewed, and the ledger posting it was computed on."""
+
+    year = HiddenField(validators=[InputRequired()])
+    date = HiddenField()
+    due = HiddenField()
+    terms = HiddenField()
+    seq = HiddenField(validators=[InputRequired()])
