@@ -29,7 +29,9 @@ from ledger.sharing import Membership, Term
 
 KINDS = ("project-created", "members-added", "member-withdrawn", "budget-set", "rule-set", "policy-set", "settings-set",
          "year-closed", "charge-added", "charge-cancelled", "grant-added", "subsidy-set", "hours-logged", "joining-fee-set",
-         "ledger-imported")
+         "ledger-imported", "ledger-import-reverted")
+# Changes whose entries come with them (an import, its reversal): no recalculation makes them.
+ENTRY_KINDS = ("ledger-imported", "ledger-import-reverted")
 
 
 class Op(NamedTuple):

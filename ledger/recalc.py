@@ -28,7 +28,7 @@ from ledger.budget import Assessment, Blocked, Charge
 from ledger.cells import Cell, YearCell, totals_of
 from ledger.changes import apply
 from ledger.money import fmt
-from ledger.project import Op, ProjectState, assess_state, version_for
+from ledger.project import ENTRY_KINDS, Op, ProjectState, assess_state, version_for
 
 
 class ShareRow(NamedTuple):
@@ -211,7 +211,7 @@ class Replayed(NamedTuple):
 
 
 def replay(ops: Sequence[Op], imported: Mapping[int, Sequence[data.Directive]] | None = None) -> Replayed:
-    """Run ``ops`` from nothing; ``imported[i]`` are the entries op ``i`` (a ledger import) brought."""
+    """Run ``ops`` from nothing; ``imported[i]`` are the entries op ``i`` (a ledger import or its reversal) brought."""
     imported = imported or {}
     state: ProjectState | None = None
     cells: dict[Cell, int] = {}
@@ -219,7 +219,7 @@ def replay(ops: Sequence[Op], imported: Mapping[int, Sequence[data.Directive]] |
     accounts: set[str] = set()
     postings: list[list[data.Directive]] = []
     for i, op in enumerate(ops):
-        if op.kind == "ledger-imported":
+        if op.kind in ENTRY_KINDS:
             built = list(imported.get(i, ()))
         else:
             result = step(state, op, assessed=cells, open_accounts=accounts, fees=fees)
