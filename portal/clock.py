@@ -7,6 +7,9 @@ today. Tests and the demo never need to patch ``datetime``: they patch these.
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
 
 
 def utcnow() -> dt.datetime:
@@ -22,3 +25,11 @@ def now() -> dt.datetime:
 def today() -> dt.date:
     """Today's date: the default effective date of a change."""
     return dt.date.today()
+
+
+def finnish_time(at: dt.datetime | None) -> str:
+    """A stored (naive UTC) time as Finns read it, in Helsinki time: ``1.12.2026 14.05``."""
+    if at is None:
+        return ""
+    local = at.replace(tzinfo=dt.UTC).astimezone(HELSINKI)
+    return f"{local.day}.{local.month}.{local.year} {local.hour:02d}.{local.minute:02d}"

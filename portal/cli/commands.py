@@ -15,6 +15,7 @@ from portal.accounts import cli as accounts_cli
 from portal.auth import cli as auth_cli
 from portal.cli import BadInput, refusing
 from portal.costs import cli as costs_cli
+from portal.jobs import cli as jobs_cli
 from portal.projects import cli as projects_cli
 
 
@@ -67,7 +68,7 @@ def _serve(app: Flask, host: str, port: int, workers: int) -> None:
 
 def register(app: Flask) -> None:
     """Each domain's commands, then ``demo`` and ``run``."""
-    for module in (projects_cli, costs_cli, accounting_cli, accounts_cli, auth_cli):
+    for module in (projects_cli, costs_cli, accounting_cli, accounts_cli, auth_cli, jobs_cli):
         for command in module.COMMANDS:
             app.cli.add_command(command)
     app.cli.add_command(demo_command)
