@@ -205,6 +205,7 @@ def _reversal(project: Project, number: int, actor: str, why: str) -> _Reversal:
     basis = (project.ledger_seq, project.change_seq)
     record = find_import(project, number)
     refuse_reverted(record)
+    journal_for(project)  # caught up here, so that post_entries has nothing left to read under the lock
     stored = db.session.scalar(select(LedgerPosting.text).where(LedgerPosting.project_id == project.id, LedgerPosting.seq == record.ledger_seq))
     meta = {"change": "ledger-import-reverted", "reverts": f"import {number} ({record.filename})", "actor": actor,
             "recorded": now().isoformat(), "decision": why}

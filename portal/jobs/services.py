@@ -31,6 +31,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from ledger.errors import InvalidInput, NotFound
 from portal.clock import utcnow
@@ -70,8 +71,11 @@ class JobContext:
         if stage == self._stage and moment - self._written < PROGRESS_SECONDS:
             return
         self._stage, self._written = stage, moment
-        with db.engine.begin() as conn:
-            conn.execute(update(Job).where(Job.id == self.id).values(stage=stage[:50], done=done, total=total))
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(update(Job).where(Job.id == self.id).values(stage=stage[:50], done=done, total=total))
+        except SQLAlchemyError as exc:  # progress is for the page only: the job goes on without it
+            log.warning("job %s: its progress could not be recorded (%s)", self.id, exc)
 
 
 Kind = Callable[[JobContext], dict[str, Any]]

@@ -154,6 +154,8 @@ def test_import_of_a_balanced_payment_runs_as_a_job(as_accountant, loaded) -> No
     assert job["status"] == "done" and job["kind"] == "ledger-import"
     assert "Imported 1 transactions from payments.beancount as import 1 (posting 5)" in page
     assert 'http-equiv="refresh"' not in page  # finished: the page stops refreshing itself
+    change = re.search(r'<a href="(/p/iam/changes/[^"]+)">The change</a>', page).group(1)
+    assert "Imported 1 transactions from payments.beancount (import 1)" in as_accountant.get(change).get_data(as_text=True)
     assert state(loaded) == (before[0] + 1, before[1] + 1, before[2] + 1)
 
     html = run_query(as_accountant, EXAMPLE_QUERY).get_data(as_text=True)
