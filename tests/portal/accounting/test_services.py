@@ -18,6 +18,7 @@ from portal.costs import services as costs
 from portal.extensions import db
 from portal.projects import services as projects
 from portal.projects.models import LedgerPosting, ProjectChange
+from tests.common.imports import BAD, EXPECTED
 
 PAYMENTS = b"""2026-02-01 open Assets:Bank EUR
 
@@ -100,6 +101,15 @@ def test_refusals_change_nothing(in_demo) -> None:
         assert any(d.startswith(message) for d in info.value.details), info.value.details
     with pytest.raises(InvalidInput, match="is not UTF-8 text"):
         run_import(b"\xff\xfe2026")
+    assert snapshot() == before
+
+
+def test_every_reason_at_once_by_line_and_nothing_changed(in_demo) -> None:
+    before = snapshot()
+    with pytest.raises(ImportRejected) as info:
+        run_import(BAD.encode(), "everything-wrong.beancount")
+    for line, message in EXPECTED.items():
+        assert any(d.startswith(f"line {line}: ") and message in d for d in info.value.details), (line, info.value.details)
     assert snapshot() == before
 
 

@@ -201,6 +201,16 @@ def test_import_and_revert_need_a_csrf_token(as_accountant, loaded) -> None:
     assert state(loaded) == before
 
 
+def test_contacts_cannot_upload(client, loaded) -> None:
+    login(client, loaded, sub="acc", role="accountant", city="109")
+    token = csrf(client, "/p/iam/import")
+    login(client, loaded, sub="porvoo", role="contact", city="638")
+    before = state(loaded)
+    response = client.post("/p/iam/import", data={"csrf_token": token, "ledger": (io.BytesIO(PAYMENT.encode()), "p.beancount")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 403 and state(loaded) == before
+
+
 def test_contacts_and_leads_cannot_revert(client, loaded) -> None:
     login(client, loaded, sub="acc", role="accountant", city="109")
     uploaded(client, loaded, PAYMENT)
