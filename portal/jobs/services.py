@@ -42,7 +42,7 @@ from portal.jobs.models import Job, JobFile
 log = logging.getLogger(__name__)
 PROGRESS_SECONDS = 0.5        # progress is written at most this often (and at every new stage)
 MAX_ID = 2**31 - 1            # ids beyond a database integer do not exist (and must not reach SQL)
-RESULT_TTL = 24 * 3600        # RQ keeps its own record this long; ours is the row
+FAILURE_TTL = 24 * 3600       # RQ keeps a failed job (a worker that died) this long; a result not at all: ours is the row
 
 
 class JobContext:
@@ -126,7 +126,7 @@ def dispatch(job_id: int) -> None:
     if current_app.config.get("PORTAL_JOBS_REDIS_URL"):
         try:
             queue().enqueue(perform, job_id, job_timeout=int(current_app.config.get("PORTAL_JOB_TIMEOUT") or 3600),
-                            result_ttl=RESULT_TTL, failure_ttl=RESULT_TTL, description=f"portal job {job_id}")
+                            result_ttl=0, failure_ttl=FAILURE_TTL, description=f"portal job {job_id}")
             return
         except RedisError as exc:
             log.warning("the job queue's Redis cannot be reached (%s): job %s runs in this process instead", exc, job_id)

@@ -38,8 +38,12 @@ def work(app: Flask) -> None:
 
 
 def drop_queue(app: Flask) -> None:
+    """The test's queue and RQ's registries of it, gone (each test has a queue of its own)."""
     with app.app_context():
-        jobs.queue().delete(delete_jobs=True)
+        queue = jobs.queue()
+        queue.delete(delete_jobs=True)
+        for key in queue.connection.scan_iter(match=f"rq:*{queue.name}*"):
+            queue.connection.delete(key)
 
 
 def wait(app: Flask, job_id: int, timeout: float = 60.0) -> dict:
