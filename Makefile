@@ -20,8 +20,17 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is missing: run 'sudo apt-get install chromium' (the browser tests need it)"; exit 2; fi; }
 
+# With Redis configured (PORTAL_JOBS_REDIS_URL or PORTAL_REDIS_URL) a `portal worker` runs the job
+# queue beside the server; without, the server's own background thread runs it.
 demo: install
-	PORTAL_ENV=development PORTAL_DEV_IDP=1 $(BIN)/portal demo
+	@if [ -n "$$PORTAL_JOBS_REDIS_URL$$PORTAL_REDIS_URL" ]; then \
+	  echo "starting 'portal worker' for the job queue on Redis"; \
+	  PORTAL_ENV=development $(BIN)/portal worker & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  PORTAL_ENV=development PORTAL_DEV_IDP=1 $(BIN)/portal demo; \
+	else \
+	  PORTAL_ENV=development PORTAL_DEV_IDP=1 $(BIN)/portal demo; \
+	fi
 
 # The static checks: the core strictly typed, the portal typed, both ruff-clean (rules in pyproject.toml).
 lint: install

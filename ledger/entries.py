@@ -37,10 +37,41 @@ JOINING_FEES = "Income:JoiningFees"
 ASSESSMENT_TAG = "assessment"
 CHARGE_TAG = "charge"
 FEE_TAG = "fee"
+# Invoicing (``ledger.invoicing`` builds its entries; ``portal.billing`` issues the invoices).
+#: "Invoiced, open": what a city has been invoiced and not yet paid, per budget year and invoice.
+INVOICED = "Assets:Receivable:Invoiced"
+#: Output VAT on invoices, when a project invoices with VAT (none by default).
+VAT_PAYABLE = "Liabilities:VAT:Output"
+INVOICE_TAG = "invoice"
+# What the portal alone posts (``ledger.importer`` refuses them in an import). One line adds a name.
+MANAGED_TAGS: tuple[str, ...] = (ASSESSMENT_TAG, CHARGE_TAG, FEE_TAG, INVOICE_TAG)
+MANAGED_ACCOUNTS: tuple[str, ...] = (CONTRIBUTIONS, DIRECT_CHARGES, JOINING_FEES, VAT_PAYABLE)
+# Whole branches of the chart of accounts the portal keeps, each ending in ":" (the branch's own
+# name counts too). All income is the portal's: it recognises contributions, charges, fees and,
+# with billing, budget years; a bank file has no income of its own to add, only payments.
+MANAGED_PREFIXES: tuple[str, ...] = (
+    "Income:",
+    "Assets:Receivable:",   # what members owe (assessed, invoiced) and funders: the portal opens these accounts
+    "Liabilities:Unallocated:",  # payments waiting to be allocated (billing, second half)
+    "Liabilities:Credit:",       # members' credit from overpayments (billing, second half)
+    "Liabilities:Deferred:",     # contributions assessed for budget years not yet begun (billing, second half)
+)
+# Managed accounts an import may still post a payment to, when the ledger already has them.
+PAYABLE_PREFIXES: tuple[str, ...] = (f"{RECEIVABLE}:",)
 # beancount's own helpers carry no annotations; these names give them their types.
 _format_error: Callable[[Any], str] = printer.format_error
 _weight: Callable[[data.Posting], Amount] = convert.get_weight
 _ACCOUNT_CODE = re.compile(rf"^{RECEIVABLE}:.*-(\d{{3}})$")
+
+
+def is_managed(account: str) -> bool:
+    """An account the portal itself opens and posts to (:data:`MANAGED_ACCOUNTS`, :data:`MANAGED_PREFIXES`)."""
+    return account in MANAGED_ACCOUNTS or any(account.startswith(p) or account == p[:-1] for p in MANAGED_PREFIXES)
+
+
+def is_payable(account: str) -> bool:
+    """A managed account a payment may settle (a member's receivable), if the ledger has it open."""
+    return any(account.startswith(p) for p in PAYABLE_PREFIXES)
 
 
 def member_account(code: str, name: str) -> str:
@@ -167,13 +198,6 @@ def check_balanced(entries: Sequence[data.Directive]) -> list[str]:
 
 
 # -- invoicing (``ledger.invoicing`` builds its entries; ``portal.billing`` issues the invoices) ----
-#: "Invoiced, open": what a city has been invoiced and not yet paid, per budget year and invoice.
-INVOICED = "Assets:Receivable:Invoiced"
-#: Output VAT on invoices, when a project invoices with VAT (none by default).
-VAT_PAYABLE = "Liabilities:VAT:Output"
-INVOICE_TAG = "invoice"
-
-
 def invoiced_account(code: str, name: str) -> str:
     """``Assets:Receivable:Invoiced:Porvoo-638``: the city's invoiced, open amounts, named as its member account."""
     return INVOICED + member_account(code, name)[len(RECEIVABLE):]

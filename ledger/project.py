@@ -29,10 +29,10 @@ from ledger.sharing import Membership, Term
 
 KINDS = ("project-created", "members-added", "member-withdrawn", "budget-set", "rule-set", "policy-set", "settings-set",
          "year-closed", "charge-added", "charge-cancelled", "grant-added", "subsidy-set", "hours-logged", "joining-fee-set",
-         "ledger-imported", "invoices-issued")
-#: Changes whose entries no recalculation makes (an import, issued invoices): posted as they were
-#: built, and replayed from what was stored.
-POSTED_AS_BUILT = ("ledger-imported", "invoices-issued")
+         "ledger-imported", "ledger-import-reverted", "invoices-issued")
+#: Changes whose entries no recalculation makes (an import, its reversal, issued invoices): posted as
+#: they were built, and replayed from what was stored.
+POSTED_AS_BUILT = ("ledger-imported", "ledger-import-reverted", "invoices-issued")
 
 
 class Op(NamedTuple):

@@ -211,7 +211,7 @@ class Replayed(NamedTuple):
 
 
 def replay(ops: Sequence[Op], imported: Mapping[int, Sequence[data.Directive]] | None = None) -> Replayed:
-    """Run ``ops`` from nothing; ``imported[i]`` are the entries op ``i`` (an import, issued invoices) posted."""
+    """Run ``ops`` from nothing; ``imported[i]`` are the entries op ``i`` (an import, its reversal, issued invoices) posted."""
     imported = imported or {}
     state: ProjectState | None = None
     cells: dict[Cell, int] = {}

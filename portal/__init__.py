@@ -4,7 +4,8 @@
 (``auth``: sign-on; ``accounts``: users and roles; ``projects``: the change service, members and
 shares; ``costs``: rules, budget, charges and funding; ``accounting``: queries, import, export;
 ``documents``: PDF documents and the agreement's signatures,
-``billing``: parties, invoices and their outputs, Fava behind the sign-on),
+``billing``: parties, invoices and their outputs, Fava behind the sign-on,
+``jobs``: the kept queue for work that must not run in a web request),
 each with the same file roles: ``models``, ``services``, ``views``, ``forms``, ``cli``. The map of
 the packages and what each may import is ``docs/architecture.md``.
 """
@@ -22,6 +23,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import config as portal_config
 from portal import errors, site, web
+from portal.accounting import services as accounting_services
 from portal.accounting import views as accounting_views
 from portal.accounts import views as accounts_views
 from portal.auth import ratelimit, sessions
@@ -35,6 +37,8 @@ from portal.cli.commands import register as register_commands
 from portal.costs import views as costs_views
 from portal.documents import views as documents_views
 from portal.extensions import csrf, db, login_manager, migrate
+from portal.jobs import services as jobs_services
+from portal.jobs import views as jobs_views
 from portal.projects import views as projects_views
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -69,9 +73,11 @@ def create_app(test_config: dict[str, Any] | None = None, *, require_secret: boo
     _sqlite_pragmas(app)
     web.init_app(app)
     _sign_on(app)
-    for domain in (projects_views, costs_views, accounting_views, billing_views, billing_fava, accounts_views, documents_views):
+    for domain in (projects_views, costs_views, accounting_views, billing_views, billing_fava, accounts_views, documents_views,
+                   jobs_views):
         domain.init_app(app)
     site.init_app(app)
+    jobs_services.register(app, accounting_services.JOB_KINDS)  # every domain's job kinds
     errors.register(app)
     _security_headers(app)
     register_commands(app)

@@ -33,7 +33,9 @@ def fi_date(day: dt.date | dt.datetime) -> str:
     return f"{day.day}.{day.month}.{day.year}"
 
 
-def fi_datetime(at: dt.datetime) -> str:
+def fi_datetime(at: dt.datetime | None) -> str:
     """``1.12.2026 20.55``: a stored (naive UTC) time in Helsinki time, written the Finnish way."""
+    if at is None:
+        return ""
     local = (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).astimezone(HELSINKI)
     return f"{fi_date(local)} {local:%H.%M}"

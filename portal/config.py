@@ -57,6 +57,10 @@ def from_environment(instance: Path, environ: os._Environ | dict | None = None) 
         "PORTAL_SESSION_IDLE_MINUTES": _positive(env, "PORTAL_SESSION_IDLE_MINUTES", 30),
         "PORTAL_SESSION_MAX_HOURS": _positive(env, "PORTAL_SESSION_MAX_HOURS", 10),
         "PORTAL_REDIS_URL": env.get("PORTAL_REDIS_URL", ""),
+        # The job queue (portal.jobs): RQ on this Redis, else a thread of the web process.
+        "PORTAL_JOBS_REDIS_URL": env.get("PORTAL_JOBS_REDIS_URL") or env.get("PORTAL_REDIS_URL", ""),
+        "PORTAL_JOB_QUEUE": env.get("PORTAL_JOB_QUEUE") or "portal",
+        "PORTAL_JOB_TIMEOUT": _positive(env, "PORTAL_JOB_TIMEOUT", 3600),
         # How many reverse proxies in front of the portal set X-Forwarded-For/-Proto/-Host (0: none).
         # Without it, behind a TLS-terminating proxy, HSTS is never sent and every user shares the
         # proxy's address for the login rate limit.

@@ -32,8 +32,11 @@ PORTAL_LAYERS = {
     "portal.billing": {"portal.accounting", "portal.auth", "portal.accounts", "portal.documents", *ENTRY},
     # Documents and signatures build on projects (the project page includes their panel by a template global).
     "portal.documents": {"portal.costs", "portal.accounting", "portal.billing", "portal.auth", "portal.accounts", *ENTRY},
+    # The job queue runs every domain's work and knows none of them (their kinds are registered with it).
+    "portal.jobs": {"portal.projects", "portal.costs", "portal.accounting", "portal.auth", "portal.accounts", "portal.billing",
+                    "portal.documents", *ENTRY},
     "portal.cli": {"portal.projects", "portal.costs", "portal.accounting", "portal.auth", "portal.accounts", "portal.billing",
-                   "portal.documents"},
+                   "portal.documents", "portal.jobs"},
 }
 
 

@@ -1,4 +1,4 @@
-"""``portal ledger export|import|query``: the accountant's tools from the command line."""
+"""``portal ledger export|import|imports|query``: the accountant's tools from the command line."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 
 from portal.accounting import services as accounting
 from portal.cli import BadInput, actor, refusing
+from portal.clock import fi_datetime
 from portal.projects import services as projects
 
 
@@ -31,18 +32,39 @@ def ledger_export_command(slug, output) -> None:
     click.echo(f"wrote {output}")
 
 
-@ledger_group.command("import")
+@ledger_group.command("import", help="Import a .beancount file of payments (all or nothing), or undo an import with --revert N.")
 @click.argument("slug")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option("--revert", "number", type=int, default=None, metavar="N", help="Undo import N by reversing entries.")
+@click.option("--reason", default="", help="Why import N is reverted (with --revert).")
 @with_appcontext
 @refusing
-def ledger_import_command(slug, file) -> None:
-    try:
-        text = Path(file).read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise BadInput(f"{file} is not UTF-8 text") from None
-    outcome = accounting.import_ledger(slug, text, filename=Path(file).name, actor=actor())
-    click.echo(outcome.event.details["summary"])
+def ledger_import_command(slug, file, number, reason) -> None:
+    """Runs here, not in the queue (a command is no web request), with the same result as the job."""
+    if (file is None) == (number is None):
+        raise BadInput("give either a FILE to import or --revert N")
+    if number is not None:
+        if not reason.strip():
+            raise BadInput("say why with --reason")
+        result = accounting.revert(slug, number, actor=actor(), reason=reason)
+    else:
+        path = Path(file)
+        result = accounting.import_file(slug, path.read_bytes(), filename=path.name, actor=actor())
+    click.echo(result.summary)
+
+
+@ledger_group.command("imports", help="List a project's imports: number, file, when, who, transactions, reverted.")
+@click.argument("slug")
+@with_appcontext
+@refusing
+def ledger_imports_command(slug) -> None:
+    rows = accounting.imports_of(projects.get_project(slug))
+    if not rows:
+        click.echo("no imports")
+        return
+    for row in rows:
+        reverted = f"reverted {fi_datetime(row.reverted_at)} by {row.reverted_by} (posting {row.reverted_seq})" if row.reverted else ""
+        click.echo("\t".join([str(row.number), row.filename, fi_datetime(row.created_at), row.actor, str(row.transactions), reverted]))
 
 
 @ledger_group.command("query")

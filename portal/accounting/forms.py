@@ -1,11 +1,11 @@
-"""The accountant's forms: a BQL query, a .beancount file to import."""
+"""The accountant's forms: a BQL query, a .beancount file to import, the reversal of an import."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import SubmitField, TextAreaField
-from wtforms.validators import DataRequired
+from wtforms import StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length
 
 EXAMPLE_QUERY = "SELECT account, sum(position) AS balance GROUP BY account ORDER BY account"
 
@@ -18,3 +18,9 @@ class QueryForm(FlaskForm):
 class ImportForm(FlaskForm):
     ledger = FileField(".beancount file", validators=[FileRequired("Choose a .beancount file.")])
     submit = SubmitField("Import")
+
+
+class RevertForm(FlaskForm):
+    reason = StringField("Why is it reverted?", validators=[DataRequired("Say why the import is reverted."), Length(max=500)],
+                         description="Kept in the reversing entries and the audit log, e.g. “the March file was exported twice”.")
+    submit = SubmitField("Revert the import")

@@ -1,7 +1,8 @@
-"""The accountant's pages: read-only BQL over the ledger, its CSV, the whole ledger as a file, import.
+"""The accountant's pages: read-only BQL over the ledger, its CSV, the whole ledger as a file, imports.
 
-Thin views over :mod:`portal.accounting.services`; a refused query or import is shown on its
-form with its status, and nothing has been changed.
+Thin views over :mod:`portal.accounting.services`; a refused query is shown on its form with its
+status, and nothing has been changed. An import and its reversal run as jobs: the form queues
+one and the job's page (``portal.jobs.views``) shows its progress, its result or its errors.
 """
 
 from __future__ import annotations
@@ -11,16 +12,16 @@ from decimal import Decimal
 from beancount.core.amount import Amount
 from beancount.core.inventory import Inventory
 from beancount.core.position import Position
-from flask import Blueprint, Flask, flash, redirect, render_template, url_for
+from flask import Blueprint, Flask, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from ledger.query import QueryResult
 from portal.accounting import services as accounting
-from portal.accounting.forms import ImportForm, QueryForm
-from portal.errors import REFUSALS, status_of
+from portal.accounting.forms import ImportForm, QueryForm, RevertForm
+from portal.errors import REFUSALS
 from portal.projects import services as projects
-from portal.web import attachment, require, text
+from portal.web import attachment, attempt, require, text
 
 bp = Blueprint("accounting", __name__)
 
@@ -87,24 +88,37 @@ def export(slug: str) -> ResponseReturnValue:
 @bp.route("/p/<slug>/import", methods=["GET", "POST"])
 @login_required
 def import_ledger(slug: str) -> ResponseReturnValue:
+    """The upload goes to the job queue; the job's page shows its progress and its result."""
     require("accountant")
     project = projects.get_project(slug)
     form = ImportForm()
-    error, details, status = None, [], 200
+    error, status = None, 200
     if form.validate_on_submit():
         upload = form.ledger.data
-        filename = (upload.filename or "upload.beancount").rsplit("/", 1)[-1]
-        try:
-            text = upload.read().decode("utf-8-sig")
-            outcome = accounting.import_ledger(slug, text, filename=filename, actor=current_user.actor)
-        except UnicodeDecodeError:
-            error, status = f"{filename} is not UTF-8 text; save it as UTF-8 and try again", 400
-        except REFUSALS as exc:  # ImportRejected lists the errors line by line in .details
-            error, details, status = exc.message, exc.details, status_of(exc)
-        else:
-            count = outcome.event.details.get("transactions", 0)
-            flash(f"Imported {count} transactions from {filename} (posting {outcome.seq})", "success")
-            return redirect(url_for("projects.change", slug=project.slug, event_id=outcome.event.id))
+        job, error, status = attempt(lambda: accounting.enqueue_import(slug, upload.read(), filename=upload.filename or "",
+                                                                       actor=current_user.actor, user_id=current_user.id))
+        if job is not None:
+            return redirect(url_for("jobs.show", job_id=job.id))
     elif form.is_submitted():
         status = 400
-    return render_template("accounting/import.html", project=project, form=form, error=error, details=details), status
+    return render_template("accounting/import.html", project=project, form=form, error=error,
+                           imports=accounting.imports_of(project)), status
+
+
+@bp.route("/p/<slug>/imports/<int:number>/revert", methods=["GET", "POST"])
+@login_required
+def revert_import(slug: str, number: int) -> ResponseReturnValue:
+    """Confirm, with a reason, the reversal of an import; it runs as a job."""
+    require("accountant")
+    project = projects.get_project(slug)
+    record = accounting.find_import(project, number)
+    form = RevertForm()
+    error, status = None, 200
+    if form.validate_on_submit():
+        job, error, status = attempt(lambda: accounting.enqueue_revert(slug, number, reason=text(form.reason),
+                                                                       actor=current_user.actor, user_id=current_user.id))
+        if job is not None:
+            return redirect(url_for("jobs.show", job_id=job.id))
+    elif form.is_submitted():
+        status = 400
+    return render_template("accounting/revert.html", project=project, record=record, form=form, error=error), status

@@ -17,6 +17,7 @@ from portal.billing import cli as billing_cli
 from portal.cli import BadInput, refusing
 from portal.costs import cli as costs_cli
 from portal.documents import cli as documents_cli
+from portal.jobs import cli as jobs_cli
 from portal.projects import cli as projects_cli
 
 
@@ -69,7 +70,7 @@ def _serve(app: Flask, host: str, port: int, workers: int) -> None:
 
 def register(app: Flask) -> None:
     """Each domain's commands, then ``demo`` and ``run``."""
-    for module in (projects_cli, costs_cli, accounting_cli, billing_cli, accounts_cli, auth_cli, documents_cli):
+    for module in (projects_cli, costs_cli, accounting_cli, billing_cli, accounts_cli, auth_cli, documents_cli, jobs_cli):
         for command in module.COMMANDS:
             app.cli.add_command(command)
     app.cli.add_command(demo_command)

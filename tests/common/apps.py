@@ -175,6 +175,7 @@ def app_config(url: str, **extra: Any) -> dict[str, Any]:
         "DEV_IDP_ISSUER": "http://127.0.0.1:5000/dev-idp",
         # What the machine's environment says must not leak into the tests (a shared Redis counter).
         "PORTAL_REDIS_URL": "",
+        "PORTAL_JOBS_REDIS_URL": "",
         "PORTAL_LOGIN_RATE_LIMIT": "10 per minute; 100 per hour",
         "PORTAL_TRUSTED_PROXIES": 0,
         **extra,

@@ -16,6 +16,7 @@ from beancount.core import data
 from ledger import entries as E
 from portal.accounting.forms import EXAMPLE_QUERY
 from tests.common.demo import shares_now, state
+from tests.common.jobs import wait
 from tests.common.web import cents, csrf, login, table
 
 PAYMENT = """2026-02-01 open Assets:Bank EUR
@@ -137,12 +138,24 @@ def test_export_is_a_valid_ledger_matching_the_shares_shown(as_accountant, loade
 
 
 # -- import ------------------------------------------------------------------------------------------
-def test_import_of_a_balanced_payment(as_accountant, loaded) -> None:
+def uploaded(client, app, text: str, filename: str = "payments.beancount") -> tuple[dict, str]:
+    """Upload, follow the redirect to the job's page, wait for the job: (its JSON, its page once done)."""
+    response = upload(client, text, filename)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    location = response.headers["Location"]
+    assert re.fullmatch(r"/jobs/\d+", location), location
+    job = wait(app, int(location.rsplit("/", 1)[1]))
+    return job, client.get(location).get_data(as_text=True)
+
+
+def test_import_of_a_balanced_payment_runs_as_a_job(as_accountant, loaded) -> None:
     before = state(loaded)
-    response = upload(as_accountant, PAYMENT)
-    assert response.status_code == 302
-    page = as_accountant.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Imported 1 transactions from payments.beancount" in page
+    job, page = uploaded(as_accountant, loaded, PAYMENT)
+    assert job["status"] == "done" and job["kind"] == "ledger-import"
+    assert "Imported 1 transactions from payments.beancount as import 1 (posting 5)" in page
+    assert 'http-equiv="refresh"' not in page  # finished: the page stops refreshing itself
+    change = re.search(r'<a href="(/p/iam/changes/[^"]+)">The change</a>', page).group(1)
+    assert "Imported 1 transactions from payments.beancount (import 1)" in as_accountant.get(change).get_data(as_text=True)
     assert state(loaded) == (before[0] + 1, before[1] + 1, before[2] + 1)
 
     html = run_query(as_accountant, EXAMPLE_QUERY).get_data(as_text=True)
@@ -151,15 +164,16 @@ def test_import_of_a_balanced_payment(as_accountant, loaded) -> None:
     assert 'imported-from: "payments.beancount"' in exported
     assert receivables(exported)["638"] == shares_now(loaded)["638"] - 3_058_824  # paid: the share is unchanged
     assert sum(shares_now(loaded).values()) == 52_000_000
+    listed = as_accountant.get("/p/iam/import").get_data(as_text=True)
+    row = re.search(r'<tr data-import="1">(.*?)</tr>', listed, re.S).group(1)
+    assert "payments.beancount" in row and "acc" in row and ">1<" in row and "Revert…" in row
 
 
-def test_unbalanced_import_is_refused_with_its_line_and_nothing_appended(as_accountant, loaded) -> None:
+def test_unbalanced_import_fails_its_job_with_the_line_and_nothing_appended(as_accountant, loaded) -> None:
     before = state(loaded)
-    response = upload(as_accountant, UNBALANCED, "bad.beancount")
-    html = response.get_data(as_text=True)
-    assert response.status_code == 400
-    assert "the import was refused; nothing was added" in html
-    errors = re.findall(r"<li>(.*?)</li>", html[html.index('data-testid="form-error"'):])
+    job, page = uploaded(as_accountant, loaded, UNBALANCED, "bad.beancount")
+    assert job["status"] == "failed" and job["error"].startswith("the import was refused; nothing was added")
+    errors = re.findall(r"<li>(.*?)</li>", page[page.index('data-testid="job-error"'):])
     assert errors and errors[0].startswith("line 3:"), errors
     assert state(loaded) == before
     assert "Assets:Bank" not in as_accountant.get("/p/iam/export.beancount").get_data(as_text=True)
@@ -175,3 +189,58 @@ def test_import_needs_a_utf8_file(as_accountant, loaded) -> None:
         content_type="multipart/form-data")
     assert response.status_code == 400 and "is not UTF-8 text" in response.get_data(as_text=True)
     assert state(loaded) == before
+
+
+def test_import_and_revert_need_a_csrf_token(as_accountant, loaded) -> None:
+    response = as_accountant.post("/p/iam/import", data={"ledger": (io.BytesIO(PAYMENT.encode()), "p.beancount")},
+                                  content_type="multipart/form-data")
+    assert response.status_code == 400
+    uploaded(as_accountant, loaded, PAYMENT)
+    before = state(loaded)
+    assert as_accountant.post("/p/iam/imports/1/revert", data={"reason": "x"}).status_code == 400
+    assert state(loaded) == before
+
+
+def test_contacts_cannot_upload(client, loaded) -> None:
+    login(client, loaded, sub="acc", role="accountant", city="109")
+    token = csrf(client, "/p/iam/import")
+    login(client, loaded, sub="porvoo", role="contact", city="638")
+    before = state(loaded)
+    response = client.post("/p/iam/import", data={"csrf_token": token, "ledger": (io.BytesIO(PAYMENT.encode()), "p.beancount")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 403 and state(loaded) == before
+
+
+def test_contacts_and_leads_cannot_revert(client, loaded) -> None:
+    login(client, loaded, sub="acc", role="accountant", city="109")
+    uploaded(client, loaded, PAYMENT)
+    token = csrf(client, "/p/iam/imports/1/revert")
+    for role, city in (("contact", "638"), ("lead", "109")):
+        login(client, loaded, sub=role, role=role, city=city)
+        assert client.get("/p/iam/imports/1/revert").status_code == 403
+        assert client.post("/p/iam/imports/1/revert", data={"csrf_token": token, "reason": "x"}).status_code == 403
+
+
+def test_revert_button_confirms_with_a_reason_then_reverses(as_accountant, loaded) -> None:
+    uploaded(as_accountant, loaded, PAYMENT)
+    page = as_accountant.get("/p/iam/imports/1/revert").get_data(as_text=True)
+    assert "Revert import 1 of" in page and "payments.beancount" in page and "Revert the import" in page
+    token = csrf(as_accountant, "/p/iam/imports/1/revert")
+    response = as_accountant.post("/p/iam/imports/1/revert", data={"csrf_token": token, "reason": " "})
+    assert response.status_code == 400 and "Say why the import is reverted." in response.get_data(as_text=True)
+    before = state(loaded)
+    response = as_accountant.post("/p/iam/imports/1/revert", data={"csrf_token": token, "reason": "the wrong month"})
+    assert response.status_code == 302
+    job = wait(loaded, int(response.headers["Location"].rsplit("/", 1)[1]))
+    assert job["status"] == "done" and job["result"]["summary"].startswith("Reverted import 1 (payments.beancount): 1 transactions")
+    assert state(loaded) == (before[0] + 1, before[1] + 1, before[2] + 1)
+    html = run_query(as_accountant, "SELECT account, sum(number) AS n WHERE account = 'Assets:Bank' GROUP BY account").get_data(as_text=True)
+    assert '<td>Assets:Bank</td><td class="num">0.00</td>' in html
+    page = as_accountant.get("/p/iam/imports/1/revert").get_data(as_text=True)
+    assert 'data-testid="reverted"' in page and "the wrong month" in page and "Revert the import" not in page
+    response = as_accountant.post("/p/iam/imports/1/revert", data={"csrf_token": token, "reason": "again"})
+    assert response.status_code == 409 and "was reverted already" in response.get_data(as_text=True)
+    assert as_accountant.get("/p/iam/imports/2/revert").status_code == 404
+    assert as_accountant.get(f"/p/iam/imports/{10**20}/revert").status_code == 404
+    listed = as_accountant.get("/p/iam/import").get_data(as_text=True)
+    assert "the wrong month" in re.search(r'<tr data-import="1">(.*?)</tr>', listed, re.S).group(1)

@@ -69,7 +69,7 @@ def test_several_cities_join_in_one_change_and_one_entry(in_demo) -> None:
         (lambda: costs.set_budget("iam", budget=-1, actor="x"), InvalidInput),
         (lambda: costs.set_rule("iam", rule="population", population_year=1990, actor="x"), InvalidInput),
         (lambda: changes.add_members("nope", ["091"], joined=dt.date(2026, 1, 1), decision="", actor="x"), LedgerError),
-        (lambda: accounting.import_ledger("iam", "2025-01-01 * \"x\"\n  Assets:Bank 1.00 EUR\n", filename="x", actor="x"), LedgerError),
+        (lambda: accounting.import_file("iam", b"2025-01-01 * \"x\"\n  Assets:Bank 1.00 EUR\n", filename="x", actor="x"), LedgerError),
     ],
 )
 def test_bad_input_changes_nothing(in_demo, call, error) -> None:

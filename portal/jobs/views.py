@@ -1,0 +1,50 @@
+"""A job's page and its JSON: progress while it runs, then its result or its errors.
+
+The page refreshes itself (``<meta http-equiv="refresh">``, no JavaScript) until the job has
+finished, so a long import never holds a request open. Only the job's owner sees it, and
+accountants and admins (who see every job of the projects' ledgers).
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Flask, Response, abort, render_template
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+
+from portal.jobs import services as jobs
+from portal.jobs.models import Job
+
+bp = Blueprint("jobs", __name__)
+api = Blueprint("jobs_api", __name__, url_prefix="/api/v1")
+REFRESH_SECONDS = 2
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.register_blueprint(api)
+
+
+def _visible(job_id: int) -> Job:
+    job = jobs.get(job_id)
+    if not (job.user_id is not None and job.user_id == current_user.id) and not current_user.has_role("accountant"):
+        abort(403)
+    return job
+
+
+@bp.get("/jobs/<int:job_id>")
+@login_required
+def show(job_id: int) -> ResponseReturnValue:
+    job = _visible(job_id)
+    return render_template("jobs/show.html", job=job, result=job.result, refresh=None if job.finished else REFRESH_SECONDS)
+
+
+@api.get("/jobs/<int:job_id>")
+@login_required
+def api_show(job_id: int) -> ResponseReturnValue:
+    """The job as one line of JSON (for scripts that wait for it)."""
+    body = json.dumps(_visible(job_id).to_json(), ensure_ascii=False, separators=(",", ":"), default=str)
+    response = Response(body + "\n", mimetype="application/json")
+    response.headers["Cache-Control"] = "no-store"
+    return response
