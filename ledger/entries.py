@@ -26,7 +26,9 @@ from beancount.core import convert, data
 from beancount.core.amount import Amount
 from beancount.parser import parser, printer
 
-from ledger.cells import Cell
+from ledger.cells import Books, Cell
+from ledger.cells import posting_cents as posting_cents  # re-exported: E.posting_cents, as before
+from ledger.cells import posting_year as posting_year
 from ledger.errors import InvalidInput
 from ledger.money import CURRENCY, to_decimal
 
@@ -107,18 +109,6 @@ def charge(date: dt.date, code: str, name: str, cents: int, narration: str, meta
     return data.Transaction(meta, date, "*", None, narration, frozenset({CHARGE_TAG}), frozenset(), postings)
 
 
-def posting_year(posting: data.Posting) -> int | None:
-    value = (posting.meta or {}).get("year")
-    return int(value) if value is not None else None
-
-
-def posting_cents(posting: data.Posting) -> int:
-    """A posting's amount in cents (postings of the portal's own accounts are whole cents of EUR)."""
-    if posting.units is None or not isinstance(posting.units.number, Decimal):
-        raise InvalidInput(f"a posting to {posting.account} has no amount")
-    return int(posting.units.number * 100)
-
-
 def escape(text: str) -> str:
     """Text inside a beancount string literal (an option's value, a narration)."""
     return text.replace("\\", "\\\\").replace('"', '\\"')
@@ -164,3 +154,22 @@ def check_balanced(entries: Sequence[data.Directive]) -> list[str]:
             if unbalanced:
                 problems.append(f"{entry.date} {entry.narration!r} does not balance: {unbalanced}")
     return problems
+
+
+# -- what a ledger's sums (ledger.cells.Books) hold for the members --------------------------------
+SUMMED_TAGS = (ASSESSMENT_TAG, CHARGE_TAG, FEE_TAG)  # the tags a change and the shares read
+
+
+def assessed_cells(books: Books) -> dict[Cell, int]:
+    """Each member's assessed cents per year: what ``add_cells`` gives over ``#assessment`` entries."""
+    return books.cells(ASSESSMENT_TAG, under=RECEIVABLE)
+
+
+def fee_cells(books: Books) -> dict[Cell, int]:
+    """Each member's joining fees per year: what a recalculation diffs the fees against."""
+    return books.cells(FEE_TAG, under=RECEIVABLE)
+
+
+def charged_cells(books: Books) -> dict[Cell, int]:
+    """Each member's direct charges and joining fees per year."""
+    return books.cells(CHARGE_TAG, FEE_TAG, under=RECEIVABLE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -62,6 +63,17 @@ def from_environment(instance: Path, environ: os._Environ | dict | None = None) 
         # proxy's address for the login rate limit.
         "PORTAL_TRUSTED_PROXIES": _count(env, "PORTAL_TRUSTED_PROXIES", 0),
         "PORTAL_LOGIN_RATE_LIMIT": env.get("PORTAL_LOGIN_RATE_LIMIT", "10 per minute; 100 per hour"),
+        # How long a Redis command of the rate limiter may take (connect, and each answer) before the
+        # limits are counted in process memory instead: a Redis that never answers must not hold up logins.
+        "PORTAL_REDIS_TIMEOUT": _seconds(env, "PORTAL_REDIS_TIMEOUT", 0.5),
+        # How long a change waits for another change of the same project (its row lock; SQLite's busy
+        # timeout for any write) before it is refused as busy, "try again", with nothing changed.
+        "PORTAL_LOCK_SECONDS": _seconds(env, "PORTAL_LOCK_SECONDS", 5),
+        # gunicorn (`portal run`, portal/gunicorn_conf.py): processes, threads in each, and its timeouts.
+        "PORTAL_WORKERS": _positive(env, "PORTAL_WORKERS", 2),
+        "PORTAL_THREADS": _positive(env, "PORTAL_THREADS", 4),
+        "PORTAL_WORKER_TIMEOUT": _positive(env, "PORTAL_WORKER_TIMEOUT", 60),
+        "PORTAL_GRACEFUL_TIMEOUT": _positive(env, "PORTAL_GRACEFUL_TIMEOUT", 30),
     }
 
 
@@ -70,3 +82,14 @@ def _positive(env: os._Environ | dict, name: str, default: int) -> int:
     if not value.isdigit() or int(value) <= 0:
         raise ConfigError(f"{name} must be a positive whole number, not {value!r}")
     return int(value)
+
+
+_SECONDS = re.compile(r"^[0-9]{1,4}(\.[0-9]{1,3})?$")
+
+
+def _seconds(env: os._Environ | dict, name: str, default: float) -> float:
+    """A positive number of seconds, at most 9999 (``5``, ``0.5``)."""
+    value = env.get(name) or str(default)
+    if not _SECONDS.match(value) or float(value) <= 0:
+        raise ConfigError(f"{name} must be a positive number of seconds (like 5 or 0.5), not {value!r}")
+    return float(value)

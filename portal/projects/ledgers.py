@@ -1,34 +1,96 @@
-"""Each worker's in-memory journals and project states, kept current by reading only what is new.
+"""What a worker knows of each project's ledger: its sums in SQL, and its journal and state in memory.
 
-A journal catches up by parsing only the postings it lacks; a project's state
-(``ledger.project.ProjectState``) by applying only the changes it lacks.
+- The sums (``ledger.cells.Books``: cents by tag, account and year, and the opened accounts) are
+  rows of ``ledger_cells`` and ``ledger_accounts``, written by :func:`add_books` in the same
+  transaction as each posting. A change reads them (:func:`books`), a few hundred rows whatever
+  the history, and never the journal: so it costs the same in a cold worker, in the CLI and on a
+  project of 100,000 entries.
+- The journal (every entry, for queries, exports, histories and explanations) is parsed from the
+  stored postings once per worker and then caught up by parsing only the postings it lacks.
+- The state (``ledger.project.ProjectState``) is caught up by applying only the changes it lacks.
+
+Each project's journal and state have a lock of their own, so a worker parsing one project's
+history for a query never holds up a change, which needs only the state.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 from beancount.core import data
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.local import LocalProxy
 
+from ledger import entries as E
+from ledger.cells import Books
 from ledger.changes import apply
+from ledger.errors import InvalidInput
 from ledger.journal import Journal
 from ledger.project import Op, ProjectState
 from portal.extensions import db
-from portal.projects.models import LedgerPosting, Project, ProjectChange
+from portal.projects.models import NO_YEAR, LedgerAccount, LedgerCell, LedgerPosting, Project, ProjectChange
+
+# What the store can hold: BIGINT cents, and key columns short enough for a B-tree index.
+MAX_CENTS = 10**15      # ten trillion euros in one posting: no ledger of this portal's has such an amount
+MAX_NAME = 1000         # characters of an account or a tag
 
 
+# -- the sums, in SQL ------------------------------------------------------------------------------
+def books(project: Project, tags: Sequence[str] = E.SUMMED_TAGS) -> Books:
+    """The project's sums of the transactions tagged ``tags``, and every account it has opened."""
+    rows = db.session.execute(select(LedgerCell.tag, LedgerCell.account, LedgerCell.year, LedgerCell.cents)
+                              .where(LedgerCell.project_id == project.id, LedgerCell.tag.in_(list(tags))))
+    opened = db.session.execute(select(LedgerAccount.account, LedgerAccount.opened).where(LedgerAccount.project_id == project.id))
+    return Books({(r.tag, r.account, None if r.year == NO_YEAR else r.year): r.cents for r in rows},
+                 {r.account: r.opened for r in opened})
+
+
+def _upsert(model: type[Any]) -> Any:
+    """``INSERT … ON CONFLICT`` of the database in use (PostgreSQL and SQLite share the form)."""
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    statement: Insert = dialect.insert(model)
+    return statement
+
+
+def _check(delta: Books) -> None:
+    """Refuse what the store cannot hold, before anything is written (a clear message, never a database error)."""
+    for (tag, account, _), cents in delta.sums.items():
+        if abs(cents) > MAX_CENTS:
+            raise InvalidInput(f"an amount of {cents // 100} EUR on {account[:80]} is beyond what the ledger takes")
+    for name in itertools.chain((key[0] for key in delta.sums), (key[1] for key in delta.sums), delta.opened):
+        if len(name) > MAX_NAME:
+            raise InvalidInput(f"an account or tag is longer than {MAX_NAME} characters: {name[:80]}…")
+
+
+def add_books(project: Project, delta: Books) -> None:
+    """Add one posting's sums to the project's rows; call under the project's lock, before the commit."""
+    _check(delta)
+    if delta.sums:
+        rows = [{"project_id": project.id, "tag": tag, "account": account, "year": NO_YEAR if year is None else year,
+                 "cents": cents} for (tag, account, year), cents in delta.sums.items()]
+        upsert = _upsert(LedgerCell)
+        db.session.execute(upsert.on_conflict_do_update(index_elements=["project_id", "tag", "account", "year"],
+                                                        set_={"cents": LedgerCell.cents + upsert.excluded.cents}), rows)
+    if delta.opened:
+        rows = [{"project_id": project.id, "account": account, "opened": day} for account, day in delta.opened.items()]
+        db.session.execute(_upsert(LedgerAccount).on_conflict_do_nothing(index_elements=["project_id", "account"]), rows)
+
+
+# -- the journals and states, in memory ------------------------------------------------------------
 class Ledgers:
-    """The per-process cache of project journals (one :class:`Journal` per project)."""
+    """The per-process cache of project journals and states (one :class:`Journal` per project)."""
 
     def __init__(self) -> None:
         self._journals: dict[int, Journal] = {}
         self._states: dict[int, tuple[int, ProjectState | None]] = {}
-        self._lock = threading.RLock()
+        self._locks: dict[tuple[str, int], threading.Lock] = {}
+        self._lock = threading.Lock()  # guards the dictionaries only, for an instant
         self.postings_read = 0  # how many stored postings this worker has parsed: the catch-up cost
 
     def clear(self) -> None:
@@ -36,16 +98,21 @@ class Ledgers:
             self._journals.clear()
             self._states.clear()
 
+    def _project_lock(self, kind: str, project: Project) -> threading.Lock:
+        with self._lock:
+            return self._locks.setdefault((kind, project.id), threading.Lock())
+
     def _journal(self, project: Project) -> Journal:
-        journal = self._journals.get(project.id)
-        if journal is None:
-            journal = self._journals[project.id] = Journal(project.slug, project.name)
-        return journal
+        with self._lock:
+            journal = self._journals.get(project.id)
+            if journal is None:
+                journal = self._journals[project.id] = Journal(project.slug, project.name)
+            return journal
 
     def get(self, project: Project, *, seq: int | None = None) -> Journal:
         """The project's journal, caught up to ``seq`` (default: the project's ``ledger_seq``)."""
         target = project.ledger_seq if seq is None else seq
-        with self._lock:
+        with self._project_lock("journal", project):
             journal = self._journal(project)
             if journal.seq < target:
                 rows = db.session.execute(
@@ -57,18 +124,26 @@ class Ledgers:
             return journal
 
     def posted(self, project: Project, seq: int, entries: Sequence[data.Directive]) -> None:
-        """Take in what this worker has just committed as posting ``seq``, without re-parsing it."""
-        with self._lock:
-            journal = self._journal(project)
-            if journal.seq == seq - 1:
+        """Take in what this worker has just committed as posting ``seq``, without re-parsing it.
+
+        Only into a journal already loaded and at ``seq - 1``, and only if no one is loading it
+        meanwhile: otherwise the journal catches up from the database when it is next read. A
+        change never loads the journal.
+        """
+        lock = self._project_lock("journal", project)
+        if not lock.acquire(blocking=False):
+            return
+        try:
+            journal = self._journals.get(project.id)
+            if journal is not None and journal.seq == seq - 1:
                 journal.add(seq, entries)
-            elif journal.seq < seq - 1:
-                self.get(project, seq=seq)
+        finally:
+            lock.release()
 
     def state(self, project: Project, *, seq: int | None = None) -> ProjectState | None:
         """The project's state after its change ``seq`` (default: its ``change_seq``)."""
         target = project.change_seq if seq is None else seq
-        with self._lock:
+        with self._project_lock("state", project):
             done, state = self._states.get(project.id, (0, None))
             if done < target:
                 rows = db.session.execute(
@@ -86,12 +161,10 @@ class Ledgers:
 
     def changed(self, project: Project, seq: int, state: ProjectState | None) -> None:
         """Take in the state this worker has just committed as change ``seq`` (None: unchanged)."""
-        with self._lock:
+        with self._project_lock("state", project):
             done, current = self._states.get(project.id, (0, None))
             if done == seq - 1:
                 self._states[project.id] = (seq, current if state is None else state)
-            elif done < seq - 1:
-                self.state(project, seq=seq)
 
 
 def _current() -> Ledgers:
