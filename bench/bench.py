@@ -219,7 +219,7 @@ def fava_loads(app: Flask, folder: Path) -> dict[str, float]:
     return {"export": t_export, "fava": t_fava, "load_file": t_load, "megabytes": len(text.encode()) / 1e6}
 
 
-def bench(url: str, members: int, entries: int, rounds: int) -> dict[str, float]:
+def bench(url: str, members: int, entries: int, rounds: int, cli_rounds: int) -> dict[str, float]:
     workdir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
     if url == "sqlite":
         url = f"sqlite:///{workdir / 'bench.sqlite3'}"
@@ -234,7 +234,7 @@ def bench(url: str, members: int, entries: int, rounds: int) -> dict[str, float]
     figures: dict[str, float] = {}
     pool = outsiders(codes, members)
     figures |= warm_changes(a, b, "big", Moves(pool[: len(pool) // 2], dt.date(2026, 1, 1)), rounds)
-    figures |= cli_changes(url, workdir / "cli", Moves(pool[len(pool) // 2:], dt.date(2026, 1, 2)), max(3, rounds // 2))
+    figures |= cli_changes(url, workdir / "cli", Moves(pool[len(pool) // 2:], dt.date(2026, 1, 2)), cli_rounds)
     figures |= cold_start(url, workdir / "cold")
     figures |= fava_loads(a, workdir)
     for app in (a, b):
@@ -270,9 +270,10 @@ def main() -> None:
     parser.add_argument("--database-url", action="append", default=None,
                         help="'sqlite' (a file of its own) or a PostgreSQL URL; repeatable (default: sqlite and PORTAL_BENCH_DATABASE_URL)")
     args = parser.parse_args()
-    members = args.members or (20 if args.quick else 300)
-    entries = args.entries if args.entries is not None else (2_000 if args.quick else 100_000)
-    rounds = args.rounds or (3 if args.quick else 9)
+    members = args.members or (12 if args.quick else 300)
+    entries = args.entries if args.entries is not None else (1_000 if args.quick else 100_000)
+    rounds = args.rounds or (2 if args.quick else 9)
+    cli_rounds = 1 if args.quick else max(3, rounds // 2)
     urls = args.database_url or ["sqlite", *([os.environ["PORTAL_BENCH_DATABASE_URL"]] if os.environ.get("PORTAL_BENCH_DATABASE_URL") else [])]
     if not any(u.startswith("postgresql") for u in urls):
         print("(PostgreSQL is not measured: set PORTAL_BENCH_DATABASE_URL to a scratch database; its public schema is dropped)")
@@ -280,7 +281,7 @@ def main() -> None:
         name = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
         print(f"{name}:")
         report(sa.make_url(url).render_as_string(hide_password=True) if url != "sqlite" else "a SQLite file of its own",
-               bench(url, members, entries, rounds))
+               bench(url, members, entries, rounds, cli_rounds))
 
 
 if __name__ == "__main__":

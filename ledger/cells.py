@@ -14,6 +14,7 @@ account needs nothing new here. The cells of one tag (:meth:`Books.cells`) are t
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -68,6 +69,7 @@ def posting_cents(posting: data.Posting) -> int:
     return int(posting.units.number * 100)
 
 
+@functools.lru_cache(maxsize=8192)  # the same few hundred accounts, over and over
 def member_code(account: str) -> str | None:
     """The municipality code a member's account ends with (``Assets:Receivable:Members:Porvoo-638``), else None."""
     match = _MEMBER.search(account.rsplit(":", 1)[-1])

@@ -17,6 +17,7 @@ Entries written before budget years existed have no ``year``: they count as the 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
@@ -45,6 +46,7 @@ _weight: Callable[[data.Posting], Amount] = convert.get_weight
 _ACCOUNT_CODE = re.compile(rf"^{RECEIVABLE}:.*-(\d{{3}})$")
 
 
+@functools.lru_cache(maxsize=4096)  # a recalculation names every member's account several times
 def member_account(code: str, name: str) -> str:
     """``Assets:Receivable:Members:Porvoo-638``: readable in Fava, keyed on the code."""
     component = re.sub(r"[^\w]+", "-", name, flags=re.UNICODE).strip("-_")

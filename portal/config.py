@@ -69,7 +69,14 @@ def from_environment(instance: Path, environ: os._Environ | dict | None = None) 
         # How long a change waits for another change of the same project (its row lock; SQLite's busy
         # timeout for any write) before it is refused as busy, "try again", with nothing changed.
         "PORTAL_LOCK_SECONDS": _seconds(env, "PORTAL_LOCK_SECONDS", 5),
-        # gunicorn (`portal run`, portal/gunicorn_conf.py): processes, threads in each, and its timeouts.
+        **server_settings(env),
+    }
+
+
+def server_settings(environ: os._Environ | dict | None = None) -> dict:
+    """gunicorn's processes, threads in each, and timeouts (``portal run``, ``portal.gunicorn_conf``)."""
+    env = os.environ if environ is None else environ
+    return {
         "PORTAL_WORKERS": _positive(env, "PORTAL_WORKERS", 2),
         "PORTAL_THREADS": _positive(env, "PORTAL_THREADS", 4),
         "PORTAL_WORKER_TIMEOUT": _positive(env, "PORTAL_WORKER_TIMEOUT", 60),
@@ -82,6 +89,13 @@ def _positive(env: os._Environ | dict, name: str, default: int) -> int:
     if not value.isdigit() or int(value) <= 0:
         raise ConfigError(f"{name} must be a positive whole number, not {value!r}")
     return int(value)
+
+
+def gunicorn_settings(config: dict) -> dict:
+    """gunicorn's settings from the portal's configuration; why each value: ``portal.gunicorn_conf``."""
+    return {"worker_class": "gthread", "workers": int(config["PORTAL_WORKERS"]), "threads": int(config["PORTAL_THREADS"]),
+            "timeout": int(config["PORTAL_WORKER_TIMEOUT"]), "graceful_timeout": int(config["PORTAL_GRACEFUL_TIMEOUT"]),
+            "keepalive": 5}
 
 
 _SECONDS = re.compile(r"^[0-9]{1,4}(\.[0-9]{1,3})?$")

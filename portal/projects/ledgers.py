@@ -60,7 +60,7 @@ def _upsert(model: type[Any]) -> Any:
 
 def _check(delta: Books) -> None:
     """Refuse what the store cannot hold, before anything is written (a clear message, never a database error)."""
-    for (tag, account, _), cents in delta.sums.items():
+    for (_tag, account, _year), cents in delta.sums.items():
         if abs(cents) > MAX_CENTS:
             raise InvalidInput(f"an amount of {cents // 100} EUR on {account[:80]} is beyond what the ledger takes")
     for name in itertools.chain((key[0] for key in delta.sums), (key[1] for key in delta.sums), delta.opened):
