@@ -27,6 +27,7 @@ import argparse
 import datetime as dt
 import functools
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -240,6 +241,7 @@ def bench(url: str, members: int, entries: int, rounds: int, cli_rounds: int) ->
     for app in (a, b):
         with app.app_context():
             db.engine.dispose()
+    shutil.rmtree(workdir, ignore_errors=True)
     return figures
 
 

@@ -3,8 +3,7 @@ portal uses its database connections: checked before use, and waiting a bounded 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any
 
 from flask_login import LoginManager
@@ -53,18 +52,15 @@ def engine_options(url: str, config: Mapping[str, Any]) -> dict[str, Any]:
     return {"pool_pre_ping": True}
 
 
-@contextmanager
-def lock_timeout(seconds: float) -> Iterator[None]:
-    """Statements inside wait at most ``seconds`` for a lock on PostgreSQL (``SET LOCAL lock_timeout``).
+def lock_timeout(seconds: float) -> None:
+    """The rest of the transaction waits at most ``seconds`` for a lock on PostgreSQL (``SET LOCAL lock_timeout``).
 
-    SQLite needs nothing here: its busy timeout, set on every connection (:func:`engine_options`), is the same bound.
+    For the whole transaction, not only the statement that takes the project's lock: nothing else
+    a change writes is waited for in practice, and nothing should be waited for longer. SQLite
+    needs nothing here: its busy timeout, set on every connection (:func:`engine_options`), is the same bound.
     """
-    postgres = db.session.get_bind().dialect.name == "postgresql"
-    if postgres:
+    if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text(f"SET LOCAL lock_timeout = '{int(seconds * 1000)}ms'"))
-    yield
-    if postgres:  # not reached when the statement failed: the transaction is aborted, and its SET LOCAL with it
-        db.session.execute(text("SET LOCAL lock_timeout TO DEFAULT"))
 
 
 def is_lock_timeout(exc: BaseException) -> bool:

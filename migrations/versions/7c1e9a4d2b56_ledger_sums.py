@@ -32,7 +32,8 @@ def upgrade():
     sa.Column('cents', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('project_id', 'tag', 'account', 'year', name='uq_ledger_cells_key')
+    sa.UniqueConstraint('project_id', 'tag', 'account', 'year', name='uq_ledger_cells_key'),
+    postgresql_with={'fillfactor': 50},  # room for HOT updates: a change rewrites thousands of rows
     )
     op.create_table('ledger_accounts',
     sa.Column('id', sa.Integer(), nullable=False),

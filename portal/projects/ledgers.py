@@ -19,16 +19,15 @@ import itertools
 import json
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import NamedTuple
 
 from beancount.core import data
 from flask import current_app
-from sqlalchemy import Insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, insert, select, text, update
 from werkzeug.local import LocalProxy
 
 from ledger import entries as E
-from ledger.cells import Books
+from ledger.cells import Books, Key
 from ledger.changes import apply
 from ledger.errors import InvalidInput
 from ledger.journal import Journal
@@ -42,20 +41,27 @@ MAX_NAME = 1000         # characters of an account or a tag
 
 
 # -- the sums, in SQL ------------------------------------------------------------------------------
+class Rows(NamedTuple):
+    """The sums of some tags as read, with the ids of their rows (so that a posting updates them by id)."""
+
+    books: Books
+    ids: dict[Key, int]
+    tags: frozenset[str]
+
+
+def read(project: Project, tags: Sequence[str] = E.SUMMED_TAGS) -> Rows:
+    """The project's sums of the transactions tagged ``tags``, and every account it has opened."""
+    rows = db.session.execute(select(LedgerCell.id, LedgerCell.tag, LedgerCell.account, LedgerCell.year, LedgerCell.cents)
+                              .where(LedgerCell.project_id == project.id, LedgerCell.tag.in_(list(tags)))).all()
+    opened = db.session.execute(select(LedgerAccount.account, LedgerAccount.opened).where(LedgerAccount.project_id == project.id))
+    keys = [(r.tag, r.account, None if r.year == NO_YEAR else r.year) for r in rows]
+    return Rows(Books({key: r.cents for key, r in zip(keys, rows, strict=True)}, {r.account: r.opened for r in opened}),
+                {key: r.id for key, r in zip(keys, rows, strict=True)}, frozenset(tags))
+
+
 def books(project: Project, tags: Sequence[str] = E.SUMMED_TAGS) -> Books:
     """The project's sums of the transactions tagged ``tags``, and every account it has opened."""
-    rows = db.session.execute(select(LedgerCell.tag, LedgerCell.account, LedgerCell.year, LedgerCell.cents)
-                              .where(LedgerCell.project_id == project.id, LedgerCell.tag.in_(list(tags))))
-    opened = db.session.execute(select(LedgerAccount.account, LedgerAccount.opened).where(LedgerAccount.project_id == project.id))
-    return Books({(r.tag, r.account, None if r.year == NO_YEAR else r.year): r.cents for r in rows},
-                 {r.account: r.opened for r in opened})
-
-
-def _upsert(model: type[Any]) -> Any:
-    """``INSERT … ON CONFLICT`` of the database in use (PostgreSQL and SQLite share the form)."""
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    statement: Insert = dialect.insert(model)
-    return statement
+    return read(project, tags).books
 
 
 def _check(delta: Books) -> None:
@@ -68,18 +74,55 @@ def _check(delta: Books) -> None:
             raise InvalidInput(f"an account or tag is longer than {MAX_NAME} characters: {name[:80]}…")
 
 
-def add_books(project: Project, delta: Books) -> None:
-    """Add one posting's sums to the project's rows; call under the project's lock, before the commit."""
+def add_books(project: Project, delta: Books, known: Rows | None = None) -> None:
+    """Add one posting's sums to the project's rows; call under the project's lock, before the commit.
+
+    The rows a posting moves are updated by their ids, those it adds inserted: under the project's
+    lock nobody else writes them meanwhile. ``known``: the rows read under this lock, if they hold
+    every tag of ``delta`` (a change's), so that they need not be looked up again.
+    """
     _check(delta)
     if delta.sums:
-        rows = [{"project_id": project.id, "tag": tag, "account": account, "year": NO_YEAR if year is None else year,
-                 "cents": cents} for (tag, account, year), cents in delta.sums.items()]
-        upsert = _upsert(LedgerCell)
-        db.session.execute(upsert.on_conflict_do_update(index_elements=["project_id", "tag", "account", "year"],
-                                                        set_={"cents": LedgerCell.cents + upsert.excluded.cents}), rows)
+        covered = known is not None and {tag for tag, _, _ in delta.sums} <= known.tags
+        ids = known.ids if covered and known is not None else _ids(project, delta)
+        _update([(ids[key], cents) for key, cents in delta.sums.items() if key in ids and cents])
+        new = [{"project_id": project.id, "tag": tag, "account": account, "year": NO_YEAR if year is None else year,
+                "cents": cents} for (tag, account, year), cents in delta.sums.items() if (tag, account, year) not in ids]
+        if new:
+            db.session.execute(insert(LedgerCell), new)
     if delta.opened:
-        rows = [{"project_id": project.id, "account": account, "opened": day} for account, day in delta.opened.items()]
-        db.session.execute(_upsert(LedgerAccount).on_conflict_do_nothing(index_elements=["project_id", "account"]), rows)
+        have = set(db.session.scalars(select(LedgerAccount.account).where(LedgerAccount.project_id == project.id,
+                                                                          LedgerAccount.account.in_(list(delta.opened)))))
+        opened = [{"project_id": project.id, "account": a, "opened": d} for a, d in delta.opened.items() if a not in have]
+        if opened:
+            db.session.execute(insert(LedgerAccount), opened)
+
+
+def _ids(project: Project, delta: Books) -> dict[Key, int]:
+    """The ids of the rows that already hold some of ``delta``'s keys."""
+    tags = sorted({tag for tag, _, _ in delta.sums})
+    accounts = sorted({account for _, account, _ in delta.sums})
+    rows = db.session.execute(select(LedgerCell.id, LedgerCell.tag, LedgerCell.account, LedgerCell.year)
+                              .where(LedgerCell.project_id == project.id, LedgerCell.tag.in_(tags), LedgerCell.account.in_(accounts)))
+    found = {(r.tag, r.account, None if r.year == NO_YEAR else r.year): r.id for r in rows}
+    return {key: found[key] for key in delta.sums if key in found}
+
+
+def _update(moved: list[tuple[int, int]]) -> None:
+    """``cents += delta`` for each ``(id, delta)``: on PostgreSQL one statement over two arrays (a
+    recalculation of 300 members over ten years moves 3,000 rows: one round trip, not 3,000);
+    on SQLite, inside the process, one prepared statement run for each."""
+    if not moved:
+        return
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("UPDATE ledger_cells SET cents = ledger_cells.cents + d.cents"
+                                " FROM unnest(CAST(:ids AS integer[]), CAST(:cents AS bigint[])) AS d(id, cents)"
+                                " WHERE ledger_cells.id = d.id"),
+                           {"ids": [i for i, _ in moved], "cents": [c for _, c in moved]})
+        return
+    table = LedgerCell.__table__
+    statement = update(table).where(table.c.id == bindparam("row")).values(cents=table.c.cents + bindparam("moved"))
+    db.session.connection().execute(statement, [{"row": i, "moved": c} for i, c in moved])
 
 
 # -- the journals and states, in memory ------------------------------------------------------------
@@ -90,6 +133,7 @@ class Ledgers:
         self._journals: dict[int, Journal] = {}
         self._states: dict[int, tuple[int, ProjectState | None]] = {}
         self._locks: dict[tuple[str, int], threading.Lock] = {}
+        self._slugs: dict[str, int] = {}  # the projects whose state this worker holds
         self._lock = threading.Lock()  # guards the dictionaries only, for an instant
         self.postings_read = 0  # how many stored postings this worker has parsed: the catch-up cost
 
@@ -97,6 +141,11 @@ class Ledgers:
         with self._lock:
             self._journals.clear()
             self._states.clear()
+            self._slugs.clear()
+
+    def knows(self, slug: str) -> bool:
+        """Whether this worker holds the state of project ``slug`` (at some change)."""
+        return slug in self._slugs
 
     def _project_lock(self, kind: str, project: Project) -> threading.Lock:
         with self._lock:
@@ -157,6 +206,7 @@ class Ledgers:
                         state = apply(state, op)
                     done = row.seq
                 self._states[project.id] = (done, state)
+            self._slugs[project.slug] = project.id
             return state
 
     def changed(self, project: Project, seq: int, state: ProjectState | None) -> None:
@@ -165,6 +215,7 @@ class Ledgers:
             done, current = self._states.get(project.id, (0, None))
             if done == seq - 1:
                 self._states[project.id] = (seq, current if state is None else state)
+                self._slugs[project.slug] = project.id
 
 
 def _current() -> Ledgers:

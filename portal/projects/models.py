@@ -62,7 +62,11 @@ class LedgerCell(db.Model):  # type: ignore[name-defined]
     """
 
     __tablename__ = "ledger_cells"
-    __table_args__ = (UniqueConstraint("project_id", "tag", "account", "year", name="uq_ledger_cells_key"),)
+    # Half of each page kept free on PostgreSQL: a change rewrites thousands of these rows, and with
+    # room on the page an update stays there without touching the indexes (a HOT update), which is
+    # two to three times faster than one that moves the row.
+    __table_args__ = (UniqueConstraint("project_id", "tag", "account", "year", name="uq_ledger_cells_key"),
+                      {"postgresql_with": {"fillfactor": 50}})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))

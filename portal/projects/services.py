@@ -39,8 +39,8 @@ from portal import audit
 from portal.audit import AuditEvent
 from portal.clock import now, today
 from portal.errors import Busy
-from portal.extensions import db, is_lock_timeout, lock_timeout, rowcount
-from portal.projects.ledgers import add_books, books, ledgers
+from portal.extensions import db, is_lock_timeout, lock_timeout
+from portal.projects.ledgers import Rows, add_books, books, ledgers, read
 from portal.projects.models import LedgerPosting, Project, ProjectChange
 from portal.projects.populations import Figures
 
@@ -106,25 +106,26 @@ def _lock(slug: str) -> Project:
     committed. Waiting longer is refused as :class:`portal.errors.Busy` ("try again"), never
     left to the web server's timeout, which would kill the worker mid-request.
     """
-    seconds = float(current_app.config.get("PORTAL_LOCK_SECONDS", 5))
+    lock_timeout(float(current_app.config.get("PORTAL_LOCK_SECONDS", 5)))
     try:
-        with lock_timeout(seconds):
-            result = db.session.execute(update(Project).where(Project.slug == slug).values(lock_version=Project.lock_version + 1))
+        project: Project | None = db.session.execute(
+            update(Project).where(Project.slug == slug).values(lock_version=Project.lock_version + 1).returning(Project),
+            execution_options={"populate_existing": True}).scalar_one_or_none()
     except OperationalError as exc:
         if not is_lock_timeout(exc):
             raise
         db.session.rollback()
         raise Busy(f"project {slug!r} is busy with another change; nothing was changed, try again in a moment") from None
-    if rowcount(result) == 0:
+    if project is None:
         raise NotFound(f"no project {slug!r}")
-    project: Project = db.session.execute(select(Project).where(Project.slug == slug)
-                                          .execution_options(populate_existing=True)).scalar_one()
     return project
 
 
 def _warm(slug: str, *, journal: bool = False) -> None:
     """Catch this worker's state (and ``journal``) of the project up before taking its lock, so that
     under the lock only what was committed in between remains (usually nothing); reads only, no lock is held."""
+    if ledgers.knows(slug) and not journal:
+        return  # a worker that has the state lacks at most the few changes of other workers meanwhile
     project = db.session.execute(select(Project).where(Project.slug == slug)).scalar_one_or_none()
     if project is not None:
         ledgers.state(project)
@@ -137,10 +138,10 @@ def _rows(rows: Sequence[ShareRow]) -> list[dict[str, str]]:
             for r in rows]
 
 
-def _post(project: Project, entries: Sequence[Any]) -> int:
+def _post(project: Project, entries: Sequence[Any], known: Rows | None = None) -> int:
     """Store ``entries`` as the project's next posting, and add their sums to its ``ledger_cells``."""
     seq = project.ledger_seq + 1
-    add_books(project, Books.of(entries))
+    add_books(project, Books.of(entries), known)
     db.session.add(LedgerPosting(project_id=project.id, seq=seq, text="\n".join(E.format_entry(e) for e in entries)))
     project.ledger_seq = seq
     return seq
@@ -182,10 +183,11 @@ def change(slug: str, build: Callable[[ProjectState, Project], Op]) -> Outcome:
         project = _lock(slug)
         before = ledgers.state(project)
         op = build(before, project)  # type: ignore[arg-type]  # None only while creating
-        sums = books(project)
+        rows = read(project)
+        sums = rows.books
         result = step(before, op, assessed=E.assessed_cells(sums), open_accounts=sums.accounts(), fees=E.fee_cells(sums))
         built = result.entries()
-        seq = _post(project, built) if built else None
+        seq = _post(project, built, rows) if built else None
         change_seq = _record(project, op, seq)
         event = audit.record(op.actor, op.kind, _details(op, result), project_id=project.id, ledger_seq=seq)
         db.session.commit()

@@ -83,6 +83,39 @@ def test_lock_timeouts_and_lost_connections_are_told_apart_from_other_errors(tmp
     other.dispose()
 
 
+def test_a_lock_not_had_in_time_anywhere_in_a_request_is_a_503_problem_not_a_500(tmp_path) -> None:
+    """Outside a change too (on SQLite any write waits for the one writer): the edge answers busy."""
+    from flask import Flask
+
+    from portal.errors import register
+
+    app = Flask(__name__)
+    app.config["PORTAL_LOCK_SECONDS"] = 0.1
+    register(app)
+    path = tmp_path / "b.sqlite3"
+    holder_engine = sa.create_engine(f"sqlite:///{path}")
+    with holder_engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE t (x INTEGER)"))
+
+    @app.post("/api/v1/write")
+    def write() -> str:
+        engine = sa.create_engine(f"sqlite:///{path}", connect_args={"timeout": 0.1})
+        try:
+            with engine.begin() as conn:
+                conn.execute(sa.text("INSERT INTO t VALUES (2)"))
+        finally:
+            engine.dispose()
+        return "written"
+
+    with holder_engine.connect() as holder:
+        holder.begin()
+        holder.execute(sa.text("INSERT INTO t VALUES (1)"))
+        response = app.test_client().post("/api/v1/write")
+    holder_engine.dispose()
+    assert response.status_code == 503 and response.mimetype == "application/problem+json"
+    assert response.headers["Retry-After"] == "1" and "busy" in response.get_json()["detail"]
+
+
 class socket_closed:
     """A loopback port nobody listens on (bound, then closed)."""
 
