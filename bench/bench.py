@@ -272,9 +272,9 @@ def main() -> None:
     parser.add_argument("--database-url", action="append", default=None,
                         help="'sqlite' (a file of its own) or a PostgreSQL URL; repeatable (default: sqlite and PORTAL_BENCH_DATABASE_URL)")
     args = parser.parse_args()
-    members = args.members or (12 if args.quick else 300)
-    entries = args.entries if args.entries is not None else (1_000 if args.quick else 100_000)
-    rounds = args.rounds or (2 if args.quick else 9)
+    members = args.members or (6 if args.quick else 300)
+    entries = args.entries if args.entries is not None else (300 if args.quick else 100_000)
+    rounds = args.rounds or (1 if args.quick else 9)
     cli_rounds = 1 if args.quick else max(3, rounds // 2)
     urls = args.database_url or ["sqlite", *([os.environ["PORTAL_BENCH_DATABASE_URL"]] if os.environ.get("PORTAL_BENCH_DATABASE_URL") else [])]
     if not any(u.startswith("postgresql") for u in urls):

@@ -49,19 +49,20 @@ class Rows(NamedTuple):
     tags: frozenset[str]
 
 
-def read(project: Project, tags: Sequence[str] = E.SUMMED_TAGS) -> Rows:
-    """The project's sums of the transactions tagged ``tags``, and every account it has opened."""
+def read(project: Project, tags: Sequence[str] = E.SUMMED_TAGS, *, accounts: bool = True) -> Rows:
+    """The project's sums of the transactions tagged ``tags``, and (``accounts``) every account it has opened."""
     rows = db.session.execute(select(LedgerCell.id, LedgerCell.tag, LedgerCell.account, LedgerCell.year, LedgerCell.cents)
                               .where(LedgerCell.project_id == project.id, LedgerCell.tag.in_(list(tags)))).all()
-    opened = db.session.execute(select(LedgerAccount.account, LedgerAccount.opened).where(LedgerAccount.project_id == project.id))
+    opened = db.session.execute(select(LedgerAccount.account, LedgerAccount.opened)
+                                .where(LedgerAccount.project_id == project.id)).all() if accounts else []
     keys = [(r.tag, r.account, None if r.year == NO_YEAR else r.year) for r in rows]
     return Rows(Books({key: r.cents for key, r in zip(keys, rows, strict=True)}, {r.account: r.opened for r in opened}),
                 {key: r.id for key, r in zip(keys, rows, strict=True)}, frozenset(tags))
 
 
-def books(project: Project, tags: Sequence[str] = E.SUMMED_TAGS) -> Books:
-    """The project's sums of the transactions tagged ``tags``, and every account it has opened."""
-    return read(project, tags).books
+def books(project: Project, tags: Sequence[str] = E.SUMMED_TAGS, *, accounts: bool = True) -> Books:
+    """The project's sums of the transactions tagged ``tags``, and (``accounts``) every account it has opened."""
+    return read(project, tags, accounts=accounts).books
 
 
 def _check(delta: Books) -> None:
@@ -91,8 +92,8 @@ def add_books(project: Project, delta: Books, known: Rows | None = None) -> None
         if new:
             db.session.execute(insert(LedgerCell), new)
     if delta.opened:
-        have = set(db.session.scalars(select(LedgerAccount.account).where(LedgerAccount.project_id == project.id,
-                                                                          LedgerAccount.account.in_(list(delta.opened)))))
+        have = set(known.books.opened) if known is not None else set(db.session.scalars(
+            select(LedgerAccount.account).where(LedgerAccount.project_id == project.id, LedgerAccount.account.in_(list(delta.opened)))))
         opened = [{"project_id": project.id, "account": a, "opened": d} for a, d in delta.opened.items() if a not in have]
         if opened:
             db.session.execute(insert(LedgerAccount), opened)

@@ -4,7 +4,7 @@ A change is a ``ledger.project.Op``. It takes the project's row lock first (see 
 two changes at the same moment are serialised and neither is lost; a change that cannot have the
 lock within ``PORTAL_LOCK_SECONDS`` is refused as busy (``portal.errors.Busy``), nothing done.
 Under the lock it catches the project's state up (only the changes this worker lacks), reads the
-ledger's sums from SQL (``portal.projects.ledgers.books``: a few hundred rows, never the history),
+ledger's sums from SQL (``portal.projects.ledgers.read``: a few thousand rows, never the history),
 lets the pure core apply the op and recalculate (``ledger.recalc.step``), and writes the op, the
 audit record, the ledger posting and its sums; then it commits. Only after the commit does the
 in-memory state (and the journal, if this worker has loaded it) take in the change: a refused or
@@ -74,7 +74,7 @@ def sums_for(project: Project) -> Books:
 
 def assessed_cells(project: Project) -> dict[Cell, int]:
     """Each member's assessed cents per budget year ``(year, code)``, as the ledger holds them."""
-    return E.assessed_cells(books(project))
+    return E.assessed_cells(books(project, accounts=False))
 
 
 def state_for(project: Project) -> ProjectState:
@@ -315,7 +315,7 @@ def shares(project: Project) -> list[ShareLine]:
     holds anything for it: its share of the years it took part in, its charges.
     """
     state = state_for(project)
-    sums = books(project)
+    sums = books(project, accounts=False)
     assessed, charged = totals_of(E.assessed_cells(sums)), totals_of(E.charged_cells(sums))
     version = version_for(state, state.term_year(today().year))
     frozen = version.population_map  # the figures of the year the rule in force names (bundled or loaded)

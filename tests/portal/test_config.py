@@ -43,18 +43,22 @@ def test_models_and_migrations_agree(runner) -> None:
     assert result.exit_code == 0, result.output
 
 
+def portal_command(*args: str) -> list[str]:
+    """This worktree's ``portal`` command (not the installed script, which may be another checkout's)."""
+    return [sys.executable, "-m", "portal.cli.main", *args]
+
+
 def test_cli_on_an_unmigrated_database_says_what_to_do(tmp_path: Path) -> None:
-    env = {**os.environ, "PORTAL_INSTANCE_PATH": str(tmp_path), "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}"}
-    script = str(Path(sys.executable).parent / "portal")
-    result = subprocess.run([script, "shares", "iam"], env=env, capture_output=True, text=True)
+    env = {**os.environ, "PORTAL_INSTANCE_PATH": str(tmp_path), "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}",
+           "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(portal_command("shares", "iam"), env=env, cwd=ROOT, capture_output=True, text=True)
     assert result.returncode != 0 and "portal db upgrade" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_run_refuses_production_without_a_secret(tmp_path: Path) -> None:
-    env = {**os.environ, "PORTAL_INSTANCE_PATH": str(tmp_path), "PORTAL_ENV": "production"}
+    env = {**os.environ, "PORTAL_INSTANCE_PATH": str(tmp_path), "PORTAL_ENV": "production", "PYTHONPATH": str(ROOT)}
     env.pop("PORTAL_SECRET_KEY", None)
-    script = str(Path(sys.executable).parent / "portal")
-    result = subprocess.run([script, "run"], env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(portal_command("run"), env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "PORTAL_SECRET_KEY" in result.stderr
 
 
