@@ -134,7 +134,6 @@ class Ledgers:
         self._journals: dict[int, Journal] = {}
         self._states: dict[int, tuple[int, ProjectState | None]] = {}
         self._locks: dict[tuple[str, int], threading.Lock] = {}
-        self._slugs: dict[str, int] = {}  # the projects whose state this worker holds
         self._lock = threading.Lock()  # guards the dictionaries only, for an instant
         self.postings_read = 0  # how many stored postings this worker has parsed: the catch-up cost
 
@@ -142,11 +141,6 @@ class Ledgers:
         with self._lock:
             self._journals.clear()
             self._states.clear()
-            self._slugs.clear()
-
-    def knows(self, slug: str) -> bool:
-        """Whether this worker holds the state of project ``slug`` (at some change)."""
-        return slug in self._slugs
 
     def _project_lock(self, kind: str, project: Project) -> threading.Lock:
         with self._lock:
@@ -207,7 +201,6 @@ class Ledgers:
                         state = apply(state, op)
                     done = row.seq
                 self._states[project.id] = (done, state)
-            self._slugs[project.slug] = project.id
             return state
 
     def changed(self, project: Project, seq: int, state: ProjectState | None) -> None:
@@ -216,7 +209,6 @@ class Ledgers:
             done, current = self._states.get(project.id, (0, None))
             if done == seq - 1:
                 self._states[project.id] = (seq, current if state is None else state)
-                self._slugs[project.slug] = project.id
 
 
 def _current() -> Ledgers:

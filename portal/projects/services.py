@@ -124,8 +124,6 @@ def _lock(slug: str) -> Project:
 def _warm(slug: str, *, journal: bool = False) -> None:
     """Catch this worker's state (and ``journal``) of the project up before taking its lock, so that
     under the lock only what was committed in between remains (usually nothing); reads only, no lock is held."""
-    if ledgers.knows(slug) and not journal:
-        return  # a worker that has the state lacks at most the few changes of other workers meanwhile
     project = db.session.execute(select(Project).where(Project.slug == slug)).scalar_one_or_none()
     if project is not None:
         ledgers.state(project)
