@@ -67,6 +67,13 @@ def timed(fn: Callable[[], T]) -> tuple[float, T]:
     return time.perf_counter() - start, result
 
 
+def cpu_timed(fn: Callable[[], T]) -> tuple[float, float, T]:
+    """Wall-clock seconds, and this process's CPU seconds (what is not waiting for the database or the machine)."""
+    cpu = time.process_time()
+    wall, result = timed(fn)
+    return wall, time.process_time() - cpu, result
+
+
 def make_app(url: str, instance: Path) -> Flask:
     os.environ["PORTAL_INSTANCE_PATH"] = str(instance)
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "DEV_IDP": False, "PORTAL_REDIS_URL": ""})
@@ -145,12 +152,13 @@ class Moves:
 def warm_changes(a: Flask, b: Flask, slug: str, moves: Moves, rounds: int) -> dict[str, float]:
     """Changes on worker A, each seen by worker B: medians of the change, change + shares, B's catch-up."""
     alone: list[float] = []
+    cpu: list[float] = []
     with_shares: list[float] = []
     seen: list[float] = []
     for i in range(rounds + 1):
         verb, code, day = moves.next(slug)
         with a.app_context():
-            t_change, _ = timed(functools.partial(Moves.run, slug, verb, code, day))
+            t_change, t_cpu, _ = cpu_timed(functools.partial(Moves.run, slug, verb, code, day))
             t_shares, lines = timed(lambda: changes.shares(changes.get_project(slug)))
             assert sum(line.share for line in lines) == 52_000_000
             db.session.remove()
@@ -160,9 +168,11 @@ def warm_changes(a: Flask, b: Flask, slug: str, moves: Moves, rounds: int) -> di
             db.session.remove()
         if i:  # the first round warms both workers up
             alone.append(t_change)
+            cpu.append(t_cpu)
             with_shares.append(t_change + t_shares)
             seen.append(t_seen)
-    return {"change": statistics.median(alone), "change+shares": statistics.median(with_shares), "seen": statistics.median(seen)}
+    return {"change": statistics.median(alone), "change_cpu": statistics.median(cpu), "change+shares": statistics.median(with_shares),
+            "seen": statistics.median(seen)}
 
 
 def cli_change(url: str, instance: Path, slug: str, move: tuple[str, str, dt.date]) -> float:
@@ -250,6 +260,7 @@ def report(name: str, f: dict[str, float]) -> None:
     ok = lambda good: "ok" if good else "MISSED"  # noqa: E731
     cli_ratio, fava_ratio, load_ratio = f["cli_big"] / f["cli_small"], f["fava"] / f["cold"], f["load_file"] / f["cold"]
     print(f"  one membership change, warm, median:          {ms(f['change'])}   target ≤ 50 ms: {ok(f['change'] <= TARGETS['change'])}")
+    print(f"  … of which this process's CPU:                 {ms(f['change_cpu'])}   (the rest: waiting for the database, the machine)")
     print(f"  … until its shares can be read:                {ms(f['change+shares'])}")
     print(f"  a second worker sees it (its shares), median:  {ms(f['seen'])}   target ≤ 100 ms: {ok(f['seen'] <= TARGETS['seen'])}")
     print(f"  the same change through the CLI, big project:  {ms(f['cli_big'])}")

@@ -2,8 +2,8 @@
 
 - The sums (``ledger.cells.Books``: cents by tag, account and year, and the opened accounts) are
   rows of ``ledger_cells`` and ``ledger_accounts``, written by :func:`add_books` in the same
-  transaction as each posting. A change reads them (:func:`books`), a few hundred rows whatever
-  the history, and never the journal: so it costs the same in a cold worker, in the CLI and on a
+  transaction as each posting. A change reads them (:func:`read`), a few thousand rows at most
+  whatever the history, and never the journal: so it costs the same in a cold worker, in the CLI and on a
   project of 100,000 entries.
 - The journal (every entry, for queries, exports, histories and explanations) is parsed from the
   stored postings once per worker and then caught up by parsing only the postings it lacks.
@@ -47,17 +47,21 @@ class Rows(NamedTuple):
     books: Books
     ids: dict[Key, int]
     tags: frozenset[str]
+    accounts: bool          # whether ``books.opened`` holds every opened account (or none was read)
 
 
 def read(project: Project, tags: Sequence[str] = E.SUMMED_TAGS, *, accounts: bool = True) -> Rows:
     """The project's sums of the transactions tagged ``tags``, and (``accounts``) every account it has opened."""
     rows = db.session.execute(select(LedgerCell.id, LedgerCell.tag, LedgerCell.account, LedgerCell.year, LedgerCell.cents)
-                              .where(LedgerCell.project_id == project.id, LedgerCell.tag.in_(list(tags)))).all()
+                              .where(LedgerCell.project_id == project.id, LedgerCell.tag.in_(list(tags)))).tuples()
+    sums: dict[Key, int] = {}
+    ids: dict[Key, int] = {}
+    for row_id, tag, account, year, cents in rows:
+        key = (tag, account, None if year == NO_YEAR else year)
+        sums[key], ids[key] = cents, row_id
     opened = db.session.execute(select(LedgerAccount.account, LedgerAccount.opened)
-                                .where(LedgerAccount.project_id == project.id)).all() if accounts else []
-    keys = [(r.tag, r.account, None if r.year == NO_YEAR else r.year) for r in rows]
-    return Rows(Books({key: r.cents for key, r in zip(keys, rows, strict=True)}, {r.account: r.opened for r in opened}),
-                {key: r.id for key, r in zip(keys, rows, strict=True)}, frozenset(tags))
+                                .where(LedgerAccount.project_id == project.id)).tuples().all() if accounts else []
+    return Rows(Books(sums, dict(opened)), ids, frozenset(tags), accounts)
 
 
 def books(project: Project, tags: Sequence[str] = E.SUMMED_TAGS, *, accounts: bool = True) -> Books:
@@ -92,7 +96,7 @@ def add_books(project: Project, delta: Books, known: Rows | None = None) -> None
         if new:
             db.session.execute(insert(LedgerCell), new)
     if delta.opened:
-        have = set(known.books.opened) if known is not None else set(db.session.scalars(
+        have = set(known.books.opened) if known is not None and known.accounts else set(db.session.scalars(
             select(LedgerAccount.account).where(LedgerAccount.project_id == project.id, LedgerAccount.account.in_(list(delta.opened)))))
         opened = [{"project_id": project.id, "account": a, "opened": d} for a, d in delta.opened.items() if a not in have]
         if opened:

@@ -104,3 +104,20 @@ def test_the_command_line_says_busy_and_exits_2(busy_app) -> None:
     assert result.exit_code == 2 and "busy with another change" in result.output and "Traceback" not in result.output
     assert unchanged(busy_app) == before
     assert runner.invoke(args=["member", "add", "iam", "--city", "091", "--joined", "2026-03-01"]).exit_code == 0
+
+
+def test_an_import_parses_the_history_before_it_waits_for_the_lock(busy_app) -> None:
+    """A cold worker's journal is caught up outside the lock: while another change holds it, the
+    history is read all the same, and then the import is refused as busy with nothing posted."""
+    from portal.projects.ledgers import Ledgers, ledgers
+
+    with busy_app.app_context():
+        ledgers.clear()
+        registry: Ledgers = busy_app.extensions["portal.ledgers"]
+        op = services.make_op("ledger-imported", dt.date(2025, 1, 1), "test", "nothing", filename="x")
+        before = unchanged(busy_app)
+        with another_change_holds(busy_app), pytest.raises(Busy):
+            services.post_entries("iam", lambda project, journal: (op, [], {}))
+        assert registry.postings_read == services.get_project("iam").ledger_seq > 0
+        db.session.remove()
+    assert unchanged(busy_app) == before
