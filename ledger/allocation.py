@@ -88,16 +88,21 @@ def round_cumulative(exact: Mapping[str, Fraction], before: Mapping[str, int], s
     """
     in_year = set(sharers)
     floors = {c: x.numerator // x.denominator for c, x in exact.items()}
-    left = sum(exact.values(), Fraction(0)) - sum(floors.values())
-    if left.denominator != 1 or left < 0:
+    # The fractional parts over one common denominator: exact integers to sum and to sort by, the
+    # same order and sum as the Fractions themselves, without a Fraction operation per comparison
+    # (a change of a 300-member project sorts 300 members in each of ten years).
+    common = math.lcm(*{x.denominator for x in exact.values()}) if exact else 1
+    parts = {c: (x.numerator % x.denominator) * (common // x.denominator) for c, x in exact.items()}
+    left, rest = divmod(sum(parts.values()), common)
+    if rest:
         raise InvalidInput("the running totals to round do not sum to whole cents")
 
-    def rank(code: str) -> tuple[int, Fraction, str]:
+    def rank(code: str) -> tuple[int, int, str]:
         group = 0 if floors[code] < before.get(code, 0) else 1 if code in in_year else 2
-        return (group, -(exact[code] - floors[code]), code)
+        return (group, -parts[code], code)
 
-    candidates = sorted((c for c in exact if exact[c] != floors[c]), key=rank)
-    extra = tuple(candidates[: int(left)])
+    candidates = sorted((c for c in exact if parts[c]), key=rank)
+    extra = tuple(candidates[:left])
     totals = dict(floors)
     for code in extra:
         totals[code] += 1

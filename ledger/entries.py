@@ -17,6 +17,7 @@ Entries written before budget years existed have no ``year``: they count as the 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
@@ -26,7 +27,9 @@ from beancount.core import convert, data
 from beancount.core.amount import Amount
 from beancount.parser import parser, printer
 
-from ledger.cells import Cell
+from ledger.cells import Books, Cell
+from ledger.cells import posting_cents as posting_cents  # re-exported: E.posting_cents, as before
+from ledger.cells import posting_year as posting_year
 from ledger.errors import InvalidInput
 from ledger.money import CURRENCY, to_decimal
 
@@ -74,6 +77,7 @@ def is_payable(account: str) -> bool:
     return any(account.startswith(p) for p in PAYABLE_PREFIXES)
 
 
+@functools.lru_cache(maxsize=4096)  # a recalculation names every member's account several times
 def member_account(code: str, name: str) -> str:
     """``Assets:Receivable:Members:Porvoo-638``: readable in Fava, keyed on the code."""
     component = re.sub(r"[^\w]+", "-", name, flags=re.UNICODE).strip("-_")
@@ -138,18 +142,6 @@ def charge(date: dt.date, code: str, name: str, cents: int, narration: str, meta
     return data.Transaction(meta, date, "*", None, narration, frozenset({CHARGE_TAG}), frozenset(), postings)
 
 
-def posting_year(posting: data.Posting) -> int | None:
-    value = (posting.meta or {}).get("year")
-    return int(value) if value is not None else None
-
-
-def posting_cents(posting: data.Posting) -> int:
-    """A posting's amount in cents (postings of the portal's own accounts are whole cents of EUR)."""
-    if posting.units is None or not isinstance(posting.units.number, Decimal):
-        raise InvalidInput(f"a posting to {posting.account} has no amount")
-    return int(posting.units.number * 100)
-
-
 def escape(text: str) -> str:
     """Text inside a beancount string literal (an option's value, a narration)."""
     return text.replace("\\", "\\\\").replace('"', '\\"')
@@ -201,3 +193,22 @@ def check_balanced(entries: Sequence[data.Directive]) -> list[str]:
 def invoiced_account(code: str, name: str) -> str:
     """``Assets:Receivable:Invoiced:Porvoo-638``: the city's invoiced, open amounts, named as its member account."""
     return INVOICED + member_account(code, name)[len(RECEIVABLE):]
+
+
+# -- what a ledger's sums (ledger.cells.Books) hold for the members --------------------------------
+SUMMED_TAGS = (ASSESSMENT_TAG, CHARGE_TAG, FEE_TAG)  # the tags a change and the shares read
+
+
+def assessed_cells(books: Books) -> dict[Cell, int]:
+    """Each member's assessed cents per year: what ``add_cells`` gives over ``#assessment`` entries."""
+    return books.cells(ASSESSMENT_TAG, under=RECEIVABLE)
+
+
+def fee_cells(books: Books) -> dict[Cell, int]:
+    """Each member's joining fees per year: what a recalculation diffs the fees against."""
+    return books.cells(FEE_TAG, under=RECEIVABLE)
+
+
+def charged_cells(books: Books) -> dict[Cell, int]:
+    """Each member's direct charges and joining fees per year."""
+    return books.cells(CHARGE_TAG, FEE_TAG, under=RECEIVABLE)

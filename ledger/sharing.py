@@ -98,14 +98,20 @@ def sharers(policy: str, year: int, periods: Mapping[str, list[Membership]], ter
     return {c: 1 for c, ps in periods.items() if shares_whole_term(ps, year, leaver)}
 
 
-def _population(version: RuleVersion, code: str) -> int:
-    pops = version.population_map
+def _population(version: RuleVersion, pops: Mapping[str, int], code: str) -> int:
+    """``code``'s population in the version's frozen figures (``pops``: its ``population_map``, made once per year)."""
     if code not in pops:
         raise InvalidInput(f"the rule version has no {version.population_year} population for {code}")
     return pops[code]
 
 
 def _split(amount: Fraction, weights: Mapping[str, Fraction], what: str) -> dict[str, Fraction]:
+    if amount.denominator == 1 and all(w.denominator == 1 for w in weights.values()):
+        # Whole amount, whole weights (the usual case): one exact division each, the same values
+        # as the general form below at a third of its cost (a year of 300 members is 300 of them).
+        whole = sum(w.numerator for w in weights.values())
+        if whole:
+            return {c: Fraction(amount.numerator * w.numerator, whole) for c, w in weights.items()}
     total = sum(weights.values(), Fraction(0))
     if total == 0:
         if amount == 0:
@@ -130,7 +136,8 @@ def unbounded(year: int, co_funded: int, version: RuleVersion, days: Mapping[str
         weights = {c: Fraction(pct[c]) * d[c] for c in d}
         shares = _split(amount, weights, f"the fixed percentages of the members of {year} are all zero")
     else:
-        weights = {c: _population(version, c) * d[c] for c in d}
+        pops = version.population_map
+        weights = {c: Fraction(_population(version, pops, c) * n) for c, n in days.items()}
         what = f"the members' populations in {year} sum to zero: nothing to allocate by"
         if version.kind == "population":
             shares = _split(amount, weights, what)

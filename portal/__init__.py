@@ -36,7 +36,7 @@ from portal.billing import views as billing_views
 from portal.cli.commands import register as register_commands
 from portal.costs import views as costs_views
 from portal.documents import views as documents_views
-from portal.extensions import csrf, db, login_manager, migrate
+from portal.extensions import csrf, db, engine_options, login_manager, migrate
 from portal.jobs import services as jobs_services
 from portal.jobs import views as jobs_views
 from portal.projects import views as projects_views
@@ -63,8 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, require_secret: boo
     if app.config.get("PORTAL_TRUSTED_PROXIES"):
         hops = app.config["PORTAL_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"], app.config))
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
@@ -102,12 +101,13 @@ def _sqlite_pragmas(app: Flask) -> None:
     """WAL and a busy timeout, so SQLite readers do not block the one writer."""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
+    busy_ms = int(float(app.config.get("PORTAL_LOCK_SECONDS", 5)) * 1000)
     with app.app_context():
         @event.listens_for(db.engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:  # pragma: no cover - trivial
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")  # a writer waits this long for another, then is refused as busy
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -70,6 +71,24 @@ def from_environment(instance: Path, environ: os._Environ | dict | None = None) 
         "PORTAL_MAX_DOCUMENT_MB": _positive(env, "PORTAL_MAX_DOCUMENT_MB", 10),
         # Where the accessibility statement sends feedback (saavutettavuuspalaute).
         "PORTAL_ACCESSIBILITY_EMAIL": _email(env, "PORTAL_ACCESSIBILITY_EMAIL"),
+        # How long a Redis command of the rate limiter may take (connect, and each answer) before the
+        # limits are counted in process memory instead: a Redis that never answers must not hold up logins.
+        "PORTAL_REDIS_TIMEOUT": _seconds(env, "PORTAL_REDIS_TIMEOUT", 0.5),
+        # How long a change waits for another change of the same project (its row lock; SQLite's busy
+        # timeout for any write) before it is refused as busy, "try again", with nothing changed.
+        "PORTAL_LOCK_SECONDS": _seconds(env, "PORTAL_LOCK_SECONDS", 5),
+        **server_settings(env),
+    }
+
+
+def server_settings(environ: os._Environ | dict | None = None) -> dict:
+    """gunicorn's processes, threads in each, and timeouts (``portal run``, ``portal.gunicorn_conf``)."""
+    env = os.environ if environ is None else environ
+    return {
+        "PORTAL_WORKERS": _positive(env, "PORTAL_WORKERS", 2),
+        "PORTAL_THREADS": _positive(env, "PORTAL_THREADS", 4),
+        "PORTAL_WORKER_TIMEOUT": _positive(env, "PORTAL_WORKER_TIMEOUT", 60),
+        "PORTAL_GRACEFUL_TIMEOUT": _positive(env, "PORTAL_GRACEFUL_TIMEOUT", 30),
     }
 
 
@@ -86,3 +105,21 @@ def _email(env: os._Environ | dict, name: str) -> str:
     if value and (value.count("@") != 1 or any(c.isspace() for c in value) or value.startswith("@") or value.endswith("@")):
         raise ConfigError(f"{name} must be an email address, not {value!r}")
     return value
+
+
+def gunicorn_settings(config: dict) -> dict:
+    """gunicorn's settings from the portal's configuration; why each value: ``portal.gunicorn_conf``."""
+    return {"worker_class": "gthread", "workers": int(config["PORTAL_WORKERS"]), "threads": int(config["PORTAL_THREADS"]),
+            "timeout": int(config["PORTAL_WORKER_TIMEOUT"]), "graceful_timeout": int(config["PORTAL_GRACEFUL_TIMEOUT"]),
+            "keepalive": 5}
+
+
+_SECONDS = re.compile(r"^[0-9]{1,4}(\.[0-9]{1,3})?$")
+
+
+def _seconds(env: os._Environ | dict, name: str, default: float) -> float:
+    """A positive number of seconds, at most 9999 (``5``, ``0.5``)."""
+    value = env.get(name) or str(default)
+    if not _SECONDS.match(value) or float(value) <= 0:
+        raise ConfigError(f"{name} must be a positive number of seconds (like 5 or 0.5), not {value!r}")
+    return float(value)

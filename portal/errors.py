@@ -1,8 +1,10 @@
 """The one edge where refusals become HTTP statuses, JSON problems, form messages and exit codes.
 
 The ledger core refuses with typed errors that carry a message and details and nothing else
-(``ledger.errors``); the portal adds refusals of its own, :class:`Forbidden`, since the core
-knows no users, and :class:`TooLarge`, since it knows no uploads. Views show :func:`message_of` beside the form that was sent, with
+(``ledger.errors``); the portal adds refusals of its own: :class:`Forbidden`, since the core knows
+no users, :class:`TooLarge`, since it knows no uploads, and :class:`Busy`, a change that could not
+have the project's lock in time (or a database that could not be reached), which may be sent again
+unchanged. Views show :func:`message_of` beside the form that was sent, with
 :func:`status_of` as the response's status; anything that escapes a view is turned into an
 error page or, under ``/api/``, an RFC 9457 problem document by the handlers
 :func:`register` installs. The command line exits with status 2 and the same message.
@@ -10,12 +12,15 @@ error page or, under ``/api/``, an RFC 9457 problem document by the handlers
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from ledger.errors import Conflict, ImportRejected, InvalidInput, LedgerError, NotFound, QueryError
+from portal.extensions import is_connection_lost, is_lock_timeout
 
 MB = 1024 * 1024  # what the size settings and messages call a megabyte
 
@@ -40,12 +45,22 @@ class TooLarge(PortalRefusal):
     """An upload over its size limit (a document over ``PORTAL_MAX_DOCUMENT_MB``): the core knows no files."""
 
 
+class Busy(PortalRefusal):
+    """Nothing was done because another change held the project (or the database) longer than the
+    portal waits (``PORTAL_LOCK_SECONDS``): the same request may simply be sent again.
+
+    503 with ``Retry-After``, not 409: the request does not conflict with the project's state (a
+    409 asks the client to change its request); the server was only busy for a moment, which is
+    what 503 and ``Retry-After`` say (RFC 9110, 15.6.4), and a client may retry it unchanged.
+    """
+
+
 Refusal = LedgerError | PortalRefusal
 REFUSALS = (LedgerError, PortalRefusal)  # what a view catches to show as the form's error
 
 STATUS: dict[type[Exception], int] = {
     InvalidInput: 400, QueryError: 400, ImportRejected: 400, Conflict: 409, NotFound: 404, Forbidden: 403, TooLarge: 413,
-    LedgerError: 400,
+    Busy: 503, LedgerError: 400,
 }
 
 
@@ -85,10 +100,43 @@ def refusal_response(exc: Refusal) -> Response | tuple[str, int]:
     return render_template("error.html", status=status, message=exc.message, details=exc.details), status
 
 
+def retry_after() -> int:
+    """Seconds a client should wait before sending a busy request again: the portal's lock wait."""
+    return max(1, math.ceil(float(current_app.config.get("PORTAL_LOCK_SECONDS", 5))))
+
+
+def database_refusal(exc: OperationalError) -> Busy | None:
+    """A database error that is not the request's fault, as a busy refusal: a lock not had in time,
+    or a connection lost or refused (the pool replaces dead connections, so the next request works)."""
+    if is_lock_timeout(exc):
+        return Busy("the portal is busy with another change; nothing was changed, try again in a moment")
+    if is_connection_lost(exc):
+        current_app.logger.warning("database connection lost or refused: %s", first_line(exc))
+        return Busy("the database cannot be reached just now; nothing was changed, try again in a moment")
+    return None
+
+
+def first_line(exc: BaseException) -> str:
+    """The driver's own first line of a database error (SQLAlchemy's adds the statement and a link)."""
+    orig = getattr(exc, "orig", None) or exc
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+
+
+def _database_error(exc: OperationalError) -> Response | tuple[str, int]:
+    refusal = database_refusal(exc)
+    if refusal is None:
+        raise exc
+    try:
+        return refusal_response(refusal)
+    except SQLAlchemyError:  # the page itself needed the database (the signed-in user): say it plainly
+        return refusal.message, 503
+
+
 def register(app: Flask) -> None:
     """Install the handlers: refusals and HTTP errors, as pages or as problem documents."""
     app.register_error_handler(LedgerError, refusal_response)
     app.register_error_handler(PortalRefusal, refusal_response)
+    app.register_error_handler(OperationalError, _database_error)
 
     @app.errorhandler(413)
     def too_large(exc: HTTPException) -> Response | tuple[str, int]:
@@ -100,6 +148,12 @@ def register(app: Flask) -> None:
         if _wants_json():
             return problem(413, "Payload Too Large", detail)
         return render_template("errors/413.html", message=detail), 413
+
+    @app.after_request
+    def busy_retry_after(response: Response) -> Response:
+        if response.status_code == 503:
+            response.headers.setdefault("Retry-After", str(retry_after()))
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response | tuple[str, int]:

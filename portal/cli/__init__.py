@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import getpass
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -18,10 +19,12 @@ import click
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from ledger import parse
-from portal.errors import REFUSALS
+from portal.errors import REFUSALS, first_line
+from portal.extensions import is_connection_lost, is_lock_timeout
 
 F = TypeVar("F", bound=Callable[..., Any])
 DATE = click.DateTime(formats=["%Y-%m-%d"])
+_UNMIGRATED = re.compile(r"no such (table|column)|does not exist", re.IGNORECASE)  # SQLite's words, PostgreSQL's
 
 
 class BadInput(click.ClickException):
@@ -51,11 +54,25 @@ def refusing(fn: F) -> F:
         except REFUSALS as exc:
             raise BadInput(str(exc)) from None
         except (OperationalError, ProgrammingError) as exc:
-            raise click.ClickException(
-                f"the database is not ready ({exc.orig.__class__.__name__}); run 'portal db upgrade' first"
-            ) from None
+            raise database_trouble(exc) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def database_trouble(exc: OperationalError | ProgrammingError) -> click.ClickException:
+    """What the command line says of a database error: busy (exit 2, try again), unreachable, or not migrated.
+
+    Only a schema that lacks the portal's tables or columns is told to run ``portal db upgrade``;
+    a connection that was lost or refused says so, with the driver's own words.
+    """
+    if is_lock_timeout(exc):
+        return BadInput("the project is busy with another change; nothing was changed, try again in a moment")
+    if is_connection_lost(exc):
+        return click.ClickException(f"the database connection was lost or refused ({first_line(exc)}); nothing was changed: "
+                                    "check PORTAL_DATABASE_URL and that the database server is running, then try again")
+    if _UNMIGRATED.search(first_line(exc)) or getattr(getattr(exc, "orig", None), "sqlstate", None) in ("42P01", "42703"):
+        return click.ClickException(f"the database is not ready ({first_line(exc)}); run 'portal db upgrade' first")
+    return click.ClickException(f"the database refused the command ({first_line(exc)}); nothing was changed")
 
 
 # -- the options of a rule version, shared by ``project create`` and ``rule set`` ------------------

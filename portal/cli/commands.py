@@ -15,6 +15,7 @@ from portal.accounts import cli as accounts_cli
 from portal.auth import cli as auth_cli
 from portal.billing import cli as billing_cli
 from portal.cli import BadInput, refusing
+from portal.config import gunicorn_settings
 from portal.costs import cli as costs_cli
 from portal.documents import cli as documents_cli
 from portal.jobs import cli as jobs_cli
@@ -42,7 +43,7 @@ def demo_command(host, port, no_serve) -> None:
 @click.command("run", help="Serve the portal (gunicorn in production, Flask's server in development).")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
-@click.option("--workers", default=2, type=int)
+@click.option("--workers", default=None, type=click.IntRange(min=1), help="gunicorn's processes (default: PORTAL_WORKERS, 2).")
 @with_appcontext
 def run_command(host, port, workers) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # the app, not its proxy
@@ -51,16 +52,19 @@ def run_command(host, port, workers) -> None:
     _serve(app, host, port, workers)
 
 
-def _serve(app: Flask, host: str, port: int, workers: int) -> None:
+def _serve(app: Flask, host: str, port: int, workers: int | None) -> None:
     if app.config["DEVELOPMENT"]:
         # Not app.run(): Flask ignores that call inside its own command line.
         click.echo(f"serving the portal on http://{host}:{port}/ (development)")
         run_simple(host, port, app, threaded=True, use_reloader=False)
         return
+    chosen = gunicorn_settings(app.config) | ({"workers": workers} if workers else {})
+
     class Server(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers)
+            for name, value in chosen.items():
+                self.cfg.set(name, value)
 
         def load(self):
             return app

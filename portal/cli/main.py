@@ -21,3 +21,7 @@ def main() -> None:
     group.add_command(routes_command)
     group.add_command(shell_command)
     group.main(prog_name="portal")
+
+
+if __name__ == "__main__":
+    main()

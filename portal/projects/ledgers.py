@@ -1,34 +1,144 @@
-"""Each worker's in-memory journals and project states, kept current by reading only what is new.
+"""What a worker knows of each project's ledger: its sums in SQL, and its journal and state in memory.
 
-A journal catches up by parsing only the postings it lacks; a project's state
-(``ledger.project.ProjectState``) by applying only the changes it lacks.
+- The sums (``ledger.cells.Books``: cents by tag, account and year, and the opened accounts) are
+  rows of ``ledger_cells`` and ``ledger_accounts``, written by :func:`add_books` in the same
+  transaction as each posting. A change reads them (:func:`read`), a few thousand rows at most
+  whatever the history, and never the journal: so it costs the same in a cold worker, in the CLI and on a
+  project of 100,000 entries.
+- The journal (every entry, for queries, exports, histories and explanations) is parsed from the
+  stored postings once per worker and then caught up by parsing only the postings it lacks.
+- The state (``ledger.project.ProjectState``) is caught up by applying only the changes it lacks.
+
+Each project's journal and state have a lock of their own, so a worker parsing one project's
+history for a query never holds up a change, which needs only the state.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from beancount.core import data
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, text, update
 from werkzeug.local import LocalProxy
 
+from ledger import entries as E
+from ledger.cells import Books, Key
 from ledger.changes import apply
+from ledger.errors import InvalidInput
 from ledger.journal import Journal
 from ledger.project import Op, ProjectState
 from portal.extensions import db
-from portal.projects.models import LedgerPosting, Project, ProjectChange
+from portal.projects.models import NO_YEAR, LedgerAccount, LedgerCell, LedgerPosting, Project, ProjectChange
+
+# What the store can hold: BIGINT cents, and key columns short enough for a B-tree index.
+MAX_CENTS = 10**15      # ten trillion euros in one posting: no ledger of this portal's has such an amount
+MAX_NAME = 1000         # characters of an account or a tag
 
 
+# -- the sums, in SQL ------------------------------------------------------------------------------
+class Rows(NamedTuple):
+    """The sums of some tags as read, with the ids of their rows (so that a posting updates them by id)."""
+
+    books: Books
+    ids: dict[Key, int]
+    tags: frozenset[str]
+    accounts: bool          # whether ``books.opened`` holds every opened account (or none was read)
+
+
+def read(project: Project, tags: Sequence[str] = E.SUMMED_TAGS, *, accounts: bool = True) -> Rows:
+    """The project's sums of the transactions tagged ``tags``, and (``accounts``) every account it has opened."""
+    rows = db.session.execute(select(LedgerCell.id, LedgerCell.tag, LedgerCell.account, LedgerCell.year, LedgerCell.cents)
+                              .where(LedgerCell.project_id == project.id, LedgerCell.tag.in_(list(tags)))).tuples()
+    sums: dict[Key, int] = {}
+    ids: dict[Key, int] = {}
+    for row_id, tag, account, year, cents in rows:
+        key = (tag, account, None if year == NO_YEAR else year)
+        sums[key], ids[key] = cents, row_id
+    opened = db.session.execute(select(LedgerAccount.account, LedgerAccount.opened)
+                                .where(LedgerAccount.project_id == project.id)).tuples().all() if accounts else []
+    return Rows(Books(sums, dict(opened)), ids, frozenset(tags), accounts)
+
+
+def books(project: Project, tags: Sequence[str] = E.SUMMED_TAGS, *, accounts: bool = True) -> Books:
+    """The project's sums of the transactions tagged ``tags``, and (``accounts``) every account it has opened."""
+    return read(project, tags, accounts=accounts).books
+
+
+def _check(delta: Books) -> None:
+    """Refuse what the store cannot hold, before anything is written (a clear message, never a database error)."""
+    for (_tag, account, _year), cents in delta.sums.items():
+        if abs(cents) > MAX_CENTS:
+            raise InvalidInput(f"an amount of {cents // 100} EUR on {account[:80]} is beyond what the ledger takes")
+    for name in itertools.chain((key[0] for key in delta.sums), (key[1] for key in delta.sums), delta.opened):
+        if len(name) > MAX_NAME:
+            raise InvalidInput(f"an account or tag is longer than {MAX_NAME} characters: {name[:80]}…")
+
+
+def add_books(project: Project, delta: Books, known: Rows | None = None) -> None:
+    """Add one posting's sums to the project's rows; call under the project's lock, before the commit.
+
+    The rows a posting moves are updated by their ids, those it adds inserted: under the project's
+    lock nobody else writes them meanwhile. ``known``: the rows read under this lock, if they hold
+    every tag of ``delta`` (a change's), so that they need not be looked up again.
+    """
+    _check(delta)
+    if delta.sums:
+        covered = known is not None and {tag for tag, _, _ in delta.sums} <= known.tags
+        ids = known.ids if covered and known is not None else _ids(project, delta)
+        _update([(ids[key], cents) for key, cents in delta.sums.items() if key in ids and cents])
+        new = [{"project_id": project.id, "tag": tag, "account": account, "year": NO_YEAR if year is None else year,
+                "cents": cents} for (tag, account, year), cents in delta.sums.items() if (tag, account, year) not in ids]
+        if new:
+            db.session.execute(insert(LedgerCell), new)
+    if delta.opened:
+        have = set(known.books.opened) if known is not None and known.accounts else set(db.session.scalars(
+            select(LedgerAccount.account).where(LedgerAccount.project_id == project.id, LedgerAccount.account.in_(list(delta.opened)))))
+        opened = [{"project_id": project.id, "account": a, "opened": d} for a, d in delta.opened.items() if a not in have]
+        if opened:
+            db.session.execute(insert(LedgerAccount), opened)
+
+
+def _ids(project: Project, delta: Books) -> dict[Key, int]:
+    """The ids of the rows that already hold some of ``delta``'s keys."""
+    tags = sorted({tag for tag, _, _ in delta.sums})
+    accounts = sorted({account for _, account, _ in delta.sums})
+    rows = db.session.execute(select(LedgerCell.id, LedgerCell.tag, LedgerCell.account, LedgerCell.year)
+                              .where(LedgerCell.project_id == project.id, LedgerCell.tag.in_(tags), LedgerCell.account.in_(accounts)))
+    found = {(r.tag, r.account, None if r.year == NO_YEAR else r.year): r.id for r in rows}
+    return {key: found[key] for key in delta.sums if key in found}
+
+
+def _update(moved: list[tuple[int, int]]) -> None:
+    """``cents += delta`` for each ``(id, delta)``: on PostgreSQL one statement over two arrays (a
+    recalculation of 300 members over ten years moves 3,000 rows: one round trip, not 3,000);
+    on SQLite, inside the process, one prepared statement run for each."""
+    if not moved:
+        return
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("UPDATE ledger_cells SET cents = ledger_cells.cents + d.cents"
+                                " FROM unnest(CAST(:ids AS integer[]), CAST(:cents AS bigint[])) AS d(id, cents)"
+                                " WHERE ledger_cells.id = d.id"),
+                           {"ids": [i for i, _ in moved], "cents": [c for _, c in moved]})
+        return
+    table = LedgerCell.__table__
+    statement = update(table).where(table.c.id == bindparam("row")).values(cents=table.c.cents + bindparam("moved"))
+    db.session.connection().execute(statement, [{"row": i, "moved": c} for i, c in moved])
+
+
+# -- the journals and states, in memory ------------------------------------------------------------
 class Ledgers:
-    """The per-process cache of project journals (one :class:`Journal` per project)."""
+    """The per-process cache of project journals and states (one :class:`Journal` per project)."""
 
     def __init__(self) -> None:
         self._journals: dict[int, Journal] = {}
         self._states: dict[int, tuple[int, ProjectState | None]] = {}
-        self._lock = threading.RLock()
+        self._locks: dict[tuple[str, int], threading.Lock] = {}
+        self._lock = threading.Lock()  # guards the dictionaries only, for an instant
         self.postings_read = 0  # how many stored postings this worker has parsed: the catch-up cost
 
     def clear(self) -> None:
@@ -36,16 +146,21 @@ class Ledgers:
             self._journals.clear()
             self._states.clear()
 
+    def _project_lock(self, kind: str, project: Project) -> threading.Lock:
+        with self._lock:
+            return self._locks.setdefault((kind, project.id), threading.Lock())
+
     def _journal(self, project: Project) -> Journal:
-        journal = self._journals.get(project.id)
-        if journal is None:
-            journal = self._journals[project.id] = Journal(project.slug, project.name)
-        return journal
+        with self._lock:
+            journal = self._journals.get(project.id)
+            if journal is None:
+                journal = self._journals[project.id] = Journal(project.slug, project.name)
+            return journal
 
     def get(self, project: Project, *, seq: int | None = None) -> Journal:
         """The project's journal, caught up to ``seq`` (default: the project's ``ledger_seq``)."""
         target = project.ledger_seq if seq is None else seq
-        with self._lock:
+        with self._project_lock("journal", project):
             journal = self._journal(project)
             if journal.seq < target:
                 rows = db.session.execute(
@@ -57,18 +172,26 @@ class Ledgers:
             return journal
 
     def posted(self, project: Project, seq: int, entries: Sequence[data.Directive]) -> None:
-        """Take in what this worker has just committed as posting ``seq``, without re-parsing it."""
-        with self._lock:
-            journal = self._journal(project)
-            if journal.seq == seq - 1:
+        """Take in what this worker has just committed as posting ``seq``, without re-parsing it.
+
+        Only into a journal already loaded and at ``seq - 1``, and only if no one is loading it
+        meanwhile: otherwise the journal catches up from the database when it is next read. A
+        change never loads the journal.
+        """
+        lock = self._project_lock("journal", project)
+        if not lock.acquire(blocking=False):
+            return
+        try:
+            journal = self._journals.get(project.id)
+            if journal is not None and journal.seq == seq - 1:
                 journal.add(seq, entries)
-            elif journal.seq < seq - 1:
-                self.get(project, seq=seq)
+        finally:
+            lock.release()
 
     def state(self, project: Project, *, seq: int | None = None) -> ProjectState | None:
         """The project's state after its change ``seq`` (default: its ``change_seq``)."""
         target = project.change_seq if seq is None else seq
-        with self._lock:
+        with self._project_lock("state", project):
             done, state = self._states.get(project.id, (0, None))
             if done < target:
                 rows = db.session.execute(
@@ -86,12 +209,10 @@ class Ledgers:
 
     def changed(self, project: Project, seq: int, state: ProjectState | None) -> None:
         """Take in the state this worker has just committed as change ``seq`` (None: unchanged)."""
-        with self._lock:
+        with self._project_lock("state", project):
             done, current = self._states.get(project.id, (0, None))
             if done == seq - 1:
                 self._states[project.id] = (seq, current if state is None else state)
-            elif done < seq - 1:
-                self.state(project, seq=seq)
 
 
 def _current() -> Ledgers:

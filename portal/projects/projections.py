@@ -1,7 +1,9 @@
 """Read-only views of a project's shares: what-if scenarios and the explanation of one share.
 
 Nothing here writes to the database or the ledger: both compute with the pure core
-(``ledger.project``, ``ledger.recalc``, ``ledger.explain``) from the project's state and journal now.
+(``ledger.project``, ``ledger.recalc``, ``ledger.explain``) from the project's state now; a
+what-if reads the ledger's sums from SQL, as a change does, and an explanation the journal (it
+lists the city's entries).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from ledger import entries as E
 from ledger import municipalities as M
 from ledger.budget import Blocked
 from ledger.changes import apply
@@ -23,7 +26,7 @@ from ledger.recalc import Recalculation, recalculate
 from portal.clock import now
 from portal.projects.models import Project
 from portal.projects.populations import Figures
-from portal.projects.services import journal_for, state_for
+from portal.projects.services import journal_for, state_for, sums_for
 
 
 def _unique(codes: Sequence[str]) -> list[str]:
@@ -67,10 +70,10 @@ def what_if(project: Project, joins: Sequence[str], leaves: Sequence[str], on: d
         state = apply(state, Op("member-withdrawn", on, "what-if", now(), summary, "", {"city": code}))
     if not state.current():
         raise InvalidInput("no member would remain to share the cost")
-    journal = journal_for(project)
+    sums = sums_for(project)
     op = Op("members-added" if joining else "member-withdrawn", on, "what-if", now(), summary)
-    return recalculate(before, state, op, assessed=journal.assessed_cells(), open_accounts=journal.accounts(),
-                       fees=journal.fee_cells())
+    return recalculate(before, state, op, assessed=E.assessed_cells(sums), open_accounts=sums.accounts(),
+                       fees=E.fee_cells(sums))
 
 
 # -- explain -------------------------------------------------------------------------------------

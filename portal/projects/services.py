@@ -1,11 +1,14 @@
 """Every change to a project, each in one database transaction with its audit record and entries.
 
 A change is a ``ledger.project.Op``. It takes the project's row lock first (see :func:`_lock`), so
-two changes at the same moment are serialised and neither is lost. Under the lock it catches the
-journal and the project's state up, lets the pure core apply the op and recalculate
-(``ledger.recalc.step``), and writes the op, the audit record and the ledger posting; then it
-commits. Only after the commit do the in-memory journal and state take in the change: a refused
-or failed change leaves the database and the ledger as they were.
+two changes at the same moment are serialised and neither is lost; a change that cannot have the
+lock within ``PORTAL_LOCK_SECONDS`` is refused as busy (``portal.errors.Busy``), nothing done.
+Under the lock it catches the project's state up (only the changes this worker lacks), reads the
+ledger's sums from SQL (``portal.projects.ledgers.read``: a few thousand rows, never the history),
+lets the pure core apply the op and recalculate (``ledger.recalc.step``), and writes the op, the
+audit record, the ledger posting and its sums; then it commits. Only after the commit does the
+in-memory state (and the journal, if this worker has loaded it) take in the change: a refused or
+failed change leaves the database and the ledger as they were.
 
 The cost-sharing changes (budget, rules, charges, funding) are built in ``portal.costs.services``
 and run through the same :func:`change`; here are the project's creation and its membership.
@@ -18,10 +21,13 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from ledger import entries as E
 from ledger import municipalities as M
+from ledger.cells import Books, Cell, totals_of
 from ledger.changes import apply
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.journal import Journal
@@ -32,8 +38,9 @@ from ledger.recalc import Recalculation, ShareRow, step
 from portal import audit
 from portal.audit import AuditEvent
 from portal.clock import now, today
-from portal.extensions import db, rowcount
-from portal.projects.ledgers import ledgers
+from portal.errors import Busy
+from portal.extensions import db, is_lock_timeout, lock_timeout
+from portal.projects.ledgers import Rows, add_books, books, ledgers, read
 from portal.projects.models import LedgerPosting, Project, ProjectChange
 from portal.projects.populations import Figures
 
@@ -57,6 +64,17 @@ def get_project(slug: str) -> Project:
 
 def journal_for(project: Project) -> Journal:
     return ledgers.get(project)
+
+
+def sums_for(project: Project) -> Books:
+    """The project's sums from SQL (assessments, charges and fees by member and year; the open accounts):
+    what the shares and a recalculation read, without the journal."""
+    return books(project)
+
+
+def assessed_cells(project: Project) -> dict[Cell, int]:
+    """Each member's assessed cents per budget year ``(year, code)``, as the ledger holds them."""
+    return E.assessed_cells(books(project, accounts=False))
 
 
 def state_for(project: Project) -> ProjectState:
@@ -84,14 +102,33 @@ def _lock(slug: str) -> Project:
     """Take the project's write lock: the first statement of the transaction is an UPDATE of its row.
 
     PostgreSQL holds the row lock, SQLite its database write lock, until commit or rollback;
-    a concurrent change waits here and then reads what this one committed.
+    a concurrent change waits here, at most ``PORTAL_LOCK_SECONDS``, and then reads what this one
+    committed. Waiting longer is refused as :class:`portal.errors.Busy` ("try again"), never
+    left to the web server's timeout, which would kill the worker mid-request.
     """
-    result = db.session.execute(update(Project).where(Project.slug == slug).values(lock_version=Project.lock_version + 1))
-    if rowcount(result) == 0:
+    lock_timeout(float(current_app.config.get("PORTAL_LOCK_SECONDS", 5)))
+    try:
+        project: Project | None = db.session.execute(
+            update(Project).where(Project.slug == slug).values(lock_version=Project.lock_version + 1).returning(Project),
+            execution_options={"populate_existing": True}).scalar_one_or_none()
+    except OperationalError as exc:
+        if not is_lock_timeout(exc):
+            raise
+        db.session.rollback()
+        raise Busy(f"project {slug!r} is busy with another change; nothing was changed, try again in a moment") from None
+    if project is None:
         raise NotFound(f"no project {slug!r}")
-    project: Project = db.session.execute(select(Project).where(Project.slug == slug)
-                                          .execution_options(populate_existing=True)).scalar_one()
     return project
+
+
+def _warm(slug: str, *, journal: bool = False) -> None:
+    """Catch this worker's state (and ``journal``) of the project up before taking its lock, so that
+    under the lock only what was committed in between remains (usually nothing); reads only, no lock is held."""
+    project = db.session.execute(select(Project).where(Project.slug == slug)).scalar_one_or_none()
+    if project is not None:
+        ledgers.state(project)
+        if journal:
+            ledgers.get(project)
 
 
 def _rows(rows: Sequence[ShareRow]) -> list[dict[str, str]]:
@@ -99,8 +136,10 @@ def _rows(rows: Sequence[ShareRow]) -> list[dict[str, str]]:
             for r in rows]
 
 
-def _post(project: Project, entries: Sequence[Any]) -> int:
+def _post(project: Project, entries: Sequence[Any], known: Rows | None = None) -> int:
+    """Store ``entries`` as the project's next posting, and add their sums to its ``ledger_cells``."""
     seq = project.ledger_seq + 1
+    add_books(project, Books.of(entries), known)
     db.session.add(LedgerPosting(project_id=project.id, seq=seq, text="\n".join(E.format_entry(e) for e in entries)))
     project.ledger_seq = seq
     return seq
@@ -131,15 +170,22 @@ def _details(op: Op, result: Recalculation) -> dict[str, Any]:
 
 
 def change(slug: str, build: Callable[[ProjectState, Project], Op]) -> Outcome:
-    """Run one change: lock, build the op from the current state, apply, post, record, commit."""
+    """Run one change: lock, build the op from the current state, apply, post, record, commit.
+
+    What the recalculation needs of the ledger (each member's assessed cents and joining fees per
+    year, the open accounts) comes from the project's sums in SQL (:func:`portal.projects.ledgers.books`),
+    never from the journal: a change costs the same on a project of 100,000 entries as on a new one.
+    """
+    _warm(slug)
     try:
         project = _lock(slug)
-        journal = ledgers.get(project)
         before = ledgers.state(project)
         op = build(before, project)  # type: ignore[arg-type]  # None only while creating
-        result = step(before, op, assessed=journal.assessed_cells(), open_accounts=journal.accounts(), fees=journal.fee_cells())
+        rows = read(project)
+        sums = rows.books
+        result = step(before, op, assessed=E.assessed_cells(sums), open_accounts=sums.accounts(), fees=E.fee_cells(sums))
         built = result.entries()
-        seq = _post(project, built) if built else None
+        seq = _post(project, built, rows) if built else None
         change_seq = _record(project, op, seq)
         event = audit.record(op.actor, op.kind, _details(op, result), project_id=project.id, ledger_seq=seq)
         db.session.commit()
@@ -153,7 +199,13 @@ def change(slug: str, build: Callable[[ProjectState, Project], Op]) -> Outcome:
 
 
 def post_entries(slug: str, build: Callable[[Project, Journal], tuple[Op, list[Any], dict[str, Any]]]) -> Outcome:
-    """Append entries that no recalculation makes (an import) as one posting with its op and audit record."""
+    """Append entries that no recalculation makes (an import) as one posting with its op and audit record.
+
+    ``build`` gets the project's journal: it is caught up before the lock is taken (a cold worker
+    parses the history then, holding up no one), so under the lock only postings committed in
+    between are read. Their sums are kept like every posting's.
+    """
+    _warm(slug, journal=True)
     try:
         project = _lock(slug)
         journal = ledgers.get(project)
@@ -261,8 +313,8 @@ def shares(project: Project) -> list[ShareLine]:
     holds anything for it: its share of the years it took part in, its charges.
     """
     state = state_for(project)
-    journal = journal_for(project)
-    assessed, charged = journal.assessed(), journal.charged()
+    sums = books(project, accounts=False)
+    assessed, charged = totals_of(E.assessed_cells(sums)), totals_of(E.charged_cells(sums))
     version = version_for(state, state.term_year(today().year))
     frozen = version.population_map  # the figures of the year the rule in force names (bundled or loaded)
     current = set(state.current())

@@ -219,7 +219,7 @@ def api_shares(slug: str) -> ResponseReturnValue:
     """Every member's share: transparent to all member cities, as on the project page."""
     require(*VIEWERS)
     project = projects.get_project(slug)
-    cells = projects.journal_for(project).assessed_cells()
+    cells = projects.assessed_cells(project)
     return jsonify([{"city": s.code, "name": s.name, "share": fmt(s.share), "charged": fmt(s.charged), "total": fmt(s.total),
                      "withdrawn": s.withdrawn, "joined": s.joined.isoformat() if s.joined else None,
                      "left": s.left.isoformat() if s.left else None,

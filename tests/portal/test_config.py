@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from portal import create_app
-from portal.config import ConfigError, from_environment
+from portal.config import ConfigError, from_environment, gunicorn_settings, server_settings
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_production_requires_a_secret_key(tmp_path: Path, monkeypatch) -> None:
@@ -41,18 +43,22 @@ def test_models_and_migrations_agree(runner) -> None:
     assert result.exit_code == 0, result.output
 
 
+def portal_command(*args: str) -> list[str]:
+    """This worktree's ``portal`` command (not the installed script, which may be another checkout's)."""
+    return [sys.executable, "-m", "portal.cli.main", *args]
+
+
 def test_cli_on_an_unmigrated_database_says_what_to_do(tmp_path: Path) -> None:
-    env = {**os.environ, "PORTAL_INSTANCE_PATH": str(tmp_path), "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}"}
-    script = str(Path(sys.executable).parent / "portal")
-    result = subprocess.run([script, "shares", "iam"], env=env, capture_output=True, text=True)
+    env = {**os.environ, "PORTAL_INSTANCE_PATH": str(tmp_path), "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}",
+           "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(portal_command("shares", "iam"), env=env, cwd=ROOT, capture_output=True, text=True)
     assert result.returncode != 0 and "portal db upgrade" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_run_refuses_production_without_a_secret(tmp_path: Path) -> None:
-    env = {**os.environ, "PORTAL_INSTANCE_PATH": str(tmp_path), "PORTAL_ENV": "production"}
+    env = {**os.environ, "PORTAL_INSTANCE_PATH": str(tmp_path), "PORTAL_ENV": "production", "PYTHONPATH": str(ROOT)}
     env.pop("PORTAL_SECRET_KEY", None)
-    script = str(Path(sys.executable).parent / "portal")
-    result = subprocess.run([script, "run"], env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(portal_command("run"), env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "PORTAL_SECRET_KEY" in result.stderr
 
 
@@ -69,3 +75,34 @@ def test_behind_a_trusted_proxy_hsts_follows_the_forwarded_scheme(tmp_path: Path
 def test_a_bad_proxy_count_stops_the_start(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="PORTAL_TRUSTED_PROXIES"):
         from_environment(tmp_path, {"PORTAL_SECRET_KEY": "x", "PORTAL_TRUSTED_PROXIES": "two"})
+
+
+# -- waiting, and serving ------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["PORTAL_LOCK_SECONDS", "PORTAL_REDIS_TIMEOUT"])
+def test_seconds_are_positive_numbers(tmp_path: Path, name: str) -> None:
+    base = {"PORTAL_SECRET_KEY": "x"}
+    assert from_environment(tmp_path, base)[name] > 0
+    assert from_environment(tmp_path, base | {name: "2.5"})[name] == 2.5
+    for bad in ("0", "-1", "abc", "1e3", "５", "10000", "0.0001"):
+        with pytest.raises(ConfigError, match=name):
+            from_environment(tmp_path, base | {name: bad})
+
+
+def test_a_change_waits_a_few_seconds_for_the_lock_by_default(tmp_path: Path) -> None:
+    config = from_environment(tmp_path, {"PORTAL_SECRET_KEY": "x"})
+    assert config["PORTAL_LOCK_SECONDS"] == 5 and config["PORTAL_REDIS_TIMEOUT"] == 0.5
+
+
+def test_gunicorn_runs_threads_with_its_timeouts_chosen(tmp_path: Path) -> None:
+    """``portal run``'s settings and the module ``gunicorn -c python:portal.gunicorn_conf`` reads are the same."""
+    chosen = gunicorn_settings(from_environment(tmp_path, {"PORTAL_SECRET_KEY": "x"}))
+    assert chosen == {"worker_class": "gthread", "workers": 2, "threads": 4, "timeout": 60, "graceful_timeout": 30, "keepalive": 5}
+    env = {**os.environ, "PORTAL_WORKERS": "3", "PORTAL_THREADS": "8", "PORTAL_WORKER_TIMEOUT": "90", "PYTHONPATH": str(ROOT)}
+    script = ("from gunicorn.app.base import Application\nfrom gunicorn.config import Config\n"
+              "app = Application.__new__(Application)\napp.cfg = Config()\n"
+              "app.load_config_from_module_name_or_filename('python:portal.gunicorn_conf')\n"
+              "c = app.cfg\nprint(c.worker_class_str, c.workers, c.threads, c.timeout, c.graceful_timeout)\n")
+    done = subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["gthread", "3", "8", "90", "30"], done.stderr
+    with pytest.raises(ConfigError, match="PORTAL_WORKERS"):
+        server_settings({"PORTAL_WORKERS": "0"})

@@ -48,3 +48,30 @@ def test_an_old_project_gets_its_changes_and_its_next_change_moves_shares_into_y
         assert all(cents == 0 for (year, _), cents in cells.items() if year is None)
         assert sum(cells.values()) == 1_000_000 and {y for y, _ in cells if y} == {2025, 2026}
         db.session.remove()
+
+
+def test_the_ledger_sums_are_filled_from_the_postings_already_stored(app) -> None:
+    """The sums' migration, run over a project with a history, gives the rows the change service wrote."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import select
+
+    from ledger.cells import Books
+    from portal import demo
+    from portal.costs import services as costs
+    from portal.projects.ledgers import books
+    from portal.projects.models import LedgerCell
+
+    with app.app_context():
+        demo.load()
+        changes.withdraw_member("iam", "638", left=D(2026, 12, 31), decision="", actor="t")
+        costs.add_charge("iam", city="286", amount=12_345, date=D(2026, 5, 1), text="devices", actor="t")
+        project = changes.get_project("iam")
+        tags = sorted(set(db.session.scalars(select(LedgerCell.tag))))
+        written = books(project, tags)
+        db.session.remove()
+        downgrade(revision="3b8d5f1e7a20")
+        upgrade()
+        filled = books(changes.get_project("iam"), tags)
+        assert filled == written and filled.sums and filled.opened
+        assert filled == Books.of(changes.journal_for(changes.get_project("iam")).entries)
+        db.session.remove()
