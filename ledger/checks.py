@@ -13,6 +13,7 @@ import datetime as dt
 from typing import Any
 
 from ledger import municipalities as M
+from ledger import parse
 from ledger.budget import Charge
 from ledger.errors import Conflict, InvalidInput
 from ledger.funding import funding_lines, year_lines
@@ -25,12 +26,11 @@ MAX_TEXT = 500
 
 
 def text(value: Any, what: str) -> str:
+    """A text of a change (a charge's, a grant's): not empty, and text as :func:`ledger.parse.text` says."""
     result = str(value or "").strip()
     if not result:
         raise InvalidInput(f"{what} must not be empty")
-    if len(result) > MAX_TEXT:
-        raise InvalidInput(f"{what} is longer than {MAX_TEXT} characters")
-    return result
+    return parse.text(result, what, max_length=MAX_TEXT)
 
 
 def open_year(state: ProjectState, year: int, what: str) -> None:

@@ -168,8 +168,8 @@ def _inputs(a: Assessment) -> list[Step]:
         where = f"targeted to {f.target}" if f.target else "reduces the year's co-funded amount"
         steps.append(Step("funding", f"Funding {f.year}: {f.text}, {fmt(f.cents)} EUR ({where})",
                           {k: v for k, v in f._asdict().items() if k != "note"}))
-    for note in sorted({f.note for f in a.funding if f.note}):
-        steps.append(Step("funding", f"Subsidy: {note}", {"note": note}))
+    for note, target in sorted({(f.note, f.target or "") for f in a.funding if f.note}):
+        steps.append(Step("funding", f"Subsidy: {note}", {"note": note, "target": target or None}))
     return steps
 
 

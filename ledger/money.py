@@ -1,43 +1,80 @@
 """Money as integer cents at rest and in computation, ``Decimal`` at the edges (input, display).
 
-Floats never touch an amount: parsing goes from text straight to ``Decimal``.
+Floats never touch an amount: parsing goes from text straight to integer cents (:func:`parse_amount`).
 """
 
 from __future__ import annotations
 
 import math
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from fractions import Fraction
 
 from ledger.errors import InvalidInput
 
 CURRENCY = "EUR"
 _CENT = Decimal("0.01")
-MAX_AMOUNT = Decimal(10) ** 12  # a trillion euros: anything larger is a typing error
+# Amounts typed by a person are below 10**12 cents (ten billion euros): above any city's whole
+# yearly budget, so larger is a typing error; and a thousand such amounts still sum below 2**53,
+# so a total stays exact even in a client that reads JSON numbers as doubles, or in a
+# spreadsheet's 15 significant digits.
+MAX_CENTS = 10**12
+THOUSANDS = " \u00a0\u202f"  # space, no-break space, narrow no-break space: 530 000,00
+# ASCII digits only ([0-9], never \d, which also matches Arabic-Indic and other digits); the
+# thousands groups are of three; a decimal comma or point with one or two decimals.
+_AMOUNT = re.compile(r"(?P<sign>[-+]?)(?P<whole>[0-9]{1,3}(?:[" + THOUSANDS + r"][0-9]{3})+|[0-9]+)(?:[.,](?P<frac>[0-9]+))?")
+_SUFFIX = re.compile(r"\s*(?:€|EUR)$", re.IGNORECASE)
+_FMT = re.compile(r"(-?)([0-9]+)\.([0-9]{2})")
+HINT = "write it like 520000.00 or 520 000,00"
+
+
+def shown(text: object, limit: int = 40) -> str:
+    """A typed value quoted for a message: control characters escaped, a long one cut short."""
+    raw = str(text)
+    return repr(raw if len(raw) <= limit else raw[:limit] + "…")
 
 
 def parse_amount(text: str | Decimal | int, *, allow_negative: bool = False, what: str = "amount") -> int:
-    """Parse ``"520000.00"`` / ``"520 000,00"`` into cents; at most two decimals, no float."""
+    """An amount typed by a person (``"520000.00"``, ``"520 000,00"``, ``"12 €"``) in cents; never a float.
+
+    The one rule for amounts, on the web and the command line alike: ASCII digits, thousands
+    separated by spaces in groups of three, a decimal comma or point with at most two decimals,
+    a sign only where ``allow_negative``, below :data:`MAX_CENTS`. Exponents (``1e6``), ``NaN``,
+    ``Infinity``, ``1_000``, other scripts' digits and anything else are refused with one message.
+    """
     if isinstance(text, float):  # pragma: no cover - a programming error, not user input
         raise TypeError("amounts are never floats")
-    raw = str(text).strip().replace("\u00a0", "").replace(" ", "")
-    if raw.count(",") == 1 and "." not in raw:
-        raw = raw.replace(",", ".")
-    if raw.upper().endswith(CURRENCY):
-        raw = raw[: -len(CURRENCY)]
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise InvalidInput(f"{what} {str(text)!r} is not a number (write it like 520000.00)") from None
-    if not value.is_finite():
-        raise InvalidInput(f"{what} {str(text)!r} is not a number")
-    if abs(value) >= MAX_AMOUNT:
-        raise InvalidInput(f"{what} {str(text)!r} is too large")
-    if value != value.quantize(_CENT):
-        raise InvalidInput(f"{what} {str(text)!r} has more than two decimals")
-    if value < 0 and not allow_negative:
-        raise InvalidInput(f"{what} must not be negative (got {text})")
-    return int(value.quantize(_CENT) * 100)
+    if isinstance(text, Decimal):
+        text = format(text, "f") if text.is_finite() else str(text)
+    raw = _SUFFIX.sub("", str(text).strip())
+    found = _AMOUNT.fullmatch(raw) if len(raw) <= 1000 else None
+    if found is None:
+        raise InvalidInput(f"{what} {shown(text)} is not a number ({HINT})")
+    sign, frac = found["sign"], found["frac"] or ""
+    if sign and not allow_negative:
+        raise InvalidInput(f"{what} must not be negative (got {shown(text)})" if sign == "-"
+                           else f"{what} {shown(text)} is not a number ({HINT}, without a sign)")
+    if len(frac) > 2:
+        raise InvalidInput(f"{what} {shown(text)} has more than two decimals")
+    whole = re.sub(f"[{THOUSANDS}]", "", found["whole"])
+    if len(whole.lstrip("0")) > len(str(MAX_CENTS)) - 2:  # no int() of a thousand digits
+        raise InvalidInput(f"{what} {shown(text)} is too large (at most {fmt_human(MAX_CENTS - 1)} EUR)")
+    cents = int(whole) * 100 + int(frac.ljust(2, "0"))
+    if cents >= MAX_CENTS:
+        raise InvalidInput(f"{what} {shown(text)} is too large (at most {fmt_human(MAX_CENTS - 1)} EUR)")
+    return -cents if sign == "-" else cents
+
+
+def from_fmt(text: str) -> int:
+    """The cents of an amount the portal wrote itself with :func:`fmt` (``"-1799.31"``), of any size.
+
+    For stored values (an audit record's amounts), never for what a person typed.
+    """
+    found = _FMT.fullmatch(str(text).strip())
+    if found is None:
+        raise InvalidInput(f"{shown(text)} is not an amount written by the portal")
+    cents = int(found[2]) * 100 + int(found[3])
+    return -cents if found[1] else cents
 
 
 def whole_cents(value: object, what: str, *, positive: bool = False) -> int:

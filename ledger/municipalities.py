@@ -48,10 +48,10 @@ def municipalities(year: int | None = None) -> dict[str, Municipality]:
 
 
 def normalise_code(text: str) -> str:
-    """``"97"`` and ``" 097 "`` are Hirvensalmi's code ``"097"``; anything else is an error."""
+    """``"97"`` and ``" 097 "`` are Hirvensalmi's code ``"097"``; anything else (other scripts' digits too) is an error."""
     raw = str(text).strip()
-    if not raw.isdigit() or len(raw) > 3:
-        raise InvalidInput(f"{text!r} is not a municipality code (three digits, for example 638)")
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 3:
+        raise InvalidInput(f"{str(text)[:20]!r} is not a municipality code (three digits, for example 638)")
     return raw.zfill(3)
 
 

@@ -1,4 +1,11 @@
-"""Reading what people type: ``CODE=VALUE`` pairs, joining-fee tiers, hours, years, percentages.
+"""Reading what people type: ``CODE=VALUE`` pairs, joining-fee tiers, hours, years, percentages,
+whole numbers, dates and texts.
+
+Every rule of what a typed value may be lives here (amounts in :mod:`ledger.money`): digits are
+ASCII digits only (never another script's, never superscripts, never ``1_000`` or ``1e5``), every
+number has its range, every text is free of control characters and within its length. The portal's
+forms and command line options call these functions, so one text is refused with one message
+wherever it is typed.
 
 One parser for every interface: the command line gives pairs as repeated options
 (``--percent 638=75``), the web pages as lines of a text field (``638=75``, or ``638: 75``,
@@ -9,17 +16,27 @@ text is accepted or refused, with the same message, wherever it is typed.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import NamedTuple, TypeVar
 
 from ledger import municipalities as M
 from ledger.errors import InvalidInput
-from ledger.money import parse_amount
+from ledger.money import parse_amount, shown
 
 K = TypeVar("K")
 V = TypeVar("V")
 OPEN_ENDED = ("after", "later", "*")  # how the last, open-ended joining-fee tier is written
+# The largest whole number an id or a count may be: PostgreSQL's ``integer`` (SQLite's is wider),
+# so a number typed anywhere is refused here rather than by the database.
+MAX_INT = 2**31 - 1
+PERCENT_DECIMALS = 6  # a millionth of a percent: finer than a cent of any budget the portal takes
+_DECIMAL = re.compile(r"(?P<sign>[-+]?)(?P<whole>[0-9]+)(?:[.,](?P<frac>[0-9]+))?")  # ASCII digits only
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")       # Unicode's control characters (category Cc)
+_LINE_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # the same, less tab and line ends
+_SURROGATE = re.compile(r"[\ud800-\udfff]")         # what invalid UTF-8 becomes (surrogateescape)
 
 
 class Item(NamedTuple):
@@ -72,17 +89,37 @@ def city(text: str) -> str:
     return M.lookup(text).code
 
 
-def year(text: str) -> int:
-    """A four-digit year."""
+def year(text: str | int) -> int:
+    """A four-digit year in ASCII digits (``2025``); superscripts and other digits are refused."""
     raw = str(text).strip()
     if not (raw.isascii() and raw.isdigit() and len(raw) == 4):
-        raise InvalidInput(f"{text!r} is not a year (write it like 2025)")
+        raise InvalidInput(f"{shown(text)} is not a year (write it like 2025)")
     return int(raw)
 
 
-def percent(text: str) -> str:
-    """``"33,5 %"`` as ``"33.5"``: left as text, so the rule reads it exactly (never as a float)."""
-    return text.rstrip("%").strip().replace(",", ".")
+def number(text: str | int, what: str, *, minimum: int = 0, maximum: int = MAX_INT) -> int:
+    """A whole number in ASCII digits, from ``minimum`` to ``maximum`` (an id, a count of days, a port)."""
+    raw = str(text).strip()
+    if not (raw.isascii() and raw.isdigit()):
+        raise InvalidInput(f"{what} {shown(text)} is not a whole number (write digits only, like 12)")
+    if len(raw.lstrip("0")) > len(str(maximum)) or not minimum <= int(raw) <= maximum:  # no int() of a thousand digits
+        raise InvalidInput(f"{what} must be from {minimum} to {maximum} (got {shown(text)})")
+    return int(raw)
+
+
+def percent(text: str, what: str = "the percentage") -> str:
+    """``"33,5 %"`` as ``"33.5"``: from 0 to 100, at most six decimals, left as text so the rule reads it
+    exactly (never as a float)."""
+    raw = str(text).strip().removesuffix("%").strip()
+    found = _DECIMAL.fullmatch(raw) if len(raw) <= 100 else None
+    if found is None or found["sign"]:
+        raise InvalidInput(f"{what} {shown(text)} is not a number (write it like 40 or 33.5)")
+    whole, frac = found["whole"].lstrip("0") or "0", found["frac"]
+    if len(frac or "") > PERCENT_DECIMALS:
+        raise InvalidInput(f"{what} {shown(text)} has more than {PERCENT_DECIMALS} decimals")
+    if len(whole) > 3 or Decimal(f"{whole}.{frac or 0}") > 100:
+        raise InvalidInput(f"{what} must be between 0 and 100 (got {shown(text)})")
+    return whole + (f".{frac}" if frac is not None else "")
 
 
 def amount_of(what: str) -> Callable[[str, str], int]:
@@ -91,7 +128,8 @@ def amount_of(what: str) -> Callable[[str, str], int]:
 
 
 def percentages(items: Iterable[Item]) -> dict[str, str]:
-    return pairs(items, shape="CODE=PERCENT", example="638=75", key=city, value=lambda _, text: percent(text))
+    return pairs(items, shape="CODE=PERCENT", example="638=75", key=city,
+                 value=lambda code, text: percent(text, f"the percentage of {code}"))
 
 
 def amounts(items: Iterable[Item], what: str) -> dict[str, int]:
@@ -118,19 +156,41 @@ def tiers(items: Iterable[Item]) -> list[tuple[dt.date | None, int]]:
 
 
 def date(text: str, what: str = "the date", *, hint: str = "") -> dt.date:
-    """An ISO date, ``2026-12-01``."""
+    """An ISO date in ASCII digits, ``2026-12-01`` (nothing else ISO 8601 allows: no week dates, no ``20261201``)."""
+    raw = str(text).strip()
     try:
-        return dt.date.fromisoformat(str(text).strip())
+        if not _DATE.fullmatch(raw):
+            raise ValueError(raw)
+        return dt.date.fromisoformat(raw)
     except ValueError:
         raise InvalidInput(f"{what} is not a date (YYYY-MM-DD){hint}") from None
 
 
 def hours(value: object, what: str = "the hours") -> Decimal:
     """Hours of one row of work: above 0 and at most 24, at most two decimals."""
-    try:
-        result = Decimal(str(value).replace(",", "."))
-    except InvalidOperation:
-        raise InvalidInput(f"{what} {value!r} is not a number of hours") from None
-    if not result.is_finite() or result <= 0 or result > 24 or result != result.quantize(Decimal("0.01")):
-        raise InvalidInput(f"{what} must be above 0 and at most 24 hours, with at most two decimals (got {value})")
+    if isinstance(value, Decimal) and value.is_finite():
+        value = format(value, "f")
+    raw = str(value).strip()
+    found = _DECIMAL.fullmatch(raw) if len(raw) <= 100 else None
+    if found is None or isinstance(value, (bool, float)):
+        raise InvalidInput(f"{what} {shown(value)} is not a number of hours")
+    result = Decimal(raw.replace(",", "."))
+    if result <= 0 or result > 24 or len(found["frac"] or "") > 2:
+        raise InvalidInput(f"{what} must be above 0 and at most 24 hours, with at most two decimals (got {shown(value)[1:-1]})")
     return result
+
+
+def text(value: str, what: str, *, max_length: int, multiline: bool = False) -> str:
+    """``value`` as it is, if it is text a person may type: at most ``max_length`` characters, no
+    control characters (NUL included; tabs and line ends only where ``multiline``), and no lone
+    surrogates, which is what bytes that are not UTF-8 become in a command line argument.
+    """
+    raw = str(value)
+    if len(raw) > max_length:
+        raise InvalidInput(f"{what} is longer than {max_length} characters ({len(raw)} given)")
+    if found := _SURROGATE.search(raw):
+        raise InvalidInput(f"{what} is not valid text: character {found.start() + 1} is not UTF-8 "
+                           "(save or type it as UTF-8)")
+    if found := (_LINE_CONTROL if multiline else _CONTROL).search(raw):
+        raise InvalidInput(f"{what} holds a control character ({found[0]!r}) at character {found.start() + 1}; remove it")
+    return raw

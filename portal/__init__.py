@@ -113,13 +113,19 @@ def _sqlite_pragmas(app: Flask) -> None:
 
 
 def _security_headers(app: Flask) -> None:
-    """No framing, no inline script, no MIME sniffing; HSTS only over HTTPS (browsers ignore it on http).
+    """No framing, no inline script, no MIME sniffing; HSTS only over HTTPS (browsers ignore it on http);
+    ``Cache-Control: no-store`` on every answer but a static file.
 
     No ``form-action``: browsers apply it to the redirect after logout's POST, which goes to the provider.
+    ``no-store`` keeps a city's figures out of shared and back-button caches: pages and the API
+    answer for the session they were asked in (a logged-out browser must not show them again), and
+    so do the login and error pages around them. Static files keep Flask's own caching.
     """
 
     @app.after_request
     def headers(response: Response) -> Response:
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -71,13 +71,24 @@ def from_environment(instance: Path, environ: os._Environ | dict | None = None) 
         "PORTAL_MAX_DOCUMENT_MB": _positive(env, "PORTAL_MAX_DOCUMENT_MB", 10),
         # Where the accessibility statement sends feedback (saavutettavuuspalaute).
         "PORTAL_ACCESSIBILITY_EMAIL": _email(env, "PORTAL_ACCESSIBILITY_EMAIL"),
+        **limit_settings(env),
+        **server_settings(env),
+    }
+
+
+def limit_settings(env: os._Environ | dict) -> dict:
+    """How long the portal waits for what it does not control (Redis, locks, queries), and how much a query may use."""
+    return {
         # How long a Redis command of the rate limiter may take (connect, and each answer) before the
         # limits are counted in process memory instead: a Redis that never answers must not hold up logins.
         "PORTAL_REDIS_TIMEOUT": _seconds(env, "PORTAL_REDIS_TIMEOUT", 0.5),
         # How long a change waits for another change of the same project (its row lock; SQLite's busy
         # timeout for any write) before it is refused as busy, "try again", with nothing changed.
         "PORTAL_LOCK_SECONDS": _seconds(env, "PORTAL_LOCK_SECONDS", 5),
-        **server_settings(env),
+        # A BQL query runs in a child process that is ended after this many seconds, or when it
+        # needs more memory than this (ledger.sandbox); keep the seconds below gunicorn's timeout.
+        "PORTAL_QUERY_SECONDS": _seconds(env, "PORTAL_QUERY_SECONDS", 10.0),
+        "PORTAL_QUERY_MEMORY_MB": _positive(env, "PORTAL_QUERY_MEMORY_MB", 1024),
     }
 
 

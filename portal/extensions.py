@@ -86,3 +86,15 @@ def is_connection_lost(exc: BaseException) -> bool:
         state = getattr(orig, "sqlstate", None)
         return state is None or str(state).startswith(("08", "57P"))
     return getattr(orig, "sqlite_errorcode", None) == _SQLITE_CANTOPEN
+
+
+def column_length(attribute: Any) -> int:
+    """The length of a string column (``Project.name``: 200), so a form or an option refuses what it cannot hold.
+
+    SQLite stores a longer text anyway; PostgreSQL refuses it with an error, which must never be
+    how a person learns that a name is too long.
+    """
+    length = attribute.property.columns[0].type.length
+    if not isinstance(length, int):
+        raise TypeError(f"{attribute} has no length")
+    return length

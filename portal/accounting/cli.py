@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from ledger.query import MAX_QUERY_LENGTH
 from portal.accounting import services as accounting
-from portal.cli import BadInput, actor, refusing
+from portal.cli import ID, SLUG, BadInput, File, Text, actor, refusing
 from portal.clock import fi_datetime
 from portal.projects import services as projects
 
@@ -19,8 +20,8 @@ def ledger_group() -> None:
 
 
 @ledger_group.command("export")
-@click.argument("slug")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True), help="File to write ('-' for standard output).")
+@click.argument("slug", type=SLUG)
+@click.option("-o", "--output", required=True, type=File(output=True), help="File to write ('-' for standard output).")
 @with_appcontext
 @refusing
 def ledger_export_command(slug, output) -> None:
@@ -28,15 +29,18 @@ def ledger_export_command(slug, output) -> None:
     if output == "-":
         click.echo(text, nl=False)
         return
-    Path(output).write_text(text, encoding="utf-8")
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:  # no such folder, no permission, a full disk: nothing else was changed
+        raise BadInput(f"cannot write {output}: {exc.strerror or exc}") from None
     click.echo(f"wrote {output}")
 
 
 @ledger_group.command("import", help="Import a .beancount file of payments (all or nothing), or undo an import with --revert N.")
-@click.argument("slug")
-@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, readable=True))
-@click.option("--revert", "number", type=int, default=None, metavar="N", help="Undo import N by reversing entries.")
-@click.option("--reason", default="", help="Why import N is reverted (with --revert).")
+@click.argument("slug", type=SLUG)
+@click.argument("file", required=False, type=File())
+@click.option("--revert", "number", type=ID, default=None, metavar="N", help="Undo import N by reversing entries.")
+@click.option("--reason", default="", type=Text(500, "the reason"), help="Why import N is reverted (with --revert).")
 @with_appcontext
 @refusing
 def ledger_import_command(slug, file, number, reason) -> None:
@@ -54,7 +58,7 @@ def ledger_import_command(slug, file, number, reason) -> None:
 
 
 @ledger_group.command("imports", help="List a project's imports: number, file, when, who, transactions, reverted.")
-@click.argument("slug")
+@click.argument("slug", type=SLUG)
 @with_appcontext
 @refusing
 def ledger_imports_command(slug) -> None:
@@ -68,8 +72,8 @@ def ledger_imports_command(slug) -> None:
 
 
 @ledger_group.command("query")
-@click.argument("slug")
-@click.argument("query")
+@click.argument("slug", type=SLUG)
+@click.argument("query", type=Text(MAX_QUERY_LENGTH, "the query"))
 @click.option("--format", "fmt_", type=click.Choice(["table", "csv"]), default="table")
 @with_appcontext
 @refusing

@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from beancount.core import data
+from flask import current_app
 from sqlalchemy import delete, func, insert, select
 
 from ledger import entries as E
@@ -34,7 +35,7 @@ from ledger.checks import text as checked_text
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.journal import Journal
 from ledger.project import settings
-from ledger.query import QueryResult
+from ledger.query import Limits, QueryResult
 from portal.accounting.models import ImportedTransaction, LedgerImport
 from portal.clock import fi_datetime, now, today, utcnow
 from portal.extensions import db
@@ -48,9 +49,22 @@ CHUNK = 500          # identities looked up per query
 FILENAME_LENGTH = 255
 
 
+def query_limits() -> Limits:
+    """How long and how much memory one query may take (``PORTAL_QUERY_SECONDS``, ``PORTAL_QUERY_MEMORY_MB``)."""
+    config = current_app.config
+    return Limits(seconds=float(config.get("PORTAL_QUERY_SECONDS", 10.0)),
+                  memory_bytes=int(config.get("PORTAL_QUERY_MEMORY_MB", 1024)) << 20)
+
+
 def query(slug: str, text: str) -> QueryResult:
-    """Run a read-only BQL query over the project's ledger as it is now."""
-    return journal_for(get_project(slug)).query(text)
+    """Run a read-only BQL query over the project's ledger as it is now, within :func:`query_limits`.
+
+    The journal is caught up (under the worker's lock) and its entry list copied (under the
+    journal's); the query itself runs afterwards in a child process, holding no lock a change or
+    another request needs, and is ended when it overruns (``ledger.query.run``).
+    """
+    journal = journal_for(get_project(slug))
+    return journal.query(text, query_limits())
 
 
 def export(project: Project) -> str:

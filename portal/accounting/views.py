@@ -12,7 +12,7 @@ from decimal import Decimal
 from beancount.core.amount import Amount
 from beancount.core.inventory import Inventory
 from beancount.core.position import Position
-from flask import Blueprint, Flask, redirect, render_template, url_for
+from flask import Blueprint, Flask, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
@@ -24,10 +24,12 @@ from portal.projects import services as projects
 from portal.web import attachment, attempt, require, text
 
 bp = Blueprint("accounting", __name__)
+api = Blueprint("accounting_api", __name__, url_prefix="/api/v1")
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.register_blueprint(api)
 
 NUMERIC = (int, Decimal, Amount, Position, Inventory)  # result columns aligned right
 
@@ -122,3 +124,17 @@ def revert_import(slug: str, number: int) -> ResponseReturnValue:
     elif form.is_submitted():
         status = 400
     return render_template("accounting/revert.html", project=project, record=record, form=form, error=error), status
+
+
+@api.get("/projects/<slug>/query")
+@login_required
+def api_query(slug: str) -> ResponseReturnValue:
+    """``?q=SELECT …``: the result's columns and its cells as text; a refused or failing query is a 400 problem.
+
+    A GET: a query reads and changes nothing. Its refusal (``QueryError``) is answered by
+    ``portal.errors`` as an ``application/problem+json`` document with the query's message.
+    """
+    require("accountant")
+    projects.get_project(slug)
+    result = accounting.query(slug, request.args.get("q", ""))
+    return jsonify({"columns": result.names, "rows": result.cells()})

@@ -6,10 +6,13 @@ import click
 from flask.cli import with_appcontext
 
 from portal.accounts import services as accounts
-from portal.accounts.models import ROLES, STATUSES
-from portal.cli import actor, refusing
+from portal.accounts.models import ROLES, STATUSES, Invitation, User
+from portal.cli import CITY, Text, actor, refusing
+from portal.extensions import column_length
 
 ROLE = click.Choice(ROLES)
+ISSUER = Text(column_length(User.issuer), "the issuer")
+SUB = Text(column_length(User.sub), "the subject")
 
 
 @click.group("users", help="List, approve, disable and invite users (keyed on issuer and subject).")
@@ -18,11 +21,11 @@ def users_group() -> None:
 
 
 @users_group.command("grant")
-@click.option("--issuer", required=True)
-@click.option("--sub", required=True)
+@click.option("--issuer", type=ISSUER, required=True)
+@click.option("--sub", type=SUB, required=True)
 @click.option("--role", required=True, type=ROLE)
-@click.option("--city", default=None, help="Municipality code (required for a contact).")
-@click.option("--name", default="", help="Display name until the user first logs in.")
+@click.option("--city", type=CITY, default=None, help="Municipality code (required for a contact).")
+@click.option("--name", type=Text(column_length(User.name), "the name"), default="", help="Display name until the user first logs in.")
 @with_appcontext
 @refusing
 def users_grant(issuer, sub, role, city, name) -> None:
@@ -41,10 +44,10 @@ def users_list(status) -> None:
 
 
 @users_group.command("approve", help="Make a user active with exactly these roles (repeat --role).")
-@click.option("--issuer", required=True)
-@click.option("--sub", required=True)
+@click.option("--issuer", type=ISSUER, required=True)
+@click.option("--sub", type=SUB, required=True)
 @click.option("--role", "roles", multiple=True, required=True, type=ROLE)
-@click.option("--city", default=None, help="Only for a user whose provider vouches for no city.")
+@click.option("--city", type=CITY, default=None, help="Only for a user whose provider vouches for no city.")
 @with_appcontext
 @refusing
 def users_approve(issuer, sub, roles, city) -> None:
@@ -53,8 +56,8 @@ def users_approve(issuer, sub, roles, city) -> None:
 
 
 @users_group.command("disable", help="Disable a user and end all of their sessions.")
-@click.option("--issuer", required=True)
-@click.option("--sub", required=True)
+@click.option("--issuer", type=ISSUER, required=True)
+@click.option("--sub", type=SUB, required=True)
 @with_appcontext
 @refusing
 def users_disable(issuer, sub) -> None:
@@ -63,8 +66,8 @@ def users_disable(issuer, sub) -> None:
 
 
 @users_group.command("invite", help="Invite an email address into a city with a role.")
-@click.option("--email", required=True)
-@click.option("--city", required=True)
+@click.option("--email", type=Text(column_length(Invitation.email), "the email address"), required=True)
+@click.option("--city", type=CITY, required=True)
 @click.option("--role", required=True, type=ROLE)
 @with_appcontext
 @refusing

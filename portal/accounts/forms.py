@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from portal.accounts.models import Invitation
+from portal.extensions import column_length
+from portal.web import Form
 
 
 class CheckboxesField(SelectMultipleField):
@@ -17,13 +20,13 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def _some_role(form: FlaskForm, field: CheckboxesField) -> None:
+def _some_role(form: Form, field: CheckboxesField) -> None:
     """Like DataRequired, minus its ``required`` flag: on checkboxes it would make a browser demand them all."""
     if not field.data:
         raise StopValidation("Choose at least one role.")
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(Form):
     """Roles for a user. The city is not a field here unless the provider vouched for none (admins only)."""
 
     roles = CheckboxesField("Roles", validators=[_some_role], validate_choice=False)
@@ -32,14 +35,14 @@ class ApproveForm(FlaskForm):
     submit = SubmitField("Save")
 
 
-class InvitationForm(FlaskForm):
-    email = StringField("Email", validators=[DataRequired("Give the email address."), Length(max=320)])
+class InvitationForm(Form):
+    email = StringField("Email", validators=[DataRequired("Give the email address."), Length(max=column_length(Invitation.email))])
     city = SelectField("City", validate_choice=False)
     role = SelectField("Role", validate_choice=False)
     submit = SubmitField("Invite")
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button that changes something (disable, re-enable, revoke): only the CSRF token."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -8,7 +8,7 @@ import click
 from flask.cli import with_appcontext
 
 from portal.auth import sessions
-from portal.cli import refusing
+from portal.cli import DAYS, refusing
 
 
 @click.group("sessions", help="Server-side sessions.")
@@ -17,7 +17,7 @@ def sessions_group() -> None:
 
 
 @sessions_group.command("purge", help="Delete sessions that ended more than --days ago (for a daily job).")
-@click.option("--days", default=7, type=click.IntRange(min=0))
+@click.option("--days", default=7, type=DAYS, show_default=True)
 @with_appcontext
 @refusing
 def sessions_purge(days) -> None:

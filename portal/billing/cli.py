@@ -13,7 +13,7 @@ from ledger.money import fmt
 from portal.billing import documents, issuing, pdf, texts
 from portal.billing import services as billing
 from portal.billing.services import REFERENCE_KINDS
-from portal.cli import DATE, actor, refusing
+from portal.cli import CITY, DATE, ID, SLUG, YEAR, BadInput, File, Number, Percent, Text, actor, refusing
 from portal.projects import services as projects
 
 
@@ -24,15 +24,15 @@ def billing_group() -> None:
 
 
 @billing_group.command("seller", help="Set the project's seller (the lead city); identifiers are checked by their check digits.")
-@click.argument("slug")
-@click.option("--name", required=True, help="The seller's official name, e.g. Hämeenlinnan kaupunki.")
-@click.option("--business-id", required=True, help="Y-tunnus, e.g. 0139797-8.")
-@click.option("--iban", required=True, help="The Finnish account the members pay to.")
-@click.option("--bic", required=True)
-@click.option("--einvoice-address", default=None, help="OVT code (0037…) or Peppol ID (0216:0037…).")
-@click.option("--operator", default=None, help="The e-invoice operator: an OVT-style ID or a BIC.")
-@click.option("--address", default=None, help="Street, post code and town: 'Raatihuone, Wetterhoffinkatu 2, 13100 Hämeenlinna'.")
-@click.option("--contact", default=None, help="Who answers questions about the invoices.")
+@click.argument("slug", type=SLUG)
+@click.option("--name", required=True, type=Text(210, "the name"), help="The seller's official name, e.g. Hämeenlinnan kaupunki.")
+@click.option("--business-id", required=True, type=Text(40, "the business ID"), help="Y-tunnus, e.g. 0139797-8.")
+@click.option("--iban", required=True, type=Text(60, "the IBAN"), help="The Finnish account the members pay to.")
+@click.option("--bic", required=True, type=Text(20, "the BIC"))
+@click.option("--einvoice-address", default=None, type=Text(80, "the e-invoice address"), help="OVT code (0037…) or Peppol ID (0216:0037…).")
+@click.option("--operator", default=None, type=Text(40, "the operator"), help="The e-invoice operator: an OVT-style ID or a BIC.")
+@click.option("--address", default=None, type=Text(200, "the address"), help="Street, post code and town: 'Raatihuone, Wetterhoffinkatu 2, 13100 Hämeenlinna'.")
+@click.option("--contact", default=None, type=Text(200, "the contact"), help="Who answers questions about the invoices.")
 @with_appcontext
 @refusing
 def seller_command(slug, name, business_id, iban, bic, einvoice_address, operator, address, contact) -> None:
@@ -42,16 +42,16 @@ def seller_command(slug, name, business_id, iban, bic, einvoice_address, operato
 
 
 @billing_group.command("member", help="Set some of a member's billing details ('' clears one).")
-@click.argument("slug")
-@click.option("--city", required=True, help="Municipality code.")
-@click.option("--name", default=None, help="The official name on the invoice, e.g. Porvoon kaupunki.")
-@click.option("--business-id", default=None)
-@click.option("--einvoice-address", default=None)
-@click.option("--operator", default=None)
-@click.option("--buyer-reference", default=None, help="The buyer's reference or cost centre the city asks for.")
-@click.option("--email", default=None, help="Where the city wants its PDF invoices.")
+@click.argument("slug", type=SLUG)
+@click.option("--city", required=True, type=CITY, help="Municipality code.")
+@click.option("--name", default=None, type=Text(210, "the name"), help="The official name on the invoice, e.g. Porvoon kaupunki.")
+@click.option("--business-id", default=None, type=Text(40, "the business ID"))
+@click.option("--einvoice-address", default=None, type=Text(80, "the e-invoice address"))
+@click.option("--operator", default=None, type=Text(40, "the operator"))
+@click.option("--buyer-reference", default=None, type=Text(70, "the buyer's reference"), help="The buyer's reference or cost centre the city asks for.")
+@click.option("--email", default=None, type=Text(320, "the email address"), help="Where the city wants its PDF invoices.")
 @click.option("--language", default=None, type=click.Choice(texts.LANGUAGES), help="The invoice language.")
-@click.option("--address", default=None, help="Street, post code and town.")
+@click.option("--address", default=None, type=Text(200, "the address"), help="Street, post code and town.")
 @with_appcontext
 @refusing
 def member_command(slug, city, **given) -> None:
@@ -65,14 +65,14 @@ def _describe(member: billing.MemberDetails) -> str:
 
 
 @billing_group.command("settings", help="How the project invoices: instalments, payment terms, VAT, the reference on the barcode.")
-@click.argument("slug")
-@click.option("--instalments", type=int, default=None, help="Invoices a year for the year's share (1 to 12).")
-@click.option("--terms", type=int, default=None, help="Payment terms in days (default 21).")
-@click.option("--vat-rate", default=None, help="VAT percentage, e.g. 25.5; 0 for none (the default).")
-@click.option("--vat-reason", default=None, help="Why there is no VAT, printed on 0 % invoices.")
+@click.argument("slug", type=SLUG)
+@click.option("--instalments", type=Number("the instalments", minimum=1, maximum=12), default=None, help="Invoices a year for the year's share (1 to 12).")
+@click.option("--terms", type=Number("the payment terms", maximum=365), default=None, help="Payment terms in days (default 21).")
+@click.option("--vat-rate", default=None, type=Percent("the VAT rate"), help="VAT percentage, e.g. 25.5; 0 for none (the default).")
+@click.option("--vat-reason", default=None, type=Text(70, "the VAT reason"), help="Why there is no VAT, printed on 0 % invoices.")
 @click.option("--reference", "reference_kind", type=click.Choice(REFERENCE_KINDS), default=None,
               help="Which reference the barcode and the e-invoice's payment details carry (both are printed).")
-@click.option("--reference-prefix", type=int, default=None, help="The digits before the invoice number in each reference.")
+@click.option("--reference-prefix", type=Number("the reference prefix", minimum=1, maximum=99_999_999_999), default=None, help="The digits before the invoice number in each reference.")
 @with_appcontext
 @refusing
 def settings_command(slug, instalments, terms, vat_rate, vat_reason, reference_kind, reference_prefix) -> None:
@@ -83,7 +83,7 @@ def settings_command(slug, instalments, terms, vat_rate, vat_reason, reference_k
 
 
 @billing_group.command("show", help="The seller, the settings and every member's billing details.")
-@click.argument("slug")
+@click.argument("slug", type=SLUG)
 @click.option("--format", "fmt_", type=click.Choice(["table", "json"]), default="table")
 @with_appcontext
 @refusing
@@ -123,16 +123,16 @@ def _print_run(run: issuing.Run, *, preview: bool) -> None:
 
 
 @invoice_group.command("issue", help="Issue the year's invoices: one per member with something to invoice.")
-@click.argument("slug")
-@click.option("--year", required=True, type=int, help="The budget year to invoice.")
+@click.argument("slug", type=SLUG)
+@click.option("--year", required=True, type=YEAR, help="The budget year to invoice.")
 @click.option("--date", type=DATE, default=None, help="The invoice date (default today).")
 @click.option("--due", type=DATE, default=None, help="The due date (or give --terms).")
-@click.option("--terms", type=int, default=None, help="Payment terms in days (default: the project's setting).")
+@click.option("--terms", type=Number("the payment terms", maximum=365), default=None, help="Payment terms in days (default: the project's setting).")
 @click.option("--dry-run", is_flag=True, help="Show every invoice that would be issued; issue nothing.")
 @with_appcontext
 @refusing
 def issue_command(slug, year, date, due, terms, dry_run) -> None:
-    kwargs = {"year": year, "date": date.date() if date else None, "due": due.date() if due else None, "terms": terms}
+    kwargs = {"year": year, "date": date, "due": due, "terms": terms}
     preview = issuing.preview(slug, **kwargs)
     if not preview.invoices:
         click.echo(f"nothing to invoice for {year}: every member's invoices already match what the ledger holds")
@@ -143,9 +143,9 @@ def issue_command(slug, year, date, due, terms, dry_run) -> None:
 
 
 @invoice_group.command("list", help="The project's invoices with what is paid and open.")
-@click.argument("slug")
-@click.option("--year", type=int, default=None)
-@click.option("--city", default=None)
+@click.argument("slug", type=SLUG)
+@click.option("--year", type=YEAR, default=None)
+@click.option("--city", default=None, type=CITY)
 @click.option("--format", "fmt_", type=click.Choice(["table", "csv", "json"]), default="table")
 @click.option("--language", type=click.Choice(texts.LANGUAGES), default=None,
               help="CSV conventions (fi and sv: semicolons, decimal commas); default: the city's invoice language, else fi.")
@@ -172,14 +172,17 @@ def _write(output: str, body: bytes) -> None:
     if output == "-":
         sys.stdout.buffer.write(body)
         return
-    Path(output).write_bytes(body)
+    try:
+        Path(output).write_bytes(body)
+    except OSError as exc:  # no such folder, no permission, a full disk: nothing else was changed
+        raise BadInput(f"cannot write {output}: {exc.strerror or exc}") from None
     click.echo(f"wrote {output}", err=True)
 
 
 @invoice_group.command("finvoice", help="Write an invoice's Finvoice 3.0 message.")
-@click.argument("slug")
-@click.argument("number", type=int)
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="File to write ('-' for standard output).")
+@click.argument("slug", type=SLUG)
+@click.argument("number", type=ID)
+@click.option("-o", "--output", required=True, type=File(output=True), help="File to write ('-' for standard output).")
 @with_appcontext
 @refusing
 def finvoice_command(slug, number, output) -> None:
@@ -188,9 +191,9 @@ def finvoice_command(slug, number, output) -> None:
 
 
 @invoice_group.command("pdf", help="Write an invoice as a PDF in the member's language.")
-@click.argument("slug")
-@click.argument("number", type=int)
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="File to write ('-' for standard output).")
+@click.argument("slug", type=SLUG)
+@click.argument("number", type=ID)
+@click.option("-o", "--output", required=True, type=File(output=True), help="File to write ('-' for standard output).")
 @with_appcontext
 @refusing
 def pdf_command(slug, number, output) -> None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField
+from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from portal.billing.texts import LANGUAGES
+from portal.web import DayField, Form, NumberField
 
 
-class SellerForm(FlaskForm):
+class SellerForm(Form):
     name = StringField("Name", validators=[InputRequired(), Length(max=210)], description="The lead city, e.g. Hämeenlinnan kaupunki")
     business_id = StringField("Business ID", validators=[InputRequired(), Length(max=20)], description="Y-tunnus, e.g. 0139797-8")
     iban = StringField("IBAN", validators=[InputRequired(), Length(max=50)])
@@ -21,16 +21,16 @@ class SellerForm(FlaskForm):
     contact = StringField("Contact", validators=[Optional(), Length(max=200)], description="Who answers questions about the invoices")
 
 
-class SettingsForm(FlaskForm):
-    instalments = IntegerField("Instalments a year", validators=[InputRequired(), NumberRange(1, 12)])
-    terms_days = IntegerField("Payment terms (days)", validators=[InputRequired(), NumberRange(0, 365)])
+class SettingsForm(Form):
+    instalments = NumberField("Instalments a year", validators=[InputRequired(), NumberRange(1, 12)])
+    terms_days = NumberField("Payment terms (days)", validators=[InputRequired(), NumberRange(0, 365)])
     vat_rate = StringField("VAT rate %", validators=[InputRequired(), Length(max=10)], description="0 for none (the default)")
     vat_reason = StringField("Why no VAT", validators=[Optional(), Length(max=70)], description="Printed on 0 % invoices")
     reference_kind = SelectField("Reference on the barcode and e-invoice", choices=[("national", "national"), ("rf", "RF")])
-    reference_prefix = IntegerField("Reference prefix", validators=[InputRequired(), NumberRange(1, 99_999_999_999)])
+    reference_prefix = NumberField("Reference prefix", validators=[InputRequired(), NumberRange(1, 99_999_999_999)])
 
 
-class MemberForm(FlaskForm):
+class MemberForm(Form):
     """One member's details; the city is chosen before (by a link or the choice above the form), never inside it,
     so that the details shown are always the city's whose details are saved."""
 
@@ -45,14 +45,14 @@ class MemberForm(FlaskForm):
     address = StringField("Address", validators=[Optional(), Length(max=200)])
 
 
-class IssueForm(FlaskForm):
+class IssueForm(Form):
     year = SelectField("Budget year", validators=[InputRequired()], choices=[])
-    date = DateField("Invoice date", validators=[Optional()])
-    due = DateField("Due date", validators=[Optional()], description="Or give the payment terms")
-    terms = IntegerField("Payment terms (days)", validators=[Optional(), NumberRange(0, 365)])
+    date = DayField("Invoice date", validators=[Optional()])
+    due = DayField("Due date", validators=[Optional()], description="Or give the payment terms")
+    terms = NumberField("Payment terms (days)", validators=[Optional(), NumberRange(0, 365)])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """The preview's Confirm: what was previewed, and the ledger posting it was computed on."""
 
     year = HiddenField(validators=[InputRequired()])

@@ -14,7 +14,7 @@ from portal.accounting import cli as accounting_cli
 from portal.accounts import cli as accounts_cli
 from portal.auth import cli as auth_cli
 from portal.billing import cli as billing_cli
-from portal.cli import BadInput, refusing
+from portal.cli import PORT, BadInput, Number, Text, refusing
 from portal.config import gunicorn_settings
 from portal.costs import cli as costs_cli
 from portal.documents import cli as documents_cli
@@ -23,8 +23,8 @@ from portal.projects import cli as projects_cli
 
 
 @click.command("demo", help="Migrate, load the demo consortium and serve the portal (development).")
-@click.option("--host", default="127.0.0.1")
-@click.option("--port", default=5000, type=int)
+@click.option("--host", type=Text(255, "the host"), default="127.0.0.1")
+@click.option("--port", default=5000, type=PORT)
 @click.option("--no-serve", is_flag=True, help="Only migrate and load the demo data.")
 @with_appcontext
 @refusing
@@ -41,9 +41,10 @@ def demo_command(host, port, no_serve) -> None:
 
 
 @click.command("run", help="Serve the portal (gunicorn in production, Flask's server in development).")
-@click.option("--host", default="127.0.0.1")
-@click.option("--port", default=5000, type=int)
-@click.option("--workers", default=None, type=click.IntRange(min=1), help="gunicorn's processes (default: PORTAL_WORKERS, 2).")
+@click.option("--host", type=Text(255, "the host"), default="127.0.0.1")
+@click.option("--port", default=5000, type=PORT)
+@click.option("--workers", default=None, type=Number("the number of workers", minimum=1, maximum=256),
+              help="gunicorn's processes (default: PORTAL_WORKERS, 2).")
 @with_appcontext
 def run_command(host, port, workers) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # the app, not its proxy

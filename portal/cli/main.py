@@ -23,5 +23,5 @@ def main() -> None:
     group.main(prog_name="portal")
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # python -m portal.cli.main: the same as the console script
     main()

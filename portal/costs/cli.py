@@ -19,11 +19,27 @@ from ledger import municipalities as M
 from ledger import parse
 from ledger.budget import POLICIES
 from ledger.funding import subsidy_amount
-from ledger.money import fmt, parse_amount
+from ledger.money import fmt
 from ledger.project import fees, governed_years, subsidies, version_from_json
 from ledger.rules import KINDS
 from ledger.sharing import JOINERS, LEAVERS
-from portal.cli import DATE, BadInput, actor, refusing, rule_kw, rule_options
+from portal.cli import (
+    CITY,
+    DATE,
+    DECISION,
+    ID,
+    PAIR,
+    SLUG,
+    YEAR,
+    Amount,
+    BadInput,
+    File,
+    Text,
+    actor,
+    refusing,
+    rule_kw,
+    rule_options,
+)
 from portal.costs import services as costs
 from portal.errors import REFUSALS
 from portal.projects import services as projects
@@ -43,16 +59,15 @@ def budget_group() -> None:
 
 
 @budget_group.command("set", help="Set one year's budget (--year), or a new total spread over the open years by days.")
-@click.argument("slug")
-@click.option("--year", type=int, default=None, help="The budget year; without it, --amount is the new total.")
-@click.option("--amount", required=True, help="EUR, e.g. 150000.00.")
+@click.argument("slug", type=SLUG)
+@click.option("--year", type=YEAR, default=None, help="The budget year; without it, --amount is the new total.")
+@click.option("--amount", type=Amount("the budget"), required=True, help="EUR, e.g. 150000.00.")
 @click.option("--effective", type=DATE, default=None, help="The day the change takes effect (default today), within the term.")
-@click.option("--decision", default="")
+@click.option("--decision", type=DECISION, default="")
 @with_appcontext
 @refusing
 def budget_set(slug, year, amount, effective, decision) -> None:
-    cents = parse_amount(amount, what="budget")
-    when = effective.date() if effective else None
+    cents, when = amount, effective
     if year is None:
         outcome = costs.set_budget(slug, budget=cents, decision=decision, actor=actor(), effective=when)
     else:
@@ -61,7 +76,7 @@ def budget_set(slug, year, amount, effective, decision) -> None:
 
 
 @budget_group.command("show", help="The budget of every year, the funding and which years are closed.")
-@click.argument("slug")
+@click.argument("slug", type=SLUG)
 @with_appcontext
 @refusing
 def budget_show(slug) -> None:
@@ -85,22 +100,22 @@ def rule_group() -> None:
 
 
 @rule_group.command("set", help="A new rule version from --effective (default: 1 January of this year); every share is recalculated.")
-@click.argument("slug")
+@click.argument("slug", type=SLUG)
 @click.option("--kind", "rule", required=True, type=click.Choice(KINDS))
 @rule_options
 @click.option("--effective", type=DATE, default=None, help="The day the version takes effect; its year and later ones follow it.")
-@click.option("--decision", default="")
+@click.option("--decision", type=DECISION, default="")
 @with_appcontext
 @refusing
 def rule_set(slug, rule, population_year, base_percent, percents, caps, floors, effective, decision) -> None:
     outcome = costs.set_rule(slug, rule=rule, population_year=population_year, decision=decision, actor=actor(),
-                               effective=effective.date() if effective else None,
+                               effective=effective,
                                **rule_kw(base_percent, percents, caps, floors))
     print_change(outcome)
 
 
 @rule_group.command("list", help="Every rule version, oldest first, with the years it governs.")
-@click.argument("slug")
+@click.argument("slug", type=SLUG)
 @with_appcontext
 @refusing
 def rule_list(slug) -> None:
@@ -122,9 +137,9 @@ def policy_group() -> None:
 
 
 @policy_group.command("set", help="whole-term: every member pays its share of the whole term; pro-rata: by days each year.")
-@click.argument("slug")
+@click.argument("slug", type=SLUG)
 @click.argument("policy", type=click.Choice(POLICIES), metavar="POLICY")
-@click.option("--decision", default="")
+@click.option("--decision", type=DECISION, default="")
 @with_appcontext
 @refusing
 def policy_set(slug, policy, decision) -> None:
@@ -138,10 +153,10 @@ def settings_group() -> None:
 
 @settings_group.command("set", help="keeps-years: a leaver keeps its share of the years up to the one it leaves; stops: it "
                                     "stops at once. open-years: a joiner shares the open years; catch-up: it also pays for closed years.")
-@click.argument("slug")
+@click.argument("slug", type=SLUG)
 @click.option("--leaver", type=click.Choice(LEAVERS), default=None)
 @click.option("--joiner", type=click.Choice(JOINERS), default=None)
-@click.option("--decision", default="")
+@click.option("--decision", type=DECISION, default="")
 @with_appcontext
 @refusing
 def settings_set(slug, leaver, joiner, decision) -> None:
@@ -156,9 +171,9 @@ def year_group() -> None:
 
 
 @year_group.command("close", help="Close a budget year: later changes keep what was assessed for it.")
-@click.argument("slug")
-@click.argument("year", type=int)
-@click.option("--decision", default="", help="e.g. the approval of the year's accounts.")
+@click.argument("slug", type=SLUG)
+@click.argument("year", type=YEAR)
+@click.option("--decision", type=DECISION, default="", help="e.g. the approval of the year's accounts.")
 @with_appcontext
 @refusing
 def year_close(slug, year, decision) -> None:
@@ -172,24 +187,24 @@ def charge_group() -> None:
 
 
 @charge_group.command("add", help="Charge one member a cost of its own, outside the allocation.")
-@click.argument("slug")
-@click.option("--city", required=True, help="Municipality code of the member.")
-@click.option("--amount", required=True, help="EUR, e.g. 12000.00.")
+@click.argument("slug", type=SLUG)
+@click.option("--city", type=CITY, required=True, help="Municipality code of the member.")
+@click.option("--amount", type=Amount("the charge"), required=True, help="EUR, e.g. 12000.00.")
 @click.option("--date", "date_", required=True, type=DATE)
-@click.option("--text", required=True, help="What the charge is for.")
-@click.option("--decision", default="")
+@click.option("--text", type=Text(what="the charge's text"), required=True, help="What the charge is for.")
+@click.option("--decision", type=DECISION, default="")
 @with_appcontext
 @refusing
 def charge_add(slug, city, amount, date_, text, decision) -> None:
-    print_change(costs.add_charge(slug, city=city, amount=parse_amount(amount, what="the charge"), date=date_.date(), text=text,
+    print_change(costs.add_charge(slug, city=city, amount=amount, date=date_, text=text,
                                decision=decision, actor=actor()))
 
 
 @charge_group.command("cancel", help="Cancel charge NUMBER (as 'charge list' numbers it) by a reversing entry.")
-@click.argument("slug")
-@click.argument("number", type=int)
-@click.option("--reason", required=True, help="Why the charge is cancelled.")
-@click.option("--decision", default="")
+@click.argument("slug", type=SLUG)
+@click.argument("number", type=ID)
+@click.option("--reason", type=Text(what="the reason"), required=True, help="Why the charge is cancelled.")
+@click.option("--decision", type=DECISION, default="")
 @with_appcontext
 @refusing
 def charge_cancel(slug, number, reason, decision) -> None:
@@ -197,7 +212,7 @@ def charge_cancel(slug, number, reason, decision) -> None:
 
 
 @charge_group.command("list", help="Every direct charge (own costs and joining fees), oldest first.")
-@click.argument("slug")
+@click.argument("slug", type=SLUG)
 @with_appcontext
 @refusing
 def charge_list(slug) -> None:
@@ -228,16 +243,16 @@ def grant_group() -> None:
 
 
 @grant_group.command("add", help="Funding for a year: it reduces the year's co-funded budget, or one member's share (--city).")
-@click.argument("slug")
-@click.option("--year", required=True, type=int)
-@click.option("--amount", required=True, help="EUR, e.g. 10000.00.")
-@click.option("--text", required=True, help="e.g. the funder and the decision.")
-@click.option("--city", default=None, help="Targeted funding: reduces this member's share only.")
-@click.option("--decision", default="")
+@click.argument("slug", type=SLUG)
+@click.option("--year", required=True, type=YEAR)
+@click.option("--amount", type=Amount("the grant"), required=True, help="EUR, e.g. 10000.00.")
+@click.option("--text", type=Text(what="the grant's text"), required=True, help="e.g. the funder and the decision.")
+@click.option("--city", type=CITY, default=None, help="Targeted funding: reduces this member's share only.")
+@click.option("--decision", type=DECISION, default="")
 @with_appcontext
 @refusing
 def grant_add(slug, year, amount, text, city, decision) -> None:
-    print_change(costs.add_grant(slug, year=year, amount=parse_amount(amount, what="the grant"), text=text, target=city,
+    print_change(costs.add_grant(slug, year=year, amount=amount, text=text, target=city,
                               decision=decision, actor=actor()))
 
 
@@ -247,16 +262,16 @@ def subsidy_group() -> None:
 
 
 @subsidy_group.command("set", help="Set up (or change) a subsidy KEY paid at --rate EUR per logged hour.")
-@click.argument("slug")
-@click.argument("key")
-@click.option("--rate", required=True, help="EUR per logged hour, e.g. 45.00.")
-@click.option("--text", required=True)
-@click.option("--city", default=None, help="Targeted: the subsidy reduces this member's share only.")
-@click.option("--decision", default="")
+@click.argument("slug", type=SLUG)
+@click.argument("key", type=Text(100, "the subsidy's name"))
+@click.option("--rate", type=Amount("the hourly rate"), required=True, help="EUR per logged hour, e.g. 45.00.")
+@click.option("--text", type=Text(what="the subsidy's text"), required=True)
+@click.option("--city", type=CITY, default=None, help="Targeted: the subsidy reduces this member's share only.")
+@click.option("--decision", type=DECISION, default="")
 @with_appcontext
 @refusing
 def subsidy_set(slug, key, rate, text, city, decision) -> None:
-    print_change(costs.set_subsidy(slug, key=key, rate=parse_amount(rate, what="the hourly rate"), text=text, target=city,
+    print_change(costs.set_subsidy(slug, key=key, rate=rate, text=text, target=city,
                                 decision=decision, actor=actor()))
 
 
@@ -267,16 +282,16 @@ def hours_group() -> None:
 
 
 @hours_group.command("log", help="Log one row of hours for subsidy KEY.")
-@click.argument("slug")
-@click.argument("key")
-@click.option("--person", required=True)
+@click.argument("slug", type=SLUG)
+@click.argument("key", type=Text(100, "the subsidy's name"))
+@click.option("--person", type=Text(200, "the person"), required=True)
 @click.option("--date", "date_", required=True, type=DATE)
-@click.option("--task", required=True)
-@click.option("--hours", required=True, help="e.g. 7.5")
+@click.option("--task", type=Text(what="the task"), required=True)
+@click.option("--hours", type=Text(20, "the hours"), required=True, help="e.g. 7.5")
 @with_appcontext
 @refusing
 def hours_log(slug, key, person, date_, task, hours) -> None:
-    row = {"person": person, "date": date_.date().isoformat(), "task": task, "hours": hours}
+    row = {"person": person, "date": date_.isoformat(), "task": task, "hours": hours}
     print_change(costs.log_hours(slug, key=key, rows=[row], actor=actor()))
 
 
@@ -310,12 +325,13 @@ def read_hours(path: Path) -> tuple[list[dict[str, str]], list[int]]:
 
 
 @hours_group.command("import", help="Log every row of a CSV file (person,date,task,hours) as one change: all or nothing.")
-@click.argument("slug")
-@click.argument("key")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
+@click.argument("slug", type=SLUG)
+@click.argument("key", type=Text(100, "the subsidy's name"))
+@click.argument("file", type=File())
 @with_appcontext
 @refusing
 def hours_import(slug, key, file) -> None:
+    file = Path(file)
     rows, lines = read_hours(file)
     try:
         outcome = costs.log_hours(slug, key=key, rows=rows, actor=actor())
@@ -328,7 +344,7 @@ def hours_import(slug, key, file) -> None:
 
 
 @hours_group.command("list", help="The subsidies, every logged row and what each subsidy pays.")
-@click.argument("slug")
+@click.argument("slug", type=SLUG)
 @with_appcontext
 @refusing
 def hours_list(slug) -> None:
@@ -351,11 +367,11 @@ def joining_fee_group() -> None:
 
 
 @joining_fee_group.command("set", help="Set the joining fee: EUR per resident by the date of joining (the last tier 'after').")
-@click.argument("slug")
-@click.option("--tier", "tiers", multiple=True, required=True, metavar="DATE=AMOUNT",
+@click.argument("slug", type=SLUG)
+@click.option("--tier", "tiers", type=PAIR, multiple=True, required=True, metavar="DATE=AMOUNT",
               help="The price per resident until DATE (inclusive), e.g. 2010-10-31=1.00; the last one after=6.00.")
-@click.option("--population-year", type=int, required=True, help="Whose populations the fee uses.")
-@click.option("--decision", default="")
+@click.option("--population-year", type=YEAR, required=True, help="Whose populations the fee uses.")
+@click.option("--decision", type=DECISION, default="")
 @with_appcontext
 @refusing
 def joining_fee_set(slug, tiers, population_year, decision) -> None:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ledger.budget import POLICIES
 from ledger.rules import KINDS
 from portal.projects.forms import decision_field
 from portal.projects.populations import Figures
+from portal.web import DayField, Form, YearField
 
 KIND_LABELS = {"equal": "Equal shares", "population": "By population",
                "hybrid": "Hybrid: part equal, the rest by population", "fixed": "Fixed percentages"}
@@ -38,12 +38,12 @@ def _year_choices(field: SelectField) -> None:
         field.data = years[-1]
 
 
-class RuleVersionForm(FlaskForm):
+class RuleVersionForm(Form):
     """A new rule version. The lines of percentages, caps and floors are parsed by the view; the
     service says whether they make sense (sum to 100, name members, caps that can hold the budget)."""
 
     kind = SelectField("Rule", choices=RULE_KINDS)
-    population_year = SelectField("Population year", coerce=int, validators=[Optional()],
+    population_year = YearField("Population year", validators=[Optional()],
                                   description="Used by the population and hybrid rules: its figures are frozen into the version.")
     base_percent = StringField("Equal part (%)", validators=[Optional(), Length(max=20)],
                                description="Hybrid only: the percentage split equally, e.g. 40.")
@@ -53,7 +53,7 @@ class RuleVersionForm(FlaskForm):
                          description="The most a member pays over the term. " + "One city per line: CODE=AMOUNT, e.g. “638=50000.00”.")
     floors = TextAreaField("Floors (EUR)", validators=[Optional(), Length(max=20_000)],
                            description="The least a member pays over the term. CODE=AMOUNT lines.")
-    effective = DateField("Effective from", validators=[InputRequired("Give the date the version takes effect.")],
+    effective = DayField("Effective from", validators=[InputRequired("Give the date the version takes effect.")],
                           description="The version governs the budget years from this date's year on.")
     decision = decision_field()
     submit = SubmitField("Set rule version")
@@ -63,14 +63,14 @@ class RuleVersionForm(FlaskForm):
         _year_choices(self.population_year)
 
 
-class BudgetYearForm(FlaskForm):
-    year = SelectField("Year", coerce=int, validate_choice=False)
+class BudgetYearForm(Form):
+    year = YearField("Year", validate_choice=False)
     amount = StringField("Amount (EUR)", validators=[DataRequired("Give the year's amount.")])
     decision = decision_field()
     submit = SubmitField("Set year's budget")
 
 
-class PolicyForm(FlaskForm):
+class PolicyForm(Form):
     policy = SelectField("Policy", choices=POLICY_CHOICES)
     decision = decision_field()
     submit = SubmitField("Change policy")
@@ -84,7 +84,7 @@ SETTING_CHOICES = {
 }
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     """How a leaver and a joiner share under whole-term: the choices the agreements leave open."""
 
     leaver = SelectField("A member that leaves", choices=SETTING_CHOICES["leaver"])
@@ -93,17 +93,17 @@ class SettingsForm(FlaskForm):
     submit = SubmitField("Change settings")
 
 
-class CloseYearForm(FlaskForm):
-    year = SelectField("Year to close", coerce=int, validate_choice=False)
+class CloseYearForm(Form):
+    year = YearField("Year to close", validate_choice=False)
     confirm = BooleanField("I understand that the year's assessed shares are then final: "
                            "later changes cannot move them.", validators=[DataRequired("Confirm that the year is to be closed.")])
     decision = decision_field()
     submit = SubmitField("Close year")
 
 
-class ChargeForm(FlaskForm):
+class ChargeForm(Form):
     city = SelectField("City", validate_choice=False)
-    date = DateField("Date", validators=[InputRequired("Give the charge's date.")])
+    date = DayField("Date", validators=[InputRequired("Give the charge's date.")])
     amount = StringField("Amount (EUR)", validators=[DataRequired("Give the amount.")])
     text = StringField("What for", validators=[DataRequired("Say what the charge is for."), Length(max=500)],
                        description="E.g. “own devices”: charged to this city alone, outside the shares.")
@@ -111,7 +111,7 @@ class ChargeForm(FlaskForm):
     submit = SubmitField("Add charge")
 
 
-class CancelChargeForm(FlaskForm):
+class CancelChargeForm(Form):
     number = SelectField("Charge", validate_choice=False)
     reason = StringField("Reason", validators=[DataRequired("Say why the charge is cancelled."), Length(max=500)],
                          description="The charge stays in the ledger; a reversing entry cancels it.")
@@ -119,11 +119,11 @@ class CancelChargeForm(FlaskForm):
     submit = SubmitField("Cancel charge")
 
 
-class JoiningFeeForm(FlaskForm):
+class JoiningFeeForm(Form):
     tiers = TextAreaField("Tiers (EUR per resident)", validators=[DataRequired("Give at least one tier."), Length(max=5_000)],
                           description="One tier per line: LAST DATE=PRICE, the last one “after=PRICE”, "
                                       "e.g. “2010-10-31=1.00” and “after=6.00”.")
-    population_year = SelectField("Population year", coerce=int)
+    population_year = YearField("Population year")
     decision = decision_field()
     submit = SubmitField("Set joining fee")
 
@@ -132,8 +132,8 @@ class JoiningFeeForm(FlaskForm):
         _year_choices(self.population_year)
 
 
-class GrantForm(FlaskForm):
-    year = SelectField("Year", coerce=int, validate_choice=False)
+class GrantForm(Form):
+    year = YearField("Year", validate_choice=False)
     amount = StringField("Amount (EUR)", validators=[DataRequired("Give the amount.")])
     text = StringField("Funder and purpose", validators=[DataRequired("Say what the funding is."), Length(max=500)])
     target = SelectField("For", validate_choice=False, description="General funding reduces the year's co-funded budget; "
@@ -142,7 +142,7 @@ class GrantForm(FlaskForm):
     submit = SubmitField("Add funding")
 
 
-class SubsidyForm(FlaskForm):
+class SubsidyForm(Form):
     key = StringField("Name", validators=[DataRequired("Name the subsidy."), Length(max=100)],
                       description="Setting a subsidy with an existing name changes its rate.")
     rate = StringField("Rate (EUR per hour)", validators=[DataRequired("Give the hourly rate.")])
@@ -152,19 +152,19 @@ class SubsidyForm(FlaskForm):
     submit = SubmitField("Set subsidy")
 
 
-class HoursForm(FlaskForm):
+class HoursForm(Form):
     key = SelectField("Subsidy", validate_choice=False)
     person = StringField("Person", validators=[DataRequired("Name the person."), Length(max=200)])
-    date = DateField("Date", validators=[InputRequired("Give the date.")])
+    date = DayField("Date", validators=[InputRequired("Give the date.")])
     task = StringField("Task", validators=[DataRequired("Name the task."), Length(max=500)])
     hours = StringField("Hours", validators=[DataRequired("Give the hours.")], description="E.g. 7.5")
     submit = SubmitField("Log hours")
 
 
-class BudgetForm(FlaskForm):
+class BudgetForm(Form):
     """The total budget as text (``520000.00`` or ``520 000,00``): parsed to cents, never a float."""
 
     budget = StringField("Total budget (EUR)", validators=[DataRequired("Give the budget.")])
-    effective = DateField("Effective from", validators=[Optional()], description="Leave empty for today.")
+    effective = DayField("Effective from", validators=[Optional()], description="Leave empty for today.")
     decision = decision_field()
     submit = SubmitField("Change budget")

@@ -41,6 +41,7 @@ from portal.costs.forms import (
     SettingsForm,
     SubsidyForm,
 )
+from portal.projects import privacy
 from portal.projects import services as projects
 from portal.projects.models import Project
 from portal.projects.services import Outcome
@@ -62,7 +63,7 @@ def _set_rule(slug: str, form: RuleVersionForm) -> Outcome:
     return costs.set_rule(
         slug, rule=kind, effective=day(form.effective), decision=_decision(form), actor=current_user.actor,
         population_year=form.population_year.data if uses_population else None,
-        base_percent=parse.percent(text(form.base_percent)) if text(form.base_percent).strip() else None,
+        base_percent=parse.percent(text(form.base_percent), "the base percentage") if text(form.base_percent).strip() else None,
         percentages=parse.percentages(parse.line_items("percentages", form.percentages.data)) or None,
         caps=parse.amounts(parse.line_items("caps", form.caps.data), "the cap") or None,
         floors=parse.amounts(parse.line_items("floors", form.floors.data), "the floor") or None,
@@ -159,10 +160,9 @@ def _cancel_setup(form: CancelChargeForm, state: ProjectState) -> None:
 
 
 def _cancel_charge(slug: str, form: CancelChargeForm) -> Outcome:
-    try:
-        number = int(form.number.data or "")
-    except ValueError:
-        raise InvalidInput("choose the charge to cancel") from None
+    if not text(form.number).strip():
+        raise InvalidInput("choose the charge to cancel")
+    number = parse.number(text(form.number), "the charge to cancel", minimum=1)
     return costs.cancel_charge(slug, number, reason=text(form.reason), decision=_decision(form), actor=current_user.actor)
 
 
@@ -211,38 +211,34 @@ def _budget_context(project: Project, state: ProjectState) -> dict:
 
 
 def _charges_context(project: Project, state: ProjectState) -> dict:
-    own = _own_city_only()
-    rows = [(i, c, i in state.cancelled) for i, c in enumerate(state.charges, 1) if own is None or c.code == own]
+    viewer = privacy.viewer()
+    own = viewer.city
+    rows = [(i, c, i in state.cancelled) for i, c in enumerate(state.charges, 1) if viewer.sees(c.code)]
     totals: dict[str, int] = defaultdict(int)
     for _, c, cancelled in rows:
         if not cancelled:
             totals[c.code] += c.cents
     return {"charges": rows, "totals": dict(sorted(totals.items())), "own": own,
             "total": sum(totals.values()), "tiers": state.tiers, "fee_year": state.fee_year,
-            "fees": [f for f in fees(state) if own is None or f.code == own],
-            "catch_ups": [c for c in state.catch_ups if own is None or c.code == own]}
+            "fees": privacy.charges(viewer, fees(state)), "catch_ups": privacy.charges(viewer, state.catch_ups)}
 
 
 def _funding_context(project: Project, state: ProjectState) -> dict:
+    viewer = privacy.viewer()
+    hidden = privacy.hidden_schemes(viewer, state)
     subsidies = []
-    for scheme, subsidy in project_subsidies(state):
+    for scheme, subsidy in privacy.schemes(viewer, project_subsidies(state)):
         amount = subsidy_amount(subsidy)
         subsidies.append({"scheme": scheme, "hours": amount.hours, "cents": amount.cents, "by_year": amount.by_year})
     by_year: dict[int, Decimal] = defaultdict(Decimal)
     by_person: dict[str, Decimal] = defaultdict(Decimal)
-    for log in state.hours:
+    hours = [log for log in state.hours if log.scheme not in hidden]
+    for log in hours:
         by_year[log.entry.date.year] += log.entry.hours
         by_person[log.entry.person] += log.entry.hours
-    return {"grants": state.grants, "subsidies": subsidies, "hours": list(state.hours),
+    return {"grants": privacy.grants(viewer, state.grants), "subsidies": subsidies, "hours": hours,
             "hours_by_year": dict(sorted(by_year.items())), "hours_by_person": dict(sorted(by_person.items())),
             "hours_total": sum(by_year.values(), Decimal(0)), "may_see_hours": current_user.has_role(*BOOKKEEPERS)}
-
-
-def _own_city_only() -> str | None:
-    """A contact (without a wider role) sees its own city's line items only."""
-    if current_user.has_role("lead", "accountant"):
-        return None
-    return current_user.city_code or ""
 
 
 class PageSpec(NamedTuple):

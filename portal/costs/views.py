@@ -25,6 +25,7 @@ from portal.costs import services as costs
 from portal.costs.forms import BudgetForm
 from portal.costs.pages import PAGES
 from portal.errors import REFUSALS, message_of, status_of
+from portal.projects import privacy
 from portal.projects import services as projects
 from portal.web import VIEWERS, attempt, require, text
 
@@ -131,9 +132,13 @@ def settings(slug: str) -> ResponseReturnValue:
 @api.get("/projects/<slug>/costs")
 @login_required
 def api_costs(slug: str) -> ResponseReturnValue:
-    """The cost-sharing set-up: budget years, policy, closed years, rule versions, funding and charges."""
+    """The cost-sharing set-up: budget years, policy, closed years, rule versions, funding and charges.
+
+    A city contact gets its own city's charges, catch-ups and targeted funding only (``portal.projects.privacy``).
+    """
     require(*VIEWERS)
     state = projects.state_for(projects.get_project(slug))
+    viewer = privacy.viewer()
     versions = []
     for v, years in zip(state.versions, governed_years(state), strict=True):
         data = version_to_json(v)
@@ -146,11 +151,14 @@ def api_costs(slug: str) -> ResponseReturnValue:
         "total": fmt(state.total),
         "closed": list(state.closed),
         "rules": versions,
-        "grants": [{"year": g.year, "amount": fmt(g.cents), "text": g.text, "city": g.target} for g in state.grants],
+        "grants": [{"year": g.year, "amount": fmt(g.cents), "text": g.text, "city": g.target}
+                   for g in privacy.grants(viewer, state.grants)],
         "subsidies": [{"key": x.key, "rate": fmt(x.rate_cents), "text": x.text, "city": x.target,
-                       "hours": str(subsidy_amount(subsidy).hours)} for x, subsidy in subsidies(state)],
-        "charges": [{"city": c.code, "date": c.date.isoformat(), "amount": fmt(c.cents), "text": c.text} for c in state.charges],
-        "catch_ups": [{"city": c.code, "date": c.date.isoformat(), "amount": fmt(c.cents), "text": c.text} for c in state.catch_ups],
+                       "hours": str(subsidy_amount(subsidy).hours)} for x, subsidy in privacy.schemes(viewer, subsidies(state))],
+        "charges": [{"city": c.code, "date": c.date.isoformat(), "amount": fmt(c.cents), "text": c.text}
+                    for c in privacy.charges(viewer, state.charges)],
+        "catch_ups": [{"city": c.code, "date": c.date.isoformat(), "amount": fmt(c.cents), "text": c.text}
+                      for c in privacy.charges(viewer, state.catch_ups)],
         "joining_fee": {"population_year": state.fee_year,
                         "tiers": [{"until": t.until.isoformat() if t.until else None, "per_resident": fmt(t.cents_per_resident)}
                                   for t in state.tiers]},

@@ -12,14 +12,12 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from portal.cli import DATE, actor, refusing
+from portal.cli import CITY, DATE, DECISION, ID, SLUG, File, Text, actor, refusing
 from portal.clock import fi_date
 from portal.documents import services as documents
 from portal.documents.files import size_text
-from portal.documents.models import KINDS
+from portal.documents.models import KINDS, SIGNER_LENGTH, TEXT_LENGTH, TITLE_LENGTH
 from portal.projects import services as projects
-
-FILE = click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
 
 
 @click.group("document", help="A project's documents: the agreement and council decisions as PDF.")
@@ -28,22 +26,23 @@ def document_group() -> None:
 
 
 @document_group.command("add", help="Attach a PDF to the project, or with --change N to its change number N.")
-@click.argument("slug")
-@click.argument("file", type=FILE)
-@click.option("--title", required=True, help="What the document is, e.g. \"Consortium agreement\".")
+@click.argument("slug", type=SLUG)
+@click.argument("file", type=File())
+@click.option("--title", required=True, type=Text(TITLE_LENGTH, "the title"), help="What the document is, e.g. \"Consortium agreement\".")
 @click.option("--kind", required=True, type=click.Choice(KINDS))
-@click.option("--change", type=click.IntRange(min=1), default=None, help="The number of the change it belongs to.")
+@click.option("--change", type=ID, default=None, help="The number of the change it belongs to.")
 @with_appcontext
 @refusing
-def document_add(slug: str, file: Path, title: str, kind: str, change: int | None) -> None:
-    document = documents.attach(slug, file.read_bytes(), filename=file.name, title=title, kind=kind, actor=actor(), change=change)
+def document_add(slug: str, file: str, title: str, kind: str, change: int | None) -> None:
+    path = Path(file)
+    document = documents.attach(slug, path.read_bytes(), filename=path.name, title=title, kind=kind, actor=actor(), change=change)
     where = f" to change {change}" if change else ""
     click.echo(f"attached document {document.id} “{document.title}” ({document.kind}, {size_text(document.size)}){where}")
     click.echo(f"  sha256 {document.sha256}")
 
 
 @document_group.command("list", help="Every document of the project, withdrawn ones marked.")
-@click.argument("slug")
+@click.argument("slug", type=SLUG)
 @with_appcontext
 @refusing
 def document_list(slug: str) -> None:
@@ -62,9 +61,9 @@ def document_list(slug: str) -> None:
 
 
 @document_group.command("withdraw", help="Withdraw a document (it stays stored and listed, marked as withdrawn).")
-@click.argument("slug")
-@click.argument("document_id", type=int)
-@click.option("--reason", required=True)
+@click.argument("slug", type=SLUG)
+@click.argument("document_id", type=ID)
+@click.option("--reason", required=True, type=Text(TEXT_LENGTH, "the reason"))
 @with_appcontext
 @refusing
 def document_withdraw(slug: str, document_id: int, reason: str) -> None:
@@ -78,23 +77,23 @@ def agreement_group() -> None:
 
 
 @agreement_group.command("sign", help="Record a member city's signature of the agreement (or of its accession to it).")
-@click.argument("slug")
-@click.option("--city", required=True, help="Municipality code of the member city.")
-@click.option("--signer", required=True, help="Who signed for the city: name and title.")
+@click.argument("slug", type=SLUG)
+@click.option("--city", required=True, type=CITY, help="Municipality code of the member city.")
+@click.option("--signer", required=True, type=Text(SIGNER_LENGTH, "the signer"), help="Who signed for the city: name and title.")
 @click.option("--date", "signed_on", required=True, type=DATE, help="The date of the signature, YYYY-MM-DD.")
-@click.option("--decision", default="", help="The decision that authorised the signature.")
-@click.option("--document", "document_id", type=int, default=None, help="The decision as an attached document's number.")
+@click.option("--decision", default="", type=DECISION, help="The decision that authorised the signature.")
+@click.option("--document", "document_id", type=ID, default=None, help="The decision as an attached document's number.")
 @with_appcontext
 @refusing
 def agreement_sign(slug: str, city: str, signer: str, signed_on, decision: str, document_id: int | None) -> None:
-    row = documents.sign(slug, city, signer=signer, signed_on=signed_on.date(), decision=decision, document_id=document_id,
+    row = documents.sign(slug, city, signer=signer, signed_on=signed_on, decision=decision, document_id=document_id,
                          actor=actor())
     click.echo(f"recorded the signature of {row.city_code} on {fi_date(row.signed_on)} ({row.signer})")
     click.echo(documents.agreement_of(projects.get_project(slug)).sentence)
 
 
 @agreement_group.command("status", help="Whether the agreement is in force, who has signed and who has not.")
-@click.argument("slug")
+@click.argument("slug", type=SLUG)
 @with_appcontext
 @refusing
 def agreement_status(slug: str) -> None:

@@ -16,14 +16,30 @@ from ledger import municipalities as M
 from ledger import parse
 from ledger.budget import POLICIES, Blocked
 from ledger.explain import render_text
-from ledger.money import fmt, parse_amount
+from ledger.money import fmt
 from ledger.rules import KINDS
 from ledger.sharing import JOINERS, LEAVERS
-from portal.cli import DATE, BadInput, actor, refusing, rule_kw, rule_options
+from portal.cli import (
+    CITY,
+    DATE,
+    DECISION,
+    PAIR,
+    SLUG,
+    YEAR,
+    Amount,
+    BadInput,
+    File,
+    Text,
+    actor,
+    refusing,
+    rule_kw,
+    rule_options,
+)
 from portal.clock import today
+from portal.extensions import column_length
 from portal.projects import populations, projections
 from portal.projects import services as projects
-from portal.projects.models import Project
+from portal.projects.models import PopulationFigure, Project
 from portal.projects.services import Outcome
 
 
@@ -58,10 +74,10 @@ def project_group() -> None:
 
 
 @project_group.command("create", help="Create a project with its budget (a total or by years), rule and policy.")
-@click.argument("slug")
-@click.option("--name", required=True, help="The project's name.")
-@click.option("--budget", default=None, help="Total budget in EUR, e.g. 520000.00, spread over the years by days.")
-@click.option("--year", "years", multiple=True, metavar="YEAR=AMOUNT", help="One year's budget, e.g. 2025=80000.00; repeat for every year.")
+@click.argument("slug", type=SLUG)
+@click.option("--name", required=True, type=Text(column_length(Project.name), "the project's name"), help="The project's name.")
+@click.option("--budget", type=Amount("the budget"), default=None, help="Total budget in EUR, e.g. 520000.00, spread over the years by days.")
+@click.option("--year", "years", type=PAIR, multiple=True, metavar="YEAR=AMOUNT", help="One year's budget, e.g. 2025=80000.00; repeat for every year.")
 @click.option("--start", required=True, type=DATE)
 @click.option("--end", required=True, type=DATE)
 @click.option("--rule", required=True, type=click.Choice(KINDS))
@@ -72,15 +88,15 @@ def project_group() -> None:
               help="whole-term: a leaver keeps its share of the years up to its leave (keeps-years), or stops at once.")
 @click.option("--joiner", type=click.Choice(JOINERS), default="open-years", show_default=True,
               help="whole-term: a joiner after a closed year shares the open years (open-years), or also pays for closed ones.")
-@click.option("--decision", default="", help="Reference of the decision founding the project.")
+@click.option("--decision", type=DECISION, default="", help="Reference of the decision founding the project.")
 @with_appcontext
 @refusing
 def project_create(slug, name, budget, years, start, end, rule, population_year, base_percent, percents, caps, floors,
                    policy, leaver, joiner, decision) -> None:
     by_year = parse.budget_years(parse.option_items("--year", years)) or None
     outcome = projects.create_project(
-        slug, name=name, start=start.date(), end=end.date(), rule=rule, population_year=population_year,
-        budget=parse_amount(budget, what="budget") if budget is not None else None, years=by_year, policy=policy,
+        slug, name=name, start=start, end=end, rule=rule, population_year=population_year,
+        budget=budget, years=by_year, policy=policy,
         actor=actor(), decision=decision, settings={"leaver": leaver, "joiner": joiner},
         **rule_kw(base_percent, percents, caps, floors),
     )
@@ -97,40 +113,40 @@ def member_group() -> None:
 
 
 @member_group.command("add")
-@click.argument("slug")
-@click.option("--city", "cities", multiple=True, required=True, help="Municipality code; repeat for several cities.")
+@click.argument("slug", type=SLUG)
+@click.option("--city", "cities", type=CITY, multiple=True, required=True, help="Municipality code; repeat for several cities.")
 @click.option("--joined", required=True, type=DATE)
-@click.option("--decision", default="", help="Reference of the council decision.")
-@click.option("--percent", "percents", multiple=True, metavar="CODE=PERCENT",
+@click.option("--decision", type=DECISION, default="", help="Reference of the council decision.")
+@click.option("--percent", "percents", type=PAIR, multiple=True, metavar="CODE=PERCENT",
               help="Where a fixed rule governs: the new percentages of every member, set with the join; repeatable.")
 @click.option("--rule-effective", type=DATE, default=None, help="With --percent: the new version's effective date (default: --joined).")
 @with_appcontext
 @refusing
 def member_add(slug, cities, joined, decision, percents, rule_effective) -> None:
     pct = parse.percentages(parse.option_items("--percent", percents)) or None
-    print_change(projects.add_members(slug, list(cities), joined=joined.date(), decision=decision, actor=actor(),
-                                      percentages=pct, rule_effective=rule_effective.date() if rule_effective else None))
+    print_change(projects.add_members(slug, list(cities), joined=joined, decision=decision, actor=actor(),
+                                      percentages=pct, rule_effective=rule_effective))
 
 
 @member_group.command("withdraw")
-@click.argument("slug")
-@click.option("--city", required=True)
+@click.argument("slug", type=SLUG)
+@click.option("--city", type=CITY, required=True)
 @click.option("--left", required=True, type=DATE)
-@click.option("--decision", default="")
+@click.option("--decision", type=DECISION, default="")
 @with_appcontext
 @refusing
 def member_withdraw(slug, city, left, decision) -> None:
-    print_change(projects.withdraw_member(slug, city, left=left.date(), decision=decision, actor=actor()))
+    print_change(projects.withdraw_member(slug, city, left=left, decision=decision, actor=actor()))
 
 
 # -- shares --------------------------------------------------------------------------------------
 @click.command("shares", help="Every member's current share; or a what-if scenario, or one share explained.")
-@click.argument("slug")
+@click.argument("slug", type=SLUG)
 @click.option("--format", "fmt_", type=click.Choice(["table", "csv", "json"]), default="table")
-@click.option("--what-if", "what_if", default=None, metavar="+CODE,-CODE",
+@click.option("--what-if", "what_if", type=Text(2_000, "the scenario"), default=None, metavar="+CODE,-CODE",
               help="Cities joining (+) and leaving (-), e.g. +286,-638: every share before and after, nothing posted.")
 @click.option("--on", type=DATE, default=None, help="The date of the what-if scenario (default today).")
-@click.option("--explain", default=None, metavar="CODE", help="Explain one city's share step by step, with its ledger entries.")
+@click.option("--explain", type=CITY, default=None, metavar="CODE", help="Explain one city's share step by step, with its ledger entries.")
 @with_appcontext
 @refusing
 def shares_command(slug, fmt_, what_if, on, explain) -> None:
@@ -143,7 +159,7 @@ def shares_command(slug, fmt_, what_if, on, explain) -> None:
         _print_explanation(project, explain, fmt_)
         return
     if what_if is not None:
-        _print_what_if(project, what_if, on.date() if on else today(), fmt_)
+        _print_what_if(project, what_if, on or today(), fmt_)
         return
     lines = projects.shares(project)
     keys = ["city", "name", "share", "charged", "total", "left"]
@@ -216,17 +232,19 @@ def populations_group() -> None:
 
 
 @populations_group.command("import", help="Load the official figures of YEAR from a CSV file (columns code, population).")
-@click.argument("year", type=int)
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
-@click.option("--source", default=None, help="Where the figures come from (default: the file's name).")
+@click.argument("year", type=YEAR)
+@click.argument("file", type=File())
+@click.option("--source", type=Text(column_length(PopulationFigure.source), "the source"), default=None,
+              help="Where the figures come from (default: the file's name).")
 @with_appcontext
 @refusing
-def populations_import(year: int, file: Path, source: str | None) -> None:
+def populations_import(year: int, file: str, source: str | None) -> None:
+    path = Path(file)
     try:
-        text = file.read_text(encoding="utf-8-sig")
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        raise BadInput(f"{file.name} is not UTF-8 text") from None
-    loaded = populations.load(year, text, source=source or file.name, actor=actor())
+        raise BadInput(f"{path.name} is not UTF-8 text") from None
+    loaded = populations.load(year, text, source=source or path.name, actor=actor())
     click.echo(f"loaded {loaded.rows} municipalities' {loaded.year} populations ({loaded.total:,} residents)")
 
 

@@ -8,9 +8,10 @@ truth for every rule.
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from wtforms import DateField, SelectMultipleField, StringField, SubmitField
+from wtforms import SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from portal.web import DayField, Form
 
 DECISION_HELP = "The council decision or other reference, e.g. “City council 12.5.2025 § 41”."
 
@@ -20,17 +21,17 @@ def decision_field() -> StringField:
     return StringField("Decision", validators=[Optional(), Length(max=500)], description=DECISION_HELP)
 
 
-class AddMembersForm(FlaskForm):
+class AddMembersForm(Form):
     """Several cities joining on one date, by one decision: one recalculation, one change."""
 
     # Choices are filled in by the view; the core, not the form, says whether a code can join.
     cities = SelectMultipleField("Cities", validators=[DataRequired("Choose at least one city.")], validate_choice=False)
-    joined = DateField("Join date", validators=[InputRequired("Give the join date.")])
+    joined = DayField("Join date", validators=[InputRequired("Give the join date.")])
     decision = decision_field()
     submit = SubmitField("Add members")
 
 
-class WithdrawForm(FlaskForm):
-    left = DateField("Leave date", validators=[InputRequired("Give the leave date.")])
+class WithdrawForm(Form):
+    left = DayField("Leave date", validators=[InputRequired("Give the leave date.")])
     decision = decision_field()
     submit = SubmitField("Withdraw")

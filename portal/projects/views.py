@@ -17,13 +17,13 @@ from sqlalchemy import select
 from ledger import municipalities as M
 from ledger import parse
 from ledger.errors import NotFound
-from ledger.money import fmt, parse_amount
+from ledger.money import fmt, from_fmt
 from ledger.project import KINDS as CHANGE_KINDS
 from portal.audit import AuditEvent
 from portal.clock import today
 from portal.errors import REFUSALS, status_of
 from portal.extensions import db
-from portal.projects import projections
+from portal.projects import privacy, projections
 from portal.projects import services as projects
 from portal.projects.forms import AddMembersForm, WithdrawForm
 from portal.projects.models import Project
@@ -56,10 +56,11 @@ def city_page(slug: str, code: str) -> tuple[Project, M.Municipality]:
 
 
 def _recent(project: Project, limit: int = RECENT_CHANGES) -> list[AuditEvent]:
-    """The project's latest recorded changes (documents and signatures have their own lists)."""
+    """The latest recorded changes the current user may see (``portal.projects.privacy``); documents
+    and signatures have their own lists."""
     query = (select(AuditEvent).where(AuditEvent.project_id == project.id, AuditEvent.action.in_(CHANGE_KINDS))
-             .order_by(AuditEvent.id.desc()).limit(limit))
-    return list(db.session.execute(query).scalars())
+             .order_by(AuditEvent.id.desc()).limit(limit * 10))
+    return privacy.events(privacy.viewer(), db.session.execute(query).scalars(), projects.state_for(project))[:limit]
 
 
 def change_url(project: Project, event: AuditEvent) -> str:
@@ -88,10 +89,11 @@ def show(slug: str) -> ResponseReturnValue:
     require(*VIEWERS)
     project = projects.get_project(slug)
     lines = projects.shares(project)
+    viewer = privacy.viewer()
     return render_template("projects/show.html", project=project, state=projects.state_for(project), lines=lines,
-                           total=sum(line.share for line in lines),
-                           charged=sum(line.charged for line in lines), rule=projects.rule_label(project),
-                           recent=_recent(project), may_see_history=may_see_history)
+                           total=sum(line.share for line in lines), viewer=viewer,
+                           charged=sum(line.charged for line in lines) if viewer.sees_all else None,
+                           rule=projects.rule_label(project), recent=_recent(project), may_see_history=may_see_history)
 
 
 @bp.get("/p/<slug>/cities/<code>")
@@ -115,13 +117,14 @@ def change(slug: str, event_id: int) -> ResponseReturnValue:
     require(*VIEWERS)
     project = projects.get_project(slug)
     event = db.session.get(AuditEvent, event_id)
-    if event is None or event.project_id != project.id:
+    viewer = privacy.viewer()
+    if event is None or event.project_id != project.id or not viewer.sees(privacy.owner(event, projects.state_for(project))):
         raise NotFound(f"no change {event_id} in project {slug!r}")
-    details = event.details
+    details = privacy.details(viewer, event.details)
     shares = details.get("shares", [])
     return render_template("projects/change.html", project=project, event=event, details=details, shares=shares,
-                           changed=sum(1 for row in shares if parse_amount(row["difference"], allow_negative=True)),
-                           total_after=sum(parse_amount(row["after"]) for row in shares))
+                           changed=sum(1 for row in shares if from_fmt(row["difference"])),
+                           total_after=sum(from_fmt(row["after"]) for row in shares))
 
 
 # -- changing --------------------------------------------------------------------------------------
@@ -197,6 +200,7 @@ def what_if(slug: str) -> ResponseReturnValue:
 def explain(slug: str, code: str) -> ResponseReturnValue:
     project, municipality = city_page(slug, code)
     explained = projections.explain_share(project, municipality.code)
+    explained = explained._replace(steps=privacy.steps(privacy.viewer(), explained.steps))
     return render_template("projections/explain.html", project=project, city=municipality, explained=explained)
 
 
@@ -216,11 +220,15 @@ def api_projects() -> ResponseReturnValue:
 @api.get("/projects/<slug>/shares")
 @login_required
 def api_shares(slug: str) -> ResponseReturnValue:
-    """Every member's share: transparent to all member cities, as on the project page."""
+    """Every member's share: transparent to all member cities, as on the project page; another city's
+    direct charges (and so its total) are ``null`` for a city contact (``portal.projects.privacy``)."""
     require(*VIEWERS)
     project = projects.get_project(slug)
     cells = projects.assessed_cells(project)
-    return jsonify([{"city": s.code, "name": s.name, "share": fmt(s.share), "charged": fmt(s.charged), "total": fmt(s.total),
+    viewer = privacy.viewer()
+    return jsonify([{"city": s.code, "name": s.name, "share": fmt(s.share),
+                     "charged": fmt(s.charged) if viewer.sees(s.code) else None,
+                     "total": fmt(s.total) if viewer.sees(s.code) else None,
                      "withdrawn": s.withdrawn, "joined": s.joined.isoformat() if s.joined else None,
                      "left": s.left.isoformat() if s.left else None,
                      "years": {str(y): fmt(c) for (y, code), c in sorted(cells.items(), key=lambda kv: kv[0][0] or 0)

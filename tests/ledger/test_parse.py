@@ -111,13 +111,13 @@ def test_hours(value, hours: str) -> None:
     assert parse.hours(value) == Decimal(hours)
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "24.01", "25", "1.001", "NaN", "Infinity", "-0"])
+@pytest.mark.parametrize("value", ["0", "-1", "24.01", "25", "1.001", "-0", "99999999999999999999"])
 def test_hours_out_of_range_are_refused(value: str) -> None:
     with pytest.raises(InvalidInput, match=f"row 3: the hours must be above 0 and at most 24 hours, with at most two decimals \\(got {value}\\)"):
         parse.hours(value, "row 3: the hours")
 
 
-@pytest.mark.parametrize("value", ["abc", "", "1h", "1.5.2"])
+@pytest.mark.parametrize("value", ["abc", "", "1h", "1.5.2", "NaN", "Infinity", "1e1", "1e5000", "٧", "7_5", "²", 7.5, True])
 def test_what_is_not_a_number_of_hours_is_refused(value: str) -> None:
     with pytest.raises(InvalidInput, match="is not a number of hours"):
         parse.hours(value)
@@ -133,3 +133,61 @@ def test_years_dates_and_cities() -> None:
         parse.date("1.12.2026", "the join date")
     assert parse.city("97") == "097"
     assert parse.percent("33,5 %") == "33.5" and parse.percent("75%") == "75"
+
+
+# -- strict numbers, dates and texts ---------------------------------------------------------------
+@pytest.mark.parametrize("bad", ["²⁰²⁶", "٢٠٢٦", "2_026", "2026.0", "+2026", "1e3", "", "\x002026"])
+def test_a_year_is_four_ascii_digits(bad: str) -> None:
+    with pytest.raises(InvalidInput, match=r"is not a year \(write it like 2025\)$"):
+        parse.year(bad)
+
+
+def test_whole_numbers_are_ascii_digits_within_their_range() -> None:
+    assert parse.number("12", "the charge") == 12 and parse.number(" 0 ", "x") == 0
+    assert parse.number(str(parse.MAX_INT), "x") == parse.MAX_INT
+    for bad in ("١٢", "1_2", "1e5", "-1", "+1", "1.0", "", "x", "¹"):
+        with pytest.raises(InvalidInput, match="is not a whole number"):
+            parse.number(bad, "the charge")
+    for big in (str(parse.MAX_INT + 1), "9" * 5000):
+        with pytest.raises(InvalidInput, match=f"the charge must be from 1 to {parse.MAX_INT}"):
+            parse.number(big, "the charge", minimum=1)
+    with pytest.raises(InvalidInput, match="--days must be from 0 to 36525"):
+        parse.number("999999999", "--days", maximum=36525)
+
+
+@pytest.mark.parametrize("typed, percent", [("40", "40"), ("33,5 %", "33.5"), ("040", "40"), ("0", "0"), ("100", "100"),
+                                            ("12.345678", "12.345678"), ("100.0", "100.0")])
+def test_percentages_read(typed: str, percent: str) -> None:
+    assert parse.percent(typed) == percent
+
+
+@pytest.mark.parametrize("typed, message", [
+    ("1e5000", "is not a number"), ("NaN", "is not a number"), ("Infinity", "is not a number"), ("-5", "is not a number"),
+    ("٤٠", "is not a number"), ("4_0", "is not a number"), ("9" * 5000, "is not a number"), ("100.01", "between 0 and 100"),
+    ("99999", "between 0 and 100"), ("1.1234567", "more than 6 decimals"),
+])
+def test_percentages_refused(typed: str, message: str) -> None:
+    with pytest.raises(InvalidInput, match=f"^the base percentage .*{message}|^the base percentage must be {message}"):
+        parse.percent(typed, "the base percentage")
+
+
+@pytest.mark.parametrize("bad", ["2026-02-30", "2026-13-01", "20260101", "2026-W01-1", "٢٠٢٦-٠١-٠١", "2026-1-1", "1.12.2026", ""])
+def test_dates_are_iso_in_ascii_digits(bad: str) -> None:
+    with pytest.raises(InvalidInput, match=r"^the date is not a date \(YYYY-MM-DD\)$"):
+        parse.date(bad)
+
+
+def test_texts_are_free_of_control_characters_and_within_their_length() -> None:
+    assert parse.text("Porvoo: 20 tablets é€𝄞", "the text", max_length=100) == "Porvoo: 20 tablets é€𝄞"
+    assert parse.text("638=50\r\n753=50\t# x", "percentages", max_length=100, multiline=True).startswith("638")
+    with pytest.raises(InvalidInput, match=r"^the text holds a control character \('\\x00'\) at character 2; remove it$"):
+        parse.text("a\x00b", "the text", max_length=100)
+    for bad in ("a\nb", "\t", "\x1b[31m", "\x7f", "\x85"):
+        with pytest.raises(InvalidInput, match="holds a control character"):
+            parse.text(bad, "the text", max_length=100)
+    with pytest.raises(InvalidInput, match="holds a control character"):
+        parse.text("638=50\x00", "percentages", max_length=100, multiline=True)
+    with pytest.raises(InvalidInput, match=r"^the text is not valid text: character 2 is not UTF-8"):
+        parse.text(b"a\xffb".decode("utf-8", "surrogateescape"), "the text", max_length=100)
+    with pytest.raises(InvalidInput, match=r"^the name is longer than 200 characters \(201 given\)$"):
+        parse.text("x" * 201, "the name", max_length=200)

@@ -106,3 +106,13 @@ def test_gunicorn_runs_threads_with_its_timeouts_chosen(tmp_path: Path) -> None:
     assert done.stdout.split() == ["gthread", "3", "8", "90", "30"], done.stderr
     with pytest.raises(ConfigError, match="PORTAL_WORKERS"):
         server_settings({"PORTAL_WORKERS": "0"})
+
+
+def test_the_query_limits_are_configurable(tmp_path: Path) -> None:
+    assert from_environment(tmp_path, {"PORTAL_SECRET_KEY": "x"})["PORTAL_QUERY_SECONDS"] == 10.0
+    assert from_environment(tmp_path, {"PORTAL_SECRET_KEY": "x"})["PORTAL_QUERY_MEMORY_MB"] == 1024
+    config = from_environment(tmp_path, {"PORTAL_SECRET_KEY": "x", "PORTAL_QUERY_SECONDS": "2.5", "PORTAL_QUERY_MEMORY_MB": "256"})
+    assert (config["PORTAL_QUERY_SECONDS"], config["PORTAL_QUERY_MEMORY_MB"]) == (2.5, 256)
+    for bad in ("0", "-1", "1e3", "ten", "１０", "NaN"):
+        with pytest.raises(ConfigError, match="PORTAL_QUERY_SECONDS must be a positive number of seconds"):
+            from_environment(tmp_path, {"PORTAL_SECRET_KEY": "x", "PORTAL_QUERY_SECONDS": bad})

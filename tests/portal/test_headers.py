@@ -26,3 +26,17 @@ def test_every_answer_carries_the_headers(client, path: str) -> None:
 def test_hsts_over_https(client) -> None:
     answer = client.get("/login", base_url="https://localhost")
     assert answer.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+
+
+@pytest.mark.parametrize("path", ["/", "/p/iam/", "/p/iam/charges", "/p/iam/cities/638", "/api/v1/projects/iam/shares",
+                                  "/api/v1/projects/iam/costs", "/api/v1/me", "/p/iam/no-such-page"])
+def test_authenticated_pages_and_the_api_are_not_stored(as_contact, path: str) -> None:
+    answer = as_contact.get(path)
+    assert answer.status_code in (200, 404) and answer.headers["Cache-Control"] == "no-store"
+
+
+def test_static_files_keep_their_caching_and_pages_around_the_login_are_not_stored(client) -> None:
+    static = client.get("/static/portal.css")
+    assert static.status_code == 200 and "no-store" not in static.headers.get("Cache-Control", "")
+    assert client.get("/login").headers["Cache-Control"] == "no-store"
+    assert client.get("/api/v1/me").headers["Cache-Control"] == "no-store"  # 401, as a problem document

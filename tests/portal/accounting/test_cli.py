@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from beancount import loader
 
 PAYMENTS = '2025-01-01 open Assets:Bank EUR\n\n2025-03-01 * "Porvoo pays"\n  Assets:Bank  100.00 EUR\n  Assets:Receivable:Members:Porvoo-638  -100.00 EUR\n'
@@ -65,7 +66,7 @@ def test_import_arguments(created, tmp_path: Path) -> None:
                           [["iam", str(payments), "--revert", "1"], "give either a FILE to import or --revert N"],
                           [["iam", "--revert", "1"], "say why with --reason"],
                           [["iam", "--revert", "7", "--reason", "x"], "iam has no import 7"],
-                          [["iam", "--revert", str(10**30), "--reason", "x"], "has no import"],
+                          [["iam", "--revert", str(10**30), "--reason", "x"], "the number must be from 1"],
                           [["nope", str(payments)], "no project 'nope'"]):
         result = created.invoke(args=["ledger", "import", *args])
         assert result.exit_code == 2 and message in result.output, (args, result.output)
@@ -73,3 +74,33 @@ def test_import_arguments(created, tmp_path: Path) -> None:
     latin.write_bytes(b"2025-03-01 * \"Pyh\xe4j\xe4rvi\"\n")
     result = created.invoke(args=["ledger", "import", "iam", str(latin)])
     assert result.exit_code == 2 and "latin.beancount is not UTF-8 text" in result.output
+
+
+BACKTRACKING = "SELECT account WHERE account ~ '^([A-Za-z:]+)*$!'"
+
+
+def test_a_backtracking_regex_is_ended_with_exit_2(created) -> None:
+    created.app.config["PORTAL_QUERY_SECONDS"] = 0.5
+    result = created.invoke(args=["ledger", "query", "iam", BACKTRACKING])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.output.startswith("Error: the query ran longer than 0.5 s and was stopped; narrow it")
+    assert created.invoke(args=["ledger", "query", "iam", "SELECT count(*)"]).exit_code == 0
+
+
+@pytest.mark.parametrize("text, message", [
+    ("SELECT account WHERE account ~ '[z-a]'", "invalid regular expression"),
+    ("SELECT decimal('NaN') > 1", "invalid decimal operation"),
+    ("SELECT round(number, 1000000000)", "invalid decimal operation"),
+    ("SELECT 1; SELECT 2", "several statements"),
+    ("SELECT 1" + "0" * 5000, "could not be read"),
+])
+def test_every_query_error_is_one_line_and_exit_2(created, text: str, message: str) -> None:
+    result = created.invoke(args=["ledger", "query", "iam", text])
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
+    assert len(result.output.splitlines()) == 1
+
+
+def test_print_gives_beancount_that_loads_back(created) -> None:
+    result = created.invoke(args=["ledger", "query", "iam", "PRINT"])
+    entries, errors, _ = loader.load_string(result.output)
+    assert result.exit_code == 0 and errors == [] and any("assessment" in getattr(e, "tags", ()) for e in entries)

@@ -17,6 +17,7 @@ from ledger import entries as E
 from portal.accounting.forms import EXAMPLE_QUERY
 from tests.common.demo import shares_now, state
 from tests.common.jobs import wait
+from tests.common.processes import children
 from tests.common.web import cents, csrf, login, table
 
 PAYMENT = """2026-02-01 open Assets:Bank EUR
@@ -110,6 +111,60 @@ def test_forbidden_or_malformed_queries_are_refused(as_accountant, tmp_path: Pat
 def test_empty_query_is_a_form_error(as_accountant) -> None:
     response = run_query(as_accountant, "   ")
     assert response.status_code == 400 and "Write a query." in response.get_data(as_text=True)
+
+
+BACKTRACKING = "SELECT account WHERE account ~ '^([A-Za-z:]+)*$!'"
+BAD_QUERIES = [  # each gave a traceback or a 500 (issue 9), or ran half
+    ("SELECT account WHERE account ~ '('", "invalid regular expression"),
+    ("SELECT decimal('NaN') > 1", "invalid decimal operation"),
+    ("SELECT round(number, 1000000000)", "invalid decimal operation"),
+    ("SELECT decimal('1e999999') * decimal('1e999999')", "decimal overflow"),
+    ("SELECT account; CREATE TABLE t (x int)", "several statements: only one query runs at a time"),
+]
+
+
+def query_error(response) -> str:
+    return re.search(r'data-testid="query-error">(.*?)</p>', response.get_data(as_text=True), re.S).group(1)
+
+
+def test_a_backtracking_regex_is_ended_and_the_worker_answers_the_next_request(as_accountant, loaded) -> None:
+    loaded.config["PORTAL_QUERY_SECONDS"] = 0.5
+    before = state(loaded)
+    response = run_query(as_accountant, BACKTRACKING)
+    assert response.status_code == 400
+    assert query_error(response).startswith("the query ran longer than 0.5 s and was stopped; narrow it")
+    assert children() == [] and state(loaded) == before
+    assert run_query(as_accountant, EXAMPLE_QUERY).status_code == 200
+    assert as_accountant.get("/p/iam/").status_code == 200
+
+
+def test_a_query_over_its_memory_limit_is_ended_with_a_clear_message(as_accountant, loaded) -> None:
+    loaded.config["PORTAL_QUERY_MEMORY_MB"] = 64
+    response = run_query(as_accountant, "SELECT decimal('1e-99999999')")
+    assert response.status_code == 400
+    assert query_error(response).startswith("the query needed more memory than its limit of 64 MiB and was stopped")
+
+
+@pytest.mark.parametrize("text, message", BAD_QUERIES)
+def test_every_query_error_is_one_message_on_the_page_and_a_400_problem_in_the_api(as_accountant, loaded, text, message) -> None:
+    before = state(loaded)
+    page = run_query(as_accountant, text)
+    assert page.status_code == 400 and message in query_error(page) and "Traceback" not in page.get_data(as_text=True)
+    answer = as_accountant.get("/api/v1/projects/iam/query", query_string={"q": text})
+    assert answer.status_code == 400 and answer.mimetype == "application/problem+json"
+    assert message in answer.get_json()["detail"]
+    assert state(loaded) == before
+
+
+def test_the_query_api_answers_columns_and_cells_to_accountants_only(client, loaded) -> None:
+    login(client, loaded, sub="acc", role="accountant", city="109")
+    answer = client.get("/api/v1/projects/iam/query", query_string={"q": "SELECT account, sum(number) AS n "
+                                                                         "WHERE account ~ 'Porvoo' GROUP BY account"})
+    assert answer.status_code == 200 and answer.get_json()["columns"] == ["account", "n"]
+    assert answer.get_json()["rows"] == [["Assets:Receivable:Members:Porvoo-638", f"{Decimal(shares_now(loaded)['638']) / 100:.2f}"]]
+    login(client, loaded, sub="porvoo", role="contact", city="638")
+    refused = client.get("/api/v1/projects/iam/query", query_string={"q": "SELECT 1"})
+    assert refused.status_code == 403 and refused.mimetype == "application/problem+json"
 
 
 # -- export ------------------------------------------------------------------------------------------
@@ -244,3 +299,23 @@ def test_revert_button_confirms_with_a_reason_then_reverses(as_accountant, loade
     assert as_accountant.get(f"/p/iam/imports/{10**20}/revert").status_code == 404
     listed = as_accountant.get("/p/iam/import").get_data(as_text=True)
     assert "the wrong month" in re.search(r'<tr data-import="1">(.*?)</tr>', listed, re.S).group(1)
+
+
+def test_over_http_a_backtracking_regex_is_ended_and_the_server_answers_on(live_server) -> None:
+    """A real threaded server, a real login: the query's child is ended, the request gets its 400, the next ones their pages."""
+    from portal import demo
+    from tests.common.devidp import grant_demo_users, log_in
+
+    with live_server.app.app_context():
+        demo.load()
+    live_server.app.config["PORTAL_QUERY_SECONDS"] = 0.5
+    grant_demo_users(live_server)
+    s, _ = log_in(live_server, sub="accountant")
+    html = s.get(f"{live_server.url}/p/iam/query").text
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    response = s.post(f"{live_server.url}/p/iam/query", data={"csrf_token": token, "query": BACKTRACKING},
+                      headers={"Referer": f"{live_server.url}/p/iam/query"})
+    assert response.status_code == 400 and "the query ran longer than 0.5 s and was stopped" in response.text
+    assert s.get(f"{live_server.url}/p/iam/").status_code == 200
+    answer = s.get(f"{live_server.url}/api/v1/projects/iam/query", params={"q": "SELECT count(*)"})
+    assert answer.status_code == 200 and len(answer.json()["rows"]) == 1

@@ -96,7 +96,7 @@ def test_finvoice_and_pdf_of_an_invoice_to_files(billed, loaded, tmp_path: Path)
 BAD_INVOICES = [
     (["invoice", "pdf", "iam", "99", "-o", "x.pdf"], "no invoice 99"),
     (["invoice", "finvoice", "iam", "99", "-o", "x.xml"], "no invoice 99"),
-    (["invoice", "pdf", "iam", "abc", "-o", "x.pdf"], "'abc' is not a valid integer"),
+    (["invoice", "pdf", "iam", "abc", "-o", "x.pdf"], "'abc' is not a whole number"),
     (["invoice", "issue", "iam", "--year", "2031"], "2031 is not one of the project's years (2025–2029)"),
     (["invoice", "issue", "iam", "--year", "2026", "--due", "2026-01-01", "--date", "2026-02-01"], "before the invoice date"),
     (["invoice", "issue", "iam", "--year", "2026", "--due", "2026-03-01", "--terms", "5"], "not both"),

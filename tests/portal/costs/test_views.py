@@ -164,7 +164,7 @@ def test_fixed_percentages_per_member_and_caps_and_floors(as_lead, loaded) -> No
     ({"kind": "equal", "caps": "091=10.00", "effective": "2026-01-01"}, "the caps name non-members: 091"),
     ({"kind": "hybrid", "population_year": "2025", "base_percent": "140", "effective": "2026-01-01"}, "between 0 and 100"),
     ({"kind": "equal", "effective": "2031-01-01"}, "outside the project&#39;s years"),
-    ({"kind": "equal", "effective": "soon"}, "Not a valid date value."),
+    ({"kind": "equal", "effective": "soon"}, "is not a date (YYYY-MM-DD)"),
 ])
 def test_bad_rule_is_a_form_error(as_lead, loaded, fields, message) -> None:
     before = state(loaded)

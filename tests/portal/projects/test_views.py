@@ -128,7 +128,7 @@ def test_add_without_cities_or_date_is_a_form_error(as_lead, loaded) -> None:
     before = state(loaded)
     response = as_lead.post("/p/iam/members/add", data={"csrf_token": csrf(as_lead, "/p/iam/members/add"), "joined": "tomorrow"})
     html = response.get_data(as_text=True)
-    assert response.status_code == 400 and "Choose at least one city." in html and "Not a valid date value." in html
+    assert response.status_code == 400 and "Choose at least one city." in html and "is not a date (YYYY-MM-DD)" in html
     assert state(loaded) == before
 
 
