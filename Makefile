@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint bench browser soak clean
+.PHONY: install translations messages demo test lint bench browser soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The message catalogs (portal/translations/<lang>/LC_MESSAGES/messages.po), compiled to .mo.
+translations: install
+	$(BIN)/pybabel -q compile -d portal/translations
+
+# Refresh the template of the catalogs and merge it into each language (run after changing texts).
+messages: install
+	$(BIN)/pybabel -q extract -F portal/translations/babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .
+	$(BIN)/pybabel -q update -N -i portal/translations/messages.pot -d portal/translations
+
 # Debian's chromium drives the browser tests (Playwright uses it through executable_path).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -22,7 +31,7 @@ browser:
 
 # With Redis configured (PORTAL_JOBS_REDIS_URL or PORTAL_REDIS_URL) a `portal worker` runs the job
 # queue beside the server; without, the server's own background thread runs it.
-demo: install
+demo: translations
 	@if [ -n "$$PORTAL_JOBS_REDIS_URL$$PORTAL_REDIS_URL" ]; then \
 	  echo "starting 'portal worker' for the job queue on Redis"; \
 	  PORTAL_ENV=development $(BIN)/portal worker & worker=$$!; \
@@ -38,7 +47,7 @@ lint: install
 	$(BIN)/mypy portal
 	$(BIN)/ruff check .
 
-test: lint browser
+test: lint browser translations
 	$(BIN)/python -m pytest -n auto
 
 # The oracle's long run: many more random histories through the core and the change service.

@@ -22,7 +22,7 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import config as portal_config
-from portal import errors, site, web
+from portal import errors, i18n, site, web
 from portal.accounting import services as accounting_services
 from portal.accounting import views as accounting_views
 from portal.accounts import views as accounts_views
@@ -69,6 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, require_secret: boo
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     login_manager.init_app(app)
     csrf.init_app(app)
+    i18n.init_app(app)
     _sqlite_pragmas(app)
     web.init_app(app)
     _sign_on(app)

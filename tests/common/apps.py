@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from portal import MIGRATIONS, create_app
@@ -182,9 +183,22 @@ def app_config(url: str, **extra: Any) -> dict[str, Any]:
     }
 
 
+class EnglishClient(FlaskClient):
+    """A test client whose browser asks for English (``Accept-Language: en``), unless a test says otherwise.
+
+    The portal speaks Finnish to a browser that names no language; the tests written before the
+    translations assert the English texts, and tests/portal/test_i18n.py asks for each language itself.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.environ_base.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
+
+
 def _migrated(url: str, tmp_path: Path, **extra: Any) -> Flask:
     os.environ["PORTAL_INSTANCE_PATH"] = str(tmp_path / "instance")
     app = create_app(app_config(url, **extra))
+    app.test_client_class = EnglishClient
     with app.app_context():
         from flask_migrate import upgrade
 
