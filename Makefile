@@ -57,6 +57,7 @@ soak: install
 
 bench: install
 	$(BIN)/python bench/bench.py
+	$(BIN)/python bench/bench_imports.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis
