@@ -27,7 +27,7 @@ def _counted(app) -> tuple[int, ...]:
 
 
 def test_import_page_allocate_and_add(as_accountant, loaded, issued) -> None:
-    number, reference, total = issued["638"]
+    _number, reference, total = issued["638"]
     token = csrf(as_accountant, "/p/iam/payments", "")
     before = _counted(loaded)
     bad = as_accountant.post("/p/iam/payments/import", data={"csrf_token": token, "file": (io.BytesIO(b"<nope"), "x.xml")},
