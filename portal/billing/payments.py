@@ -41,19 +41,19 @@ from portal.billing.camt import parse_bank_file
 from portal.billing.documents import open_amounts
 from portal.billing.models import Allocation, Invoice, Payment
 from portal.billing.references import ParsedReference, parse_reference
-from portal.billing.services import seller_of
+from portal.billing.services import required_seller, seller_of
 from portal.extensions import db
 from portal.projects.models import Project
 from portal.projects.services import get_project, make_op, post_entries, state_for
 
-BANK = "Assets:Bank"
+BANK = "Assets:Bank"          # + ":<IBAN>", the account the payment came to
 UNALLOCATED = "Liabilities:Unallocated:Payments"
-CREDIT = "Liabilities:Credit"
+CREDIT = "Liabilities:Credit:Members"
 PAYMENT_TAG = "payment"
 
 
 def credit_account(code: str) -> str:
-    """``Liabilities:Credit:Porvoo-638``: what the city has paid over its invoices, named as its member account."""
+    """``Liabilities:Credit:Members:Porvoo-638``: what the city has paid over its invoices, named as its member account."""
     return CREDIT + E.member_account(code, M.lookup(code).name)[len(E.RECEIVABLE):]
 
 
@@ -179,10 +179,16 @@ def _narration(split: Split, bank_reference: str, *, allocation: bool) -> str:
     return f"{head}: {M.lookup(split.code).name} ({split.code}), " + ", ".join(parts or ["credit"])
 
 
+def bank_account(iban: str) -> str:
+    """``Assets:Bank:FI2112345600000785``: the seller's account the payment came to."""
+    return f"{BANK}:{iban}"
+
+
 def payment_entry(split: Split, cents: int, date: dt.date, bank_reference: str, meta: dict[str, object], *,
-                  allocation: bool = False) -> data.Transaction:
-    """The balanced ``#payment`` entry: bank (or, allocating, unallocated) ← receivable, credit or unallocated."""
-    postings = [_posting(UNALLOCATED if allocation else BANK, cents)]
+                  iban: str | None = None) -> data.Transaction:
+    """The balanced ``#payment`` entry: the bank (no ``iban``: allocating, unallocated) ← receivable, credit or unallocated."""
+    allocation = iban is None
+    postings = [_posting(UNALLOCATED if allocation else bank_account(iban or ""), cents)]
     for number, year, part in split.invoices:
         postings.append(_posting(E.invoiced_account(split.code or "", M.lookup(split.code or "").name), -part, year=year, invoice=number))
     if split.credit:
@@ -250,7 +256,7 @@ def import_file(slug: str, content: bytes, *, actor: str) -> Imported:
         entries = []
         for payment, split in payments:
             payment.source, payment.file_sha256, payment.created_by = bank.kind, sha, actor
-            entries.append(_store(project, payment, split))
+            entries.append(_store(project, payment, split, seller.iban if seller else bank.account_iban))
         summary = (f"{len(payments)} payment(s) imported from {bank.kind} {bank.message_id},"
                    f" {fmt(sum(p.amount_cents for p, _ in payments))} EUR")
         op = make_op("payments-imported", max(p.payment_date for p, _ in payments), actor, summary, file=sha)
@@ -287,7 +293,7 @@ def _plan_file(project: Project, journal: Journal, credits: Sequence[BankTransac
     return planned
 
 
-def _store(project: Project, payment: Payment, split: Split) -> data.Transaction:
+def _store(project: Project, payment: Payment, split: Split, iban: str) -> data.Transaction:
     payment.code, payment.invoice_number, payment.credit_cents = split.code, split.invoice, split.credit
     payment.ledger_seq = project.ledger_seq + 1
     db.session.add(payment)
@@ -296,7 +302,7 @@ def _store(project: Project, payment: Payment, split: Split) -> data.Transaction
     meta: dict[str, object] = {"payment": str(payment.id), "actor": payment.created_by}
     if payment.reference:
         meta["reference"] = payment.reference
-    return payment_entry(split, payment.amount_cents, day, payment.bank_reference, meta)
+    return payment_entry(split, payment.amount_cents, day, payment.bank_reference, meta, iban=iban)
 
 
 # -- a payment typed by hand, and allocating one ------------------------------------------------
@@ -322,7 +328,7 @@ def add_payment(slug: str, *, city: str, cents: int, date: dt.date, reference: s
         payment = Payment(project_id=project.id, bank_reference=f"manual-{uuid.uuid4().hex[:16]}", source="manual", payment_date=date,
                           amount_cents=cents, reference=parsed.digits if parsed else None, text=(text or "").strip()[:500] or None,
                           created_by=actor)
-        entry = _store(project, payment, split)
+        entry = _store(project, payment, split, required_seller(project).iban)
         rows.append(Row(split.status(before), payment.bank_reference, date, cents, payment.reference, None, code, split.invoice,
                         split.credit, payment.id))
         op = make_op("payment-added", date, actor, f"payment of {fmt(cents)} EUR from {M.lookup(code).name} ({code}) added")
@@ -355,7 +361,7 @@ def allocate(slug: str, payment_id: int, *, invoice_number: int | None = None, c
                                   ledger_seq=project.ledger_seq + 1, created_by=actor))
         day = max(payment.payment_date, state_for(project).start)
         entry = payment_entry(split, payment.amount_cents, day, payment.bank_reference,
-                              {"payment": str(payment.id), "actor": actor}, allocation=True)
+                              {"payment": str(payment.id), "actor": actor})
         rows.append(Row(split.status(before) if invoice else ("over" if split.credit else "matched"), payment.bank_reference,
                         payment.payment_date, payment.amount_cents, payment.reference, payment.debtor, split.code, split.invoice,
                         split.credit, payment.id))

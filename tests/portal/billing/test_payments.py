@@ -99,7 +99,7 @@ def test_the_history_with_payments_replays_and_the_export_passes_bean_check(invo
     check = subprocess.run([Path(sys.executable).parent / "bean-check", path], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
     text = path.read_text(encoding="utf-8")
-    assert "Liabilities:Credit:" in text and "Liabilities:Unallocated:Payments" in text and "#payment" in text
+    assert "Liabilities:Credit:Members:" in text and "Assets:Bank:FI2112345600000785" in text and "Liabilities:Unallocated:Payments" in text and "#payment" in text
     rows = db.session.execute(select(ProjectChange).where(ProjectChange.project_id == project.id).order_by(ProjectChange.seq)).scalars().all()
     texts = dict(db.session.execute(select(LedgerPosting.seq, LedgerPosting.text).where(LedgerPosting.project_id == project.id)).all())
     built = {i: E.parse_entries(texts[r.ledger_seq], "iam") for i, r in enumerate(rows)
