@@ -105,3 +105,22 @@ def test_the_history_with_payments_replays_and_the_export_passes_bean_check(invo
     built = {i: E.parse_entries(texts[r.ledger_seq], "iam") for i, r in enumerate(rows)
              if r.kind in ("invoices-issued", "payments-imported", "payment-allocated", "payment-added")}
     assert replay(projects.changes_of(project), built).state == projects.state_for(project)
+
+
+def test_a_credit_note_is_applied_to_the_invoice_it_corrects() -> None:
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from beancount.core import data
+    from beancount.core.amount import Amount
+
+    from portal.billing.documents import open_amounts
+
+    def entry(number: int, cents: int) -> data.Transaction:
+        posting = data.Posting("Assets:Receivable:Invoiced:Porvoo-638", Amount(pay.to_decimal(cents), "EUR"), None, None, None,
+                               {"invoice": str(number)})
+        return data.Transaction({}, dt.date(2025, 1, 1), "*", None, "", frozenset(), frozenset(), [posting])
+
+    invoices = [SimpleNamespace(number=1, kind="invoice", corrects=None), SimpleNamespace(number=2, kind="credit-note", corrects=1)]
+    assert open_amounts(invoices, [entry(1, 100_00), entry(2, -30_00)]) == {1: 70_00, 2: 0}
+    assert open_amounts(invoices, [entry(1, 100_00), entry(1, -90_00), entry(2, -30_00)]) == {1: 0, 2: -20_00}
