@@ -29,10 +29,12 @@ from ledger.sharing import Membership, Term
 
 KINDS = ("project-created", "members-added", "member-withdrawn", "budget-set", "rule-set", "policy-set", "settings-set",
          "year-closed", "charge-added", "charge-cancelled", "grant-added", "subsidy-set", "hours-logged", "joining-fee-set",
-         "ledger-imported", "ledger-import-reverted", "invoices-issued")
+         "ledger-imported", "ledger-import-reverted", "invoices-issued", "payments-imported", "payment-added",
+         "payment-allocated")
 #: Changes whose entries no recalculation makes (an import, its reversal, issued invoices): posted as
 #: they were built, and replayed from what was stored.
-POSTED_AS_BUILT = ("ledger-imported", "ledger-import-reverted", "invoices-issued")
+POSTED_AS_BUILT = ("ledger-imported", "ledger-import-reverted", "invoices-issued",
+                   "payments-imported", "payment-added", "payment-allocated")  # billing's payments (portal.billing.payments)
 
 
 class Op(NamedTuple):

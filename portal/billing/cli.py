@@ -10,7 +10,7 @@ import click
 from flask.cli import with_appcontext
 
 from ledger.money import fmt
-from portal.billing import documents, issuing, pdf, texts
+from portal.billing import documents, issuing, paycli, pdf, texts
 from portal.billing import services as billing
 from portal.billing.services import REFERENCE_KINDS
 from portal.cli import CITY, DATE, ID, SLUG, YEAR, BadInput, File, Number, Percent, Text, actor, refusing
@@ -201,4 +201,6 @@ def pdf_command(slug, number, output) -> None:
     _write(output, pdf.pdf(project, billing.find_invoice(project, number)))
 
 
-COMMANDS = (billing_group, invoice_group)
+invoice_group.add_command(paycli.aging_command)
+invoice_group.add_command(paycli.remind_command)
+COMMANDS = (billing_group, invoice_group, *paycli.COMMANDS)

@@ -6,8 +6,9 @@ Finvoice message or a PDF printed a year later says exactly what was issued. The
 prices an invoice while it is being issued (``portal.billing.issuing``), so the totals stored, the
 totals posted and the totals printed are one computation.
 
-What has been paid of an invoice is what the ledger says (``ledger.invoicing.outstanding``): with
-no payments yet, nothing is paid and every invoice is open.
+What has been paid of an invoice is what the ledger says (``ledger.invoicing.outstanding``: the
+payments of :mod:`portal.billing.payments` carry the invoice's number), with each credit note
+applied to the invoice it corrects (:func:`open_amounts`).
 """
 
 from __future__ import annotations
@@ -132,8 +133,26 @@ def listing(project: Project, *, year: int | None = None, city: str | None = Non
     if city:
         query = query.where(Invoice.code == M.lookup(city).code)
     rows = list(db.session.execute(query).scalars())
-    open_amounts = outstanding(journal_for(project).entries) if rows else {}
-    return [Listed(row, row.total_cents - open_amounts.get(row.number, 0), open_amounts.get(row.number, 0)) for row in rows]
+    every = list(db.session.execute(select(Invoice).where(Invoice.project_id == project.id)).scalars()) if rows else []
+    owed = open_amounts(every, journal_for(project).entries) if rows else {}
+    return [Listed(row, row.total_cents - owed.get(row.number, 0), owed.get(row.number, 0)) for row in rows]
+
+
+def open_amounts(invoices: Sequence[Invoice], entries: Sequence[Any]) -> dict[int, int]:
+    """What is open of each invoice: the ledger's (``ledger.invoicing.outstanding``), each credit note applied.
+
+    A credit note's (negative) open amount is applied to the invoice it corrects, as far as that
+    invoice is open; what is left of it stays open on the credit note (the city's to use).
+    """
+    owed = outstanding(entries)
+    for note in invoices:
+        if note.kind != "credit-note" or note.corrects is None:
+            continue
+        applied = min(-owed.get(note.number, 0), max(owed.get(note.corrects, 0), 0))
+        if applied > 0:
+            owed[note.corrects] -= applied
+            owed[note.number] = owed.get(note.number, 0) + applied
+    return owed
 
 
 def to_csv(rows: Sequence[Listed], language: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
@@ -60,3 +62,30 @@ class ConfirmForm(Form):
     due = HiddenField()
     terms = HiddenField()
     seq = HiddenField(validators=[InputRequired()])
+
+
+class BankFileForm(Form):
+    """A camt.054 or camt.053 file to import; what it holds is the services' to read."""
+
+    file = FileField(_l("Bank file (camt.054 or camt.053)"), validators=[FileRequired(_l("Choose a bank file."))])
+
+
+class PaymentForm(Form):
+    """A payment typed by hand."""
+
+    city = StringField(_l("Municipality code"), validators=[InputRequired(), Length(max=20)])
+    amount = StringField(_l("Amount (EUR)"), validators=[InputRequired(), Length(max=30)])
+    date = DayField(_l("Payment date"), validators=[InputRequired()])
+    reference = StringField(_l("Reference"), validators=[Optional(), Length(max=40)])
+    text = StringField(_l("Text"), validators=[Optional(), Length(max=500)])
+
+
+class AllocateForm(Form):
+    """Where an unallocated payment goes: an invoice, or a city (its oldest open invoices, the rest to its credit)."""
+
+    invoice = NumberField(_l("Invoice number"), validators=[Optional(), NumberRange(1, 2_147_483_647)])
+    city = StringField(_l("or municipality code"), validators=[Optional(), Length(max=20)])
+
+
+class RemindForm(Form):
+    """Issue a payment reminder (no fields: the invoice is in the address)."""

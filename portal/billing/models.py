@@ -11,6 +11,12 @@
   day. Never updated or deleted (:func:`_never_changed`): a correction is a new supplementary invoice
   or credit note. What has been paid of an invoice is read from the ledger, not stored here.
 
+- :class:`Payment`: a payment received (from a bank file or typed by hand), what it was allocated to
+  when it was posted, and the ledger posting that booked it. Never updated or deleted.
+- :class:`Allocation`: the later allocation of an unallocated payment (one per payment), with its
+  own ledger posting. Never updated or deleted.
+- :class:`Reminder`: a payment reminder of an overdue invoice, as issued. Never updated or deleted.
+
 Money is integer cents (``BigInteger``: an invoice may pass 21 million euros).
 """
 
@@ -142,10 +148,65 @@ class InvoiceLine(db.Model):  # type: ignore[name-defined]
     cents: Mapped[int] = mapped_column(BigInteger)
 
 
+class Payment(db.Model):  # type: ignore[name-defined]
+    """A payment received: the bank's archive reference is unique per project, so a repeated file changes nothing."""
+
+    __tablename__ = "billing_payments"
+    __table_args__ = (UniqueConstraint("project_id", "bank_reference", name="uq_billing_payments_project_bank_reference"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    bank_reference: Mapped[str] = mapped_column(String(80))              # AcctSvcrRef/NtryRef, or "manual-<id>"
+    source: Mapped[str] = mapped_column(String(20))                      # camt.053, camt.054, manual
+    file_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    payment_date: Mapped[dt.date] = mapped_column(Date)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    reference: Mapped[str | None] = mapped_column(String(40), nullable=True)   # the creditor reference as paid, compact
+    debtor: Mapped[str | None] = mapped_column(String(140), nullable=True)
+    text: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    code: Mapped[str | None] = mapped_column(String(3), nullable=True)          # the city it was allocated to, if any
+    invoice_number: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the invoice it was matched to, if any
+    credit_cents: Mapped[int] = mapped_column(BigInteger, default=0)            # what went to the city's credit
+    ledger_seq: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Allocation(db.Model):  # type: ignore[name-defined]
+    """The allocation of a payment that came in unallocated: a new ledger entry, the payment row left as it was."""
+
+    __tablename__ = "billing_allocations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("billing_payments.id"), unique=True)
+    code: Mapped[str] = mapped_column(String(3))
+    invoice_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    credit_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    ledger_seq: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Reminder(db.Model):  # type: ignore[name-defined]
+    """A payment reminder issued for an overdue invoice: what was open on the day; no fee unless one was given."""
+
+    __tablename__ = "billing_reminders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    reminder_date: Mapped[dt.date] = mapped_column(Date)
+    outstanding_cents: Mapped[int] = mapped_column(BigInteger)
+    fee_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    language: Mapped[str] = mapped_column(String(2))
+    issued_by: Mapped[str] = mapped_column(String(500))
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 def _never_changed(mapper: Any, connection: Any, target: Any) -> None:
     raise RuntimeError(f"an issued {type(target).__name__} is never changed or deleted: issue a correction instead")
 
 
-for _model in (Invoice, InvoiceLine):
+for _model in (Invoice, InvoiceLine, Payment, Allocation, Reminder):
     event.listen(_model, "before_update", _never_changed)
     event.listen(_model, "before_delete", _never_changed)

@@ -17,7 +17,7 @@ from flask_wtf import FlaskForm
 from ledger import municipalities as M
 from ledger import parse
 from ledger.errors import InvalidInput
-from portal.billing import documents, forms, issuing, pdf, texts
+from portal.billing import documents, forms, issuing, payviews, pdf, texts
 from portal.billing import services as billing
 from portal.billing.models import Invoice
 from portal.clock import today
@@ -33,6 +33,7 @@ api = Blueprint("billing_api", __name__, url_prefix="/api/v1")
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(api)
+    payviews.init_app(app)
 
 
 def sees_all() -> bool:

@@ -1,0 +1,81 @@
+"""``portal payment …``, ``portal statement``, ``portal invoice aging|remind``: the command-line contract."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from tests.common.billing import counts
+from tests.portal.billing.camtgen import camt
+from tests.portal.billing.test_cli import PORVOO_ARGS, SELLER_ARGS, ok
+
+
+@pytest.fixture
+def issued(runner, loaded):
+    ok(runner, *SELLER_ARGS)
+    ok(runner, *PORVOO_ARGS)
+    ok(runner, "invoice", "issue", "iam", "--year", "2025", "--date", "2025-02-01", "--terms", "30")
+    rows = json.loads(ok(runner, "invoice", "list", "iam", "--city", "638", "--format", "json"))
+    return runner, rows[0]
+
+
+def test_import_list_allocate_and_the_invoice_list_shows_paid(issued, tmp_path: Path) -> None:
+    runner, porvoo = issued
+    amount = porvoo["amount"]
+    half = f"{float(amount) / 2:.2f}"  # test data only: the amounts the file carries
+    path = tmp_path / "n.xml"
+    path.write_bytes(camt([("P1", half, porvoo["reference"]), ("P2", "12.00", None)]))
+    out = ok(runner, "payment", "import", "iam", str(path))
+    assert "1 matched (1 partial, 0 over), 1 unallocated, 0 already imported" in out
+    assert "nothing imported: this file was imported before" in ok(runner, "payment", "import", "iam", str(path))
+    row = json.loads(ok(runner, "invoice", "list", "iam", "--city", "638", "--format", "json"))[0]
+    assert row["status"] == "partly-paid" and row["paid"] == half
+    waiting = json.loads(ok(runner, "payment", "list", "iam", "--unallocated", "--format", "json"))
+    assert [w["amount"] for w in waiting] == ["12.00"]
+    out = ok(runner, "payment", "allocate", "iam", str(waiting[0]["id"]), "--invoice", str(porvoo["number"]))
+    assert "allocated" in out
+    rest = f"{float(amount) - float(half) - 12:.2f}"
+    ok(runner, "payment", "add", "iam", "--city", "638", "--amount", rest, "--date", "2025-03-20", "--reference", porvoo["rf"])
+    row = json.loads(ok(runner, "invoice", "list", "iam", "--city", "638", "--format", "json"))[0]
+    assert (row["status"], row["outstanding"]) == ("paid", "0.00")
+    statement = json.loads(ok(runner, "statement", "iam", "--city", "638", "--format", "json"))
+    assert statement["balance"] == "0.00" and statement["years"][0]["invoiced"] == amount
+    assert statement["years"][0]["paid"] == amount and len(statement["years"][0]["lines"]) == 4
+
+
+def test_aging_buckets_reminder_and_confirmation_pdf(issued, tmp_path: Path) -> None:
+    runner, porvoo = issued
+    aged = json.loads(ok(runner, "invoice", "aging", "iam", "--on", "2025-03-01", "--format", "json"))
+    assert {a["bucket"] for a in aged["invoices"]} == {"not-due"} and len(aged["invoices"]) == 17
+    aged = json.loads(ok(runner, "invoice", "aging", "iam", "--on", "2025-04-15", "--format", "json"))
+    assert {a["bucket"] for a in aged["invoices"]} == {"31-60"} and aged["invoices"][0]["days_late"] == 43
+    assert {a["bucket"] for a in json.loads(ok(runner, "invoice", "aging", "iam", "--on", "2025-03-04", "--format", "json"))["invoices"]} == {"1-30"}
+    assert {a["bucket"] for a in json.loads(ok(runner, "invoice", "aging", "iam", "--on", "2025-06-04", "--format", "json"))["invoices"]} == {"over-60"}
+    pdf = tmp_path / "m.pdf"
+    out = ok(runner, "invoice", "remind", "iam", str(porvoo["number"]), "--date", "2025-04-15", "-o", str(pdf))
+    assert "reminder 1 of invoice" in out
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.read_bytes())).pages)
+    assert "MAKSUMUISTUTUS" in text.upper() and "Muistutuksesta ei peritä maksua" in text
+    result = runner.invoke(args=["invoice", "remind", "iam", str(porvoo["number"]), "--date", "2025-02-15"])
+    assert result.exit_code != 0 and "not overdue" in result.output
+    confirmation = tmp_path / "c.pdf"
+    ok(runner, "statement", "iam", "--city", "638", "--confirmation", "2025", "-o", str(confirmation))
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(confirmation.read_bytes())).pages)
+    assert "SALDOVAHVISTUS 31.12.2025" in text.upper() and porvoo["amount"].replace(".", ",") in text.replace("\xa0", " ").replace(" ", "")
+
+
+def test_a_malformed_bank_file_exits_2_and_posts_nothing(issued, loaded, tmp_path: Path) -> None:
+    runner, _ = issued
+    with loaded.app_context():
+        before = counts()
+    for body in (b"<Document", b"<?xml version='1.0'?><a/>", camt([("X", "1.234", None)])):
+        path = tmp_path / "bad.xml"
+        path.write_bytes(body)
+        result = runner.invoke(args=["payment", "import", "iam", str(path)])
+        assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    with loaded.app_context():
+        assert counts() == before

@@ -1,0 +1,72 @@
+"""Payment pages: import with its result, a malformed file refused, unallocated list and allocation, manual payment,
+statement and confirmation PDF (a contact sees only its own), aging with a reminder."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from portal.billing import issuing
+from tests.common.billing import D, counts, invoices, with_seller
+from tests.common.web import csrf
+from tests.portal.billing.camtgen import camt
+
+
+@pytest.fixture
+def issued(loaded):
+    with loaded.app_context():
+        with_seller()
+        issuing.issue("iam", year=2025, date=D(2025, 1, 15), terms=30, actor="acc")
+        return {i.code: (i.number, i.reference, i.total_cents) for i in invoices()}
+
+
+def _counted(app) -> tuple[int, ...]:
+    with app.app_context():
+        return counts()
+
+
+def test_import_page_allocate_and_add(as_accountant, loaded, issued) -> None:
+    _number, reference, total = issued["638"]
+    token = csrf(as_accountant, "/p/iam/payments", "")
+    before = _counted(loaded)
+    bad = as_accountant.post("/p/iam/payments/import", data={"csrf_token": token, "file": (io.BytesIO(b"<nope"), "x.xml")},
+                             content_type="multipart/form-data")
+    assert bad.status_code == 400 and "not well-formed" in bad.get_data(as_text=True) and _counted(loaded) == before
+    body = camt([("W1", f"{total / 100:.2f}", reference), ("W2", "5.00", None)])
+    page = as_accountant.post("/p/iam/payments/import", data={"csrf_token": token, "file": (io.BytesIO(body), "n.xml")},
+                              content_type="multipart/form-data")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "1 matched (0 partial, 0 over), 1 unallocated, 0 already imported" in html
+    assert 'data-testid="unallocated"' in html
+    with loaded.app_context():
+        from portal.billing.payments import payments
+        from portal.projects.services import get_project
+        waiting = payments(get_project("iam"), unallocated=True)[0].id
+    done = as_accountant.post(f"/p/iam/payments/{waiting}/allocate", data={"csrf_token": token, "city": "286"})
+    assert done.status_code == 302
+    added = as_accountant.post("/p/iam/payments/add", data={"csrf_token": token, "city": "286", "amount": "10,00",
+                                                            "date": "2025-02-01"})
+    assert added.status_code == 302
+    refused = as_accountant.post("/p/iam/payments/add", data={"csrf_token": token, "city": "091", "amount": "abc", "date": "2025-02-01"})
+    assert refused.status_code == 400
+    assert "paid" in as_accountant.get("/p/iam/invoices?city=638").get_data(as_text=True)
+
+
+def test_statement_and_confirmation_contact_sees_only_its_own(as_contact, issued) -> None:
+    page = as_contact.get("/p/iam/statement")
+    assert page.status_code == 200 and "Porvoo" in page.get_data(as_text=True)
+    assert as_contact.get("/p/iam/statement?city=286").status_code == 403
+    pdf = as_contact.get("/p/iam/statement/638/confirmation-2025.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert as_contact.get("/p/iam/statement/286/confirmation-2025.pdf").status_code == 403
+
+
+def test_aging_page_and_a_reminder(as_accountant, issued) -> None:
+    html = as_accountant.get("/p/iam/aging").get_data(as_text=True)
+    assert 'data-testid="aging"' in html and "Issue a reminder" in html  # the demo's today is past the due date
+    token = csrf(as_accountant, "/p/iam/aging", "")
+    number = issued["638"][0]
+    assert as_accountant.post(f"/p/iam/invoices/{number}/remind", data={"csrf_token": token}).status_code == 302
+    pdf = as_accountant.get("/p/iam/reminders/1.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
