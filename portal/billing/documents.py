@@ -125,8 +125,10 @@ class Listed(NamedTuple):
                 "buyer_reference": i.buyer.get("buyer_reference")}
 
 
-def listing(project: Project, *, year: int | None = None, city: str | None = None) -> list[Listed]:
-    """The project's invoices, by number, optionally of one year or one city."""
+def listing(project: Project, *, year: int | None = None, city: str | None = None,
+            as_of: dt.date | None = None) -> list[Listed]:
+    """The project's invoices, by number, optionally of one year or one city; paid and open as at the end of
+    ``as_of`` when given (only the ledger's entries dated up to that day count: the year-end confirmation)."""
     query = select(Invoice).where(Invoice.project_id == project.id).order_by(Invoice.number)
     if year is not None:
         query = query.where(Invoice.year == year)
@@ -134,7 +136,10 @@ def listing(project: Project, *, year: int | None = None, city: str | None = Non
         query = query.where(Invoice.code == M.lookup(city).code)
     rows = list(db.session.execute(query).scalars())
     every = list(db.session.execute(select(Invoice).where(Invoice.project_id == project.id)).scalars()) if rows else []
-    owed = open_amounts(every, journal_for(project).entries) if rows else {}
+    entries = [e for e in journal_for(project).entries if as_of is None or e.date <= as_of]
+    if as_of is not None:
+        every = [i for i in every if i.invoice_date <= as_of]
+    owed = open_amounts(every, entries) if rows else {}
     return [Listed(row, row.total_cents - owed.get(row.number, 0), owed.get(row.number, 0)) for row in rows]
 
 

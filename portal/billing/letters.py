@@ -130,7 +130,7 @@ def confirmation_pdf(project: Project, city: str, year: int) -> bytes:
     found = statement(project, code)
     balance = found.balance_at(end)
     rows = [[str(r.invoice.number), texts.day(r.invoice.due_date), reference_texts(r.invoice)[0], texts.amount(r.outstanding, language)]
-            for r in listing(project, city=code) if r.outstanding and r.invoice.invoice_date <= end]
+            for r in listing(project, city=code, as_of=end) if r.outstanding and r.invoice.invoice_date <= end]
     rows.append([word(language, "total"), "", "", texts.amount(balance, language)])
     html = _render(project, language, title=f"{word(language, 'confirmation')} {texts.day(end)}",
                    buyer=details(project, code).name, date=today(),

@@ -79,3 +79,16 @@ def test_a_malformed_bank_file_exits_2_and_posts_nothing(issued, loaded, tmp_pat
         assert result.exit_code == 2 and "Traceback" not in result.output, result.output
     with loaded.app_context():
         assert counts() == before
+
+
+def test_the_confirmation_shows_the_year_end_both_in_its_rows_and_its_total(issued, tmp_path: Path) -> None:
+    """A payment after 31.12. changes neither the balance confirmed for that day nor the invoices open on it."""
+    runner, porvoo = issued
+    ok(runner, "payment", "add", "iam", "--city", "638", "--amount", porvoo["amount"], "--date", "2026-01-10",
+       "--reference", porvoo["reference"])
+    confirmation = tmp_path / "c.pdf"
+    ok(runner, "statement", "iam", "--city", "638", "--confirmation", "2025", "-o", str(confirmation))
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(confirmation.read_bytes())).pages)
+    flat = text.replace("\xa0", " ").replace(" ", "")
+    assert flat.count(porvoo["amount"].replace(".", ",")) >= 3  # the text, the open invoice's row and the total
+    assert str(porvoo["number"]) in text
