@@ -32,6 +32,7 @@ from portal.auth.devidp import server as devidp_server
 from portal.auth.devidp import views as devidp_views
 from portal.auth.providers import Provider
 from portal.billing import fava as billing_fava
+from portal.billing import payjobs
 from portal.billing import views as billing_views
 from portal.cli.commands import register as register_commands
 from portal.costs import views as costs_views
@@ -77,7 +78,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, require_secret: boo
                    jobs_views):
         domain.init_app(app)
     site.init_app(app)
-    jobs_services.register(app, accounting_services.JOB_KINDS)  # every domain's job kinds
+    jobs_services.register(app, {**accounting_services.JOB_KINDS, **payjobs.JOB_KINDS})  # every domain's job kinds
     errors.register(app)
     _security_headers(app)
     register_commands(app)

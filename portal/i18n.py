@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, redirect, request
+from flask import Flask, has_request_context, redirect, request
 from flask.typing import ResponseReturnValue
 from flask_babel import Babel, get_locale
 
@@ -27,6 +27,8 @@ babel = Babel()
 
 
 def select_locale() -> str:
+    if not has_request_context():  # a job, a command, an email: their own language is given with force_locale
+        return DEFAULT_LANGUAGE
     chosen = request.cookies.get(COOKIE, "")
     if chosen in LANGUAGES:
         return chosen

@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from ledger import municipalities as M
 from ledger import parse
 from ledger.money import parse_amount
-from portal.billing import forms, letters, statements
+from portal.billing import forms, letters, payjobs, statements
 from portal.billing import payments as pay
 from portal.clock import today
 from portal.projects import services as projects
@@ -56,6 +56,12 @@ def import_file(slug: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _page(slug, 400, upload=form)
     body = form.file.data.read(MAX_BANK_FILE + 1)
+    if len(body) > payjobs.INLINE_BYTES:
+        job, error, status = attempt(lambda: payjobs.enqueue_import(slug, body, filename=form.file.data.filename or "",
+                                                                    actor=current_user.actor, user_id=current_user.id))
+        if job is not None:
+            return redirect(url_for("jobs.show", job_id=job.id), code=303)
+        return _page(slug, status, error=error, upload=form)
     result, error, status = attempt(lambda: pay.import_file(slug, body, actor=current_user.actor))
     return _page(slug, status, error=error, result=result, upload=form)
 

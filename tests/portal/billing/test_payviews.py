@@ -70,3 +70,25 @@ def test_aging_page_and_a_reminder(as_accountant, issued) -> None:
     assert as_accountant.post(f"/p/iam/invoices/{number}/remind", data={"csrf_token": token}).status_code == 302
     pdf = as_accountant.get("/p/iam/reminders/1.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+def test_a_big_bank_file_is_imported_as_a_job_with_its_result(as_accountant, loaded, issued, monkeypatch) -> None:
+    from portal.billing import payjobs
+    from tests.common.jobs import wait
+
+    monkeypatch.setattr(payjobs, "INLINE_BYTES", 100)  # every file counts as big
+    _number, reference, total = issued["638"]
+    token = csrf(as_accountant, "/p/iam/payments", "")
+    before = _counted(loaded)
+    bad = as_accountant.post("/p/iam/payments/import", data={"csrf_token": token, "file": (io.BytesIO(b"<nope" * 50), "x.xml")},
+                             content_type="multipart/form-data")
+    assert bad.status_code == 400 and _counted(loaded) == before  # refused on the form, nothing queued
+    body = camt([("J1", f"{total / 100:.2f}", reference), ("J2", "5.00", None)])
+    answer = as_accountant.post("/p/iam/payments/import", data={"csrf_token": token, "file": (io.BytesIO(body), "n.xml")},
+                                content_type="multipart/form-data")
+    assert answer.status_code == 303 and answer.headers["Location"].startswith("/jobs/")
+    job = wait(loaded, int(answer.headers["Location"].rsplit("/", 1)[1]))
+    assert job["status"] == "done", job
+    page = as_accountant.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "1 matched (0 partial, 0 over), 1 unallocated, 0 already imported" in page
+    assert 'href="/p/iam/payments"' in page

@@ -1,0 +1,43 @@
+"""Bank files as jobs: a big camt file is imported by the job queue (``portal.jobs``), not inside the request.
+
+A page upload larger than :data:`INLINE_BYTES` is checked at once (a malformed file is refused on the
+form, nothing queued), then queued; the user is sent to the job's page, which shows its progress and
+then the result (matched, already imported, unallocated) with a link back to the payments. Smaller
+files, the usual daily camt.054 of a few kilobytes, are imported in the request and the result is
+shown on the payments page itself. The command line always imports in its own process.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from portal.billing import payments as pay
+from portal.billing.camt import parse_bank_file
+from portal.jobs.models import Job
+from portal.jobs.services import JobContext, enqueue
+from portal.projects.services import get_project
+
+INLINE_BYTES = 256 * 1024  # a day's reference payments of a consortium fit many times over
+
+
+def _import_job(context: JobContext) -> dict[str, Any]:
+    slug = context.params["slug"]
+    context.progress("matching", 0, 0)
+    result = pay.import_file(slug, context.file().content, actor=context.actor)
+    counts = result.summary()
+    return {**counts, "seq": result.seq, "repeated_file": result.repeated_file,
+            # Plain English, as the ledger imports' jobs say it (the job's result is data, kept as written).
+            "summary": (f"{counts['matched']} matched ({counts['partial']} partial, {counts['over']} over), "
+                        f"{counts['unallocated']} unallocated, {counts['already_imported']} already imported"),
+            "links": [{"endpoint": "payments.payments", "values": {"slug": slug}, "text": "Back to the payments"}]}
+
+
+JOB_KINDS = {"payments-import": _import_job}
+
+
+def enqueue_import(slug: str, content: bytes, *, filename: str, actor: str, user_id: int | None) -> Job:
+    """Queue a bank file's import; a malformed file is refused here, before anything is queued."""
+    project = get_project(slug)
+    bank = parse_bank_file(content)
+    return enqueue("payments-import", {"slug": project.slug}, actor, user_id=user_id, file=(filename or "bank.xml", content),
+                   title=f"Payments from {bank.kind} {bank.message_id} into {project.name}")
