@@ -19,8 +19,8 @@ PAGES = {
     "porvoo-contact": ["/", "/p/iam/", "/p/iam/cities/638", "/p/iam/cities/638/explain", "/p/iam/invoices",
                        "/p/iam/agreement", "/accessibility"],
     "hameenlinna-lead": ["/p/iam/", "/p/iam/members/add", "/p/iam/settings", "/p/iam/budget", "/p/iam/rules",
-                         "/p/iam/funding", "/p/iam/charges", "/p/iam/what-if", "/p/iam/billing"],
-    "accountant": ["/p/iam/", "/p/iam/query", "/p/iam/import", "/p/iam/invoices"],
+                         "/p/iam/funding", "/p/iam/charges", "/p/iam/what-if", "/p/iam/billing", "/p/iam/members/638/withdraw"],
+    "accountant": ["/p/iam/", "/p/iam/query", "/p/iam/import", "/p/iam/invoices", "/p/iam/invoices/issue"],
     "admin": ["/", "/admin/users", "/admin/invitations"],
 }
 LANGUAGES = ["fi", "sv"]
