@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install translations messages demo test lint bench browser soak clean
+.PHONY: install translations messages demo test lint bench browser soak clean screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ translations: install
 messages: install
 	$(BIN)/pybabel -q extract -F portal/translations/babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .
 	$(BIN)/pybabel -q update -N -i portal/translations/messages.pot -d portal/translations
+
+# The README's screenshots (docs/screenshots/): the demo in a live server, fi and sv, desktop and 360 px.
+screenshots: install translations browser
+	$(BIN)/python docs/screenshots.py
 
 # Debian's chromium drives the browser tests (Playwright uses it through executable_path).
 browser:

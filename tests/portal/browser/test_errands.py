@@ -9,65 +9,15 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from portal import demo
 from portal.projects import services as changes
+from tests.common.browser import log_in
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-NAMES = {sub: name for sub, name, _, _ in demo.DEMO_USERS}
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    """One chromium per test process (per xdist worker), a fresh context for every test."""
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def portal(live_server):
-    with live_server.app.app_context():
-        demo.load()
-    return live_server
-
-
-@pytest.fixture
-def page(browser, portal):
-    context = browser.new_context(base_url=portal.url, accept_downloads=True, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    problems: list[str] = []  # CSP violations and script errors show up on the console
-    page.on("console", lambda message: problems.append(message.text)
-            if message.type == "error" and not message.text.startswith("Failed to load resource") else None)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    yield page
-    context.close()
-    assert problems == []
-
-
-def log_in(page, sub: str) -> None:
-    """The real OpenID round trip: portal login page → development provider → back on the portal."""
-    from playwright.sync_api import expect
-
-    page.goto("/login")
-    page.get_by_role("link", name="Log in with Development provider").click()
-    page.get_by_role("button", name=NAMES[sub], exact=True).click()
-    expect(page.get_by_test_id("current-user")).to_contain_text(NAMES[sub])
-    assert "/dev-idp" not in page.url
 
 
 def test_lead_adds_a_city_and_sees_the_change(page, portal) -> None:
