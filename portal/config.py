@@ -108,6 +108,8 @@ def mail_settings(env: os._Environ | dict) -> dict:
         "MAIL_USERNAME": env.get("PORTAL_MAIL_USERNAME") or None,
         "MAIL_PASSWORD": env.get("PORTAL_MAIL_PASSWORD") or None,
         "MAIL_DEFAULT_SENDER": _email(env, "PORTAL_MAIL_SENDER") or "portal@localhost",
+        # The portal's address as its users reach it, for the links in emails (sent outside any request).
+        "PORTAL_BASE_URL": env.get("PORTAL_BASE_URL", "").strip() or "http://127.0.0.1:5000",
         # A user's events wait until the newest is this many minutes old, then go as one digest.
         "PORTAL_NOTIFY_DIGEST_MINUTES": _count(env, "PORTAL_NOTIFY_DIGEST_MINUTES", 10),
     }

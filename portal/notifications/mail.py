@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_mail import Mail, Message
@@ -56,8 +56,8 @@ def compose(user: User, events: Sequence[NotificationEvent], token: str) -> Mess
         lines = [_line(e) for e in events]
         subject = _("Consortium portal: %(n)s new notifications", n=len(events)) if len(events) > 1 \
             else _("Consortium portal: a new notification")
-        links = {"unsubscribe": url_for("notifications.unsubscribe", token=token, _external=True),
-                 "settings": url_for("notifications.settings", _external=True)}
+        base = str(current_app.config["PORTAL_BASE_URL"]).rstrip("/")  # no request: the digest runs in a worker
+        links = {"unsubscribe": f"{base}/notifications/unsubscribe/{token}", "settings": f"{base}/notifications/settings"}
         body = render_template("notifications/email.txt", user=user, lines=lines, **links)
         html = render_template("notifications/email.html", user=user, lines=lines, language=language, **links)
     message = Message(subject=subject, recipients=[user.email], body=body, html=html,

@@ -58,7 +58,7 @@ def smtp() -> Iterator[tuple[Controller, Sink]]:
 def mail_app(backend: str, tmp_path: Path, smtp: tuple[Controller, Sink]) -> Iterator[Flask]:
     controller, _ = smtp
     app = make_app(migrated_database(backend, tmp_path), tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port,
-                   MAIL_USE_TLS=False, MAIL_SUPPRESS_SEND=False, MAIL_DEFAULT_SENDER="portal@example.fi", SERVER_NAME="portal.example.fi")
+                   MAIL_USE_TLS=False, MAIL_SUPPRESS_SEND=False, MAIL_DEFAULT_SENDER="portal@example.fi", PORTAL_BASE_URL="http://portal.example.fi")
     with app.app_context():
         demo.load()
     yield app
@@ -161,3 +161,43 @@ def test_someone_awaiting_approval_is_told_to_leads_and_admins(mail_app: Flask, 
         assert notify.digest(utcnow() + LATER)["sent"] == 2
         assert db.session.execute(select(NotificationOptOut)).first() is None
     assert {r[0] for r, _ in sink.messages} == {"heikki@example.fi", "ada@example.fi"}
+
+
+def test_issued_invoices_reach_only_the_invoiced_citys_contacts(mail_app: Flask, smtp: tuple[Controller, Sink]) -> None:
+    from portal.billing import issuing
+    from tests.common.billing import with_seller
+
+    _, sink = smtp
+    with mail_app.app_context():
+        person("pia", "contact", "638", "sv")
+        person("alli", "contact", "005")
+        with_seller()
+        issuing.issue("iam", year=2025, actor="acc")
+        assert notify.digest(utcnow() + LATER)["sent"] == 1
+    (rcpt, message), = sink.messages
+    text, _ = parts(message)
+    assert rcpt == ["pia@example.fi"] and "faktura" in text and "€" in text
+
+
+def test_the_digest_runs_as_a_job_of_the_queue(mail_app: Flask, smtp: tuple[Controller, Sink]) -> None:
+    from portal.jobs import services as jobs
+    from tests.common.jobs import wait
+
+    _, sink = smtp
+    mail_app.config["PORTAL_NOTIFY_DIGEST_MINUTES"] = 0
+    with mail_app.app_context():
+        person("pia", "contact", "638")
+        changes.add_members("iam", ["091"], joined=dt.date(2026, 6, 1), decision="", actor="lead")
+        job_id = jobs.enqueue("notify-digest", {}, "test").id
+    assert wait(mail_app, job_id)["result"]["sent"] == 1
+    assert [r for r, _ in sink.messages] == [["pia@example.fi"]]
+
+
+def test_without_a_server_the_email_is_written_to_the_instance_folder(app: Flask) -> None:
+    with app.app_context():
+        demo.load()
+        person("pia", "contact", "638")
+        changes.add_members("iam", ["091"], joined=dt.date(2026, 6, 1), decision="", actor="lead")
+        assert notify.digest(utcnow() + LATER)["sent"] == 1
+    written = list((Path(app.instance_path) / "mail").glob("*.eml"))
+    assert len(written) == 1 and b"pia@example.fi" in written[0].read_bytes()
