@@ -6,6 +6,7 @@ import click
 from flask.cli import with_appcontext
 
 from portal.cli import refusing
+from portal.clock import today
 from portal.jobs import services as jobs
 from portal.notifications import services
 
@@ -26,4 +27,11 @@ def digest_command(queued: bool) -> None:
         return
     result = services.digest()
     click.echo(f"sent {result['sent']}, failed {result['failed']} (retried next time), dropped {result['dropped']}")
+@notify_group.command("overdue", help="Queue a notification of every invoice past its due date that is not paid (run daily).")
+@with_appcontext
+@refusing
+def overdue_command() -> None:
+    click.echo(f"{services.queue_overdue(today())} invoice(s) newly overdue")
+
+
 COMMANDS = (notify_group,)

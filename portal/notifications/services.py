@@ -2,7 +2,8 @@
 
 Events come from the audit log (:data:`portal.audit.recorded`, sent inside the caller's
 transaction): a posted change that moved shares (the city's contacts), an issue of invoices (the
-invoiced cities' contacts), someone awaiting approval (leads and admins). A queued event commits with the
+invoiced cities' contacts), someone awaiting approval (leads and admins), an invoice past its due
+date with something open (:func:`queue_overdue`, ``portal notify overdue``). A queued event commits with the
 change that made it, so a change never waits for SMTP and no event is lost.
 
 :func:`digest` (``portal notify digest`` or the job kind ``notify-digest``) sends, per user, one
@@ -23,12 +24,18 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, func, select
 
 from ledger.errors import InvalidInput
+from ledger.invoicing import outstanding
+from ledger.money import fmt
+from portal import audit
 from portal.accounts.models import User
 from portal.audit import AuditEvent
-from portal.clock import utcnow
+from portal.billing.models import Invoice
+from portal.clock import fi_date, utcnow
 from portal.extensions import db
 from portal.notifications import mail
 from portal.notifications.models import NotificationEvent, NotificationOptOut
+from portal.projects.models import Project
+from portal.projects.services import journal_for
 
 log = logging.getLogger(__name__)
 KINDS = ("share-changed", "invoice-issued", "invoice-overdue", "user-pending")
@@ -56,8 +63,6 @@ def queue(users: Iterable[User], kind: str, payload: Mapping[str, Any]) -> int:
 
 
 def _project_name(project_id: int | None) -> str:
-    from portal.projects.models import Project  # the model only: projects never imports notifications
-
     project = db.session.get(Project, project_id) if project_id is not None else None
     return project.name if project is not None else ""
 
@@ -76,6 +81,10 @@ def on_audit(_sender: AuditEvent | None = None, **_: Any) -> None:
         for line in details.get("invoices", []):
             queue(_active("contact", city=line["city"]), "invoice-issued",
                   {"project": project, "city": line["city"], "number": line["number"], "amount": line["amount"]})
+    elif event.action == "invoice-overdue":
+        queue(_active("contact", city=details["city"]), "invoice-overdue",
+              {"project": _project_name(event.project_id), "city": details["city"], "number": details["number"],
+               "due": details["due"], "amount": details["open"]})
     elif event.project_id is not None and details.get("shares"):
         project = _project_name(event.project_id)
         for row in details["shares"]:
@@ -90,6 +99,31 @@ def init_app(app: Any) -> None:
 
     recorded.connect(on_audit)
     mail.init_app(app)
+
+
+def queue_overdue(day: dt.date) -> int:
+    """Record (audit: ``invoice-overdue``, once per invoice) every invoice past its due date with something open.
+
+    Run daily by ``portal notify overdue``; the audit record's signal queues the city's contacts.
+    """
+    count = 0
+    for project in db.session.execute(select(Project).order_by(Project.id)).scalars():
+        late = db.session.execute(select(Invoice).where(Invoice.project_id == project.id, Invoice.due_date < day,
+                                                        Invoice.kind != "credit-note")).scalars().all()
+        if not late:
+            continue
+        told = {e.details["number"] for e in db.session.execute(select(AuditEvent).where(
+            AuditEvent.project_id == project.id, AuditEvent.action == "invoice-overdue")).scalars()}
+        open_amounts = outstanding(journal_for(project).entries)
+        for invoice in late:
+            if invoice.number in told or open_amounts.get(invoice.number, 0) <= 0:
+                continue
+            audit.record("portal notify overdue", "invoice-overdue",
+                         {"number": invoice.number, "city": invoice.code, "due": fi_date(invoice.due_date),
+                          "open": fmt(open_amounts[invoice.number])}, project_id=project.id)
+            count += 1
+    db.session.commit()
+    return count
 
 
 # -- opt-outs and the unsubscribe link -------------------------------------------------------------

@@ -201,3 +201,26 @@ def test_without_a_server_the_email_is_written_to_the_instance_folder(app: Flask
         assert notify.digest(utcnow() + LATER)["sent"] == 1
     written = list((Path(app.instance_path) / "mail").glob("*.eml"))
     assert len(written) == 1 and b"pia@example.fi" in written[0].read_bytes()
+
+
+def test_an_unpaid_invoice_past_its_due_date_is_told_once(mail_app: Flask, smtp: tuple[Controller, Sink]) -> None:
+    from portal.billing import issuing
+    from tests.common.billing import with_seller
+
+    _, sink = smtp
+    with mail_app.app_context():
+        person("pia", "contact", "638")
+        with_seller()
+        issuing.issue("iam", year=2025, actor="acc")
+        notify.digest(utcnow() + LATER)
+        assert notify.queue_overdue(dt.date(2025, 1, 1)) == 0
+    runner = mail_app.test_cli_runner()
+    result = runner.invoke(args=["notify", "overdue"])
+    assert result.exit_code == 0 and "newly overdue" in result.output
+    with mail_app.app_context():
+        assert notify.queue_overdue(dt.date(2099, 1, 1)) == 17  # every member's invoice, none paid
+        assert notify.queue_overdue(dt.date(2099, 1, 2)) == 0  # told once
+        assert notify.digest(utcnow() + LATER)["sent"] == 1
+    text, _ = parts(sink.messages[-1][1])
+    assert re.search(r"erääntyi \d{1,2}\.\d{1,2}\.\d{4}", text) and "maksettu" in text and len(sink.messages) == 2
+    assert "sent 0" in runner.invoke(args=["notify", "digest"]).output
