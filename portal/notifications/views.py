@@ -35,7 +35,8 @@ def settings() -> ResponseReturnValue:
         for kind in services.KINDS:
             form[field_name(kind)].data = kind not in off
         form.language.data = current_user.language
-    return render_template("notifications/settings.html", form=form, kinds=[field_name(k) for k in services.KINDS])
+    status = 400 if form.is_submitted() else 200
+    return render_template("notifications/settings.html", form=form, kinds=[field_name(k) for k in services.KINDS]), status
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
