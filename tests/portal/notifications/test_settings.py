@@ -25,3 +25,10 @@ def test_a_user_turns_kinds_off_and_picks_a_language(client, app) -> None:
 
 def test_the_settings_need_a_login(client) -> None:
     assert client.get("/notifications/settings").status_code in (302, 401)
+
+
+def test_the_language_link_is_remembered_for_emails(client, app) -> None:
+    login(client, app, sub="pia", role="contact", city="638")
+    assert client.get("/language/sv?next=/").status_code == 303
+    with app.app_context():
+        assert db.session.execute(db.select(User.language).where(User.sub == "pia")).scalar_one() == "sv"
