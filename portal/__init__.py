@@ -40,6 +40,8 @@ from portal.documents import views as documents_views
 from portal.extensions import csrf, db, engine_options, login_manager, migrate
 from portal.jobs import services as jobs_services
 from portal.jobs import views as jobs_views
+from portal.notifications import services as notifications_services
+from portal.notifications import views as notifications_views
 from portal.projects import views as projects_views
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -75,10 +77,11 @@ def create_app(test_config: dict[str, Any] | None = None, *, require_secret: boo
     web.init_app(app)
     _sign_on(app)
     for domain in (projects_views, costs_views, accounting_views, billing_views, billing_fava, accounts_views, documents_views,
-                   jobs_views):
+                   jobs_views, notifications_views):
         domain.init_app(app)
     site.init_app(app)
-    jobs_services.register(app, {**accounting_services.JOB_KINDS, **payjobs.JOB_KINDS})  # every domain's job kinds
+    jobs_services.register(app, {**accounting_services.JOB_KINDS, **payjobs.JOB_KINDS,  # every domain's job kinds
+                                 **notifications_services.JOB_KINDS})
     errors.register(app)
     _security_headers(app)
     register_commands(app)

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 from typing import Any
 
+from blinker import Namespace
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -18,6 +19,9 @@ from portal.clock import utcnow
 from portal.extensions import db
 
 ACTOR_LENGTH = 500
+# Sent with every record, inside the caller's transaction: portal.notifications subscribes, so the
+# domains that write audit records need not import it (and what it queues commits with their work).
+recorded = Namespace().signal("audit-recorded")
 
 
 class AuditEvent(db.Model):  # type: ignore[name-defined]
@@ -46,4 +50,5 @@ def record(actor: str, action: str, details: dict[str, Any], *, ip: str | None =
     event = AuditEvent(actor=actor[:ACTOR_LENGTH], action=action, project_id=project_id, ledger_seq=ledger_seq)
     event.details = {**details, **({"ip": ip} if ip is not None else {})}
     db.session.add(event)
+    recorded.send(event)
     return event

@@ -73,6 +73,7 @@ def from_environment(instance: Path, environ: os._Environ | dict | None = None) 
         "PORTAL_ACCESSIBILITY_EMAIL": _email(env, "PORTAL_ACCESSIBILITY_EMAIL"),
         **limit_settings(env),
         **server_settings(env),
+        **mail_settings(env),
     }
 
 
@@ -89,6 +90,28 @@ def limit_settings(env: os._Environ | dict) -> dict:
         # needs more memory than this (ledger.sandbox); keep the seconds below gunicorn's timeout.
         "PORTAL_QUERY_SECONDS": _seconds(env, "PORTAL_QUERY_SECONDS", 10.0),
         "PORTAL_QUERY_MEMORY_MB": _positive(env, "PORTAL_QUERY_MEMORY_MB", 1024),
+    }
+
+
+def mail_settings(env: os._Environ | dict) -> dict:
+    """The SMTP server of notifications (Flask-Mail's ``MAIL_*``); without a server, emails go to the instance folder."""
+    server = env.get("PORTAL_MAIL_SERVER", "").strip()
+    tls = env.get("PORTAL_MAIL_USE_TLS", "")
+    if tls not in ("", "0", "1"):
+        raise ConfigError(f"PORTAL_MAIL_USE_TLS must be 1 or 0, not {tls!r}")
+    return {
+        "MAIL_SERVER": server,
+        "MAIL_PORT": _positive(env, "PORTAL_MAIL_PORT", 587 if tls != "0" else 25),
+        "MAIL_USE_TLS": bool(server) and tls != "0",
+        "MAIL_USE_SSL": False,
+        # From the environment only, never a file in the repository.
+        "MAIL_USERNAME": env.get("PORTAL_MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("PORTAL_MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": _email(env, "PORTAL_MAIL_SENDER") or "portal@localhost",
+        # The portal's address as its users reach it, for the links in emails (sent outside any request).
+        "PORTAL_BASE_URL": env.get("PORTAL_BASE_URL", "").strip() or "http://127.0.0.1:5000",
+        # A user's events wait until the newest is this many minutes old, then go as one digest.
+        "PORTAL_NOTIFY_DIGEST_MINUTES": _count(env, "PORTAL_NOTIFY_DIGEST_MINUTES", 10),
     }
 
 

@@ -15,6 +15,9 @@ from pathlib import Path
 from flask import Flask, has_request_context, redirect, request
 from flask.typing import ResponseReturnValue
 from flask_babel import Babel, get_locale
+from flask_login import current_user
+
+from portal.extensions import db
 
 LANGUAGES = ("fi", "sv", "en")
 DEFAULT_LANGUAGE = "fi"
@@ -50,7 +53,15 @@ def choose_language(code: str) -> ResponseReturnValue:
     if code in LANGUAGES:
         response.set_cookie(COOKIE, code, max_age=COOKIE_SECONDS, httponly=True, samesite="Lax",
                             secure=request.is_secure)
+        _remember(code)
     return response
+
+
+def _remember(code: str) -> None:
+    """A signed-in user's choice is also the language of their emails (``users.language``)."""
+    if current_user.is_authenticated and getattr(current_user, "language", code) != code:
+        current_user.language = code
+        db.session.commit()
 
 
 def init_app(app: Flask) -> None:

@@ -31,6 +31,7 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     status: Mapped[str] = mapped_column(String(20), default="pending")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    language: Mapped[str] = mapped_column(String(2), default="fi", server_default="fi")  # emails' language
 
     @property
     def roles(self) -> set[str]:

@@ -19,6 +19,7 @@ from portal.config import gunicorn_settings
 from portal.costs import cli as costs_cli
 from portal.documents import cli as documents_cli
 from portal.jobs import cli as jobs_cli
+from portal.notifications import cli as notifications_cli
 from portal.projects import cli as projects_cli
 
 
@@ -75,7 +76,8 @@ def _serve(app: Flask, host: str, port: int, workers: int | None) -> None:
 
 def register(app: Flask) -> None:
     """Each domain's commands, then ``demo`` and ``run``."""
-    for module in (projects_cli, costs_cli, accounting_cli, billing_cli, accounts_cli, auth_cli, documents_cli, jobs_cli):
+    for module in (projects_cli, costs_cli, accounting_cli, billing_cli, accounts_cli, auth_cli, documents_cli, jobs_cli,
+                   notifications_cli):
         for command in module.COMMANDS:
             app.cli.add_command(command)
     app.cli.add_command(demo_command)

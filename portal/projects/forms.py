@@ -8,10 +8,14 @@ truth for every rule.
 
 from __future__ import annotations
 
-from wtforms import SelectMultipleField, StringField, SubmitField
+from flask_babel import lazy_gettext as _l
+from wtforms import SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from portal.web import DayField, Form
+from ledger.budget import POLICIES
+from ledger.rules import KINDS
+from ledger.sharing import JOINERS, LEAVERS
+from portal.web import DayField, Form, NumberField
 
 DECISION_HELP = "The council decision or other reference, e.g. “City council 12.5.2025 § 41”."
 
@@ -35,3 +39,27 @@ class WithdrawForm(Form):
     left = DayField("Leave date", validators=[InputRequired("Give the leave date.")])
     decision = decision_field()
     submit = SubmitField("Withdraw")
+
+
+class CreateProjectForm(Form):
+    """What ``portal project create`` asks for; the service (the same as the CLI's) judges the values."""
+
+    slug = StringField(_l("Project id"), validators=[DataRequired(), Length(max=63)],
+                       description=_l("2 to 63 lower-case letters, digits or dashes, e.g. iam-2025."))
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    start = DayField(_l("Start date"), validators=[InputRequired()])
+    end = DayField(_l("End date"), validators=[InputRequired()])
+    budget = StringField(_l("Total budget (EUR)"), validators=[Optional(), Length(max=40)],
+                         description=_l("Spread over the years by days; or give the budget by years below."))
+    years = TextAreaField(_l("Budget by years"), validators=[Optional(), Length(max=2000)],
+                          description=_l("One year per line: YEAR=AMOUNT, e.g. 2025=80000.00."))
+    rule = SelectField(_l("Rule"), choices=[(k, k) for k in KINDS])
+    population_year = NumberField(_l("Population year"), validators=[Optional()])
+    base_percent = StringField(_l("Equal part (%)"), validators=[Optional(), Length(max=20)])
+    percentages = TextAreaField(_l("Percentages"), validators=[Optional(), Length(max=20_000)],
+                                description=_l("Fixed rule only: one city per line, CODE=PERCENT."))
+    policy = SelectField(_l("Policy"), choices=[(p, p) for p in POLICIES])
+    leaver = SelectField(_l("Leaver"), choices=[(p, p) for p in LEAVERS])
+    joiner = SelectField(_l("Joiner"), choices=[(p, p) for p in JOINERS])
+    decision = decision_field()
+    submit = SubmitField(_l("Create project"))

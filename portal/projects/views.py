@@ -17,7 +17,7 @@ from sqlalchemy import select
 from ledger import municipalities as M
 from ledger import parse
 from ledger.errors import NotFound
-from ledger.money import fmt, from_fmt
+from ledger.money import fmt, from_fmt, parse_amount
 from ledger.project import KINDS as CHANGE_KINDS
 from portal.audit import AuditEvent
 from portal.clock import today
@@ -25,7 +25,7 @@ from portal.errors import REFUSALS, status_of
 from portal.extensions import db
 from portal.projects import privacy, projections
 from portal.projects import services as projects
-from portal.projects.forms import AddMembersForm, WithdrawForm
+from portal.projects.forms import AddMembersForm, CreateProjectForm, WithdrawForm
 from portal.projects.models import Project
 from portal.web import VIEWERS, attempt, chosen, day, require, text
 
@@ -235,3 +235,31 @@ def api_shares(slug: str) -> ResponseReturnValue:
                                if code == s.code and y is not None}}
                     for s in projects.shares(project)])
 
+
+
+# -- creating a project (admins) -------------------------------------------------------------------
+def _create(form: CreateProjectForm) -> projects.Outcome:
+    """The CLI's ``portal project create``, from the form: the same service, the same parsers."""
+    budget, years = text(form.budget).strip(), parse.budget_years(parse.line_items("years", form.years.data)) or None
+    return projects.create_project(
+        text(form.slug).strip(), name=text(form.name), start=day(form.start), end=day(form.end), rule=text(form.rule),
+        population_year=form.population_year.data, budget=parse_amount(budget, what="the budget") if budget else None,
+        years=years, policy=text(form.policy), actor=current_user.actor, decision=text(form.decision),
+        settings={"leaver": text(form.leaver), "joiner": text(form.joiner)},
+        base_percent=parse.percent(text(form.base_percent), "the base percentage") if text(form.base_percent).strip() else None,
+        percentages=parse.percentages(parse.line_items("percentages", form.percentages.data)) or None)
+
+
+@bp.route("/projects/new", methods=["GET", "POST"])
+@login_required
+def create_project() -> ResponseReturnValue:
+    require("admin")
+    form = CreateProjectForm()
+    error, status = None, 200
+    if form.validate_on_submit():
+        outcome, error, status = attempt(lambda: _create(form))
+        if outcome is not None:
+            return redirect(url_for("projects.show", slug=text(form.slug).strip()), code=303)
+    elif form.is_submitted():
+        status = 400
+    return render_template("projects/create.html", form=form, error=error), status

@@ -1,0 +1,1 @@
+"""Email notifications: events queued in a table, sent as one digest per user (see services)."""
