@@ -8,7 +8,7 @@ change that made it, so a change never waits for SMTP and no event is lost.
 
 :func:`digest` (``portal notify digest`` or the job kind ``notify-digest``) sends, per user, one
 email of every unsent event once the newest of them is ``PORTAL_NOTIFY_DIGEST_MINUTES`` old: a
-burst of changes makes one email. A failed send leaves the events unsent, with the attempt and the
+burst of changes makes one email (a burst that never goes quiet is sent after ``MAX_WAIT_BURSTS`` periods). A failed send leaves the events unsent, with the attempt and the
 error recorded; the next digest tries again.
 """
 
@@ -21,7 +21,7 @@ from typing import Any
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 
 from ledger.errors import InvalidInput
 from ledger.invoicing import outstanding
@@ -175,11 +175,17 @@ def unsubscribe(token: str) -> tuple[User, list[str]]:
 
 
 # -- the digest ------------------------------------------------------------------------------------
+MAX_WAIT_BURSTS = 6  # a burst that never goes quiet is sent anyway once its oldest event waited this many digest periods
+
+
 def _due_users(now: dt.datetime, minutes: int) -> list[int]:
-    """Users whose newest unsent event is at least ``minutes`` old: their burst is over."""
-    newest = func.max(NotificationEvent.created_at)
+    """Users whose newest unsent event is at least ``minutes`` old (their burst is over), or whose oldest has
+    waited :data:`MAX_WAIT_BURSTS` times as long (changes every few minutes all day still make an email an hour)."""
+    newest, oldest = func.max(NotificationEvent.created_at), func.min(NotificationEvent.created_at)
     query = (select(NotificationEvent.user_id).where(NotificationEvent.sent_at.is_(None))
-             .group_by(NotificationEvent.user_id).having(newest <= now - dt.timedelta(minutes=minutes)))
+             .group_by(NotificationEvent.user_id)
+             .having(or_(newest <= now - dt.timedelta(minutes=minutes),
+                         oldest <= now - dt.timedelta(minutes=minutes * MAX_WAIT_BURSTS))))
     return list(db.session.execute(query).scalars())
 
 

@@ -224,3 +224,17 @@ def test_an_unpaid_invoice_past_its_due_date_is_told_once(mail_app: Flask, smtp:
     text, _ = parts(sink.messages[-1][1])
     assert re.search(r"erääntyi \d{1,2}\.\d{1,2}\.\d{4}", text) and "maksettu" in text and len(sink.messages) == 2
     assert "sent 0" in runner.invoke(args=["notify", "digest"]).output
+
+
+def test_a_burst_that_never_goes_quiet_is_sent_after_the_longest_wait(mail_app: Flask, smtp: tuple[Controller, Sink]) -> None:
+    _, sink = smtp
+    with mail_app.app_context():
+        person("pia", "contact", "638", "fi")
+        changes.add_members("iam", ["091"], joined=dt.date(2026, 6, 1), decision="KV 5/2026", actor="lead")
+        for event in db.session.execute(select(NotificationEvent)).scalars():
+            event.created_at = utcnow() - dt.timedelta(minutes=10 * notify.MAX_WAIT_BURSTS - 1)
+        db.session.commit()
+        changes.add_members("iam", ["837"], joined=dt.date(2026, 6, 1), decision="KV 6/2026", actor="lead")
+        assert notify.digest()["sent"] == 0  # still going on, and the oldest waited less than the longest wait
+        assert notify.digest(utcnow() + dt.timedelta(minutes=2))["sent"] == 1  # the longest wait is over: one email of both
+    assert len(sink.messages) == 1 and sink.messages[0][1]["Subject"] == "Konsortioportaali: 2 uutta ilmoitusta"
