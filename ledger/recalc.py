@@ -7,6 +7,9 @@ closed year keeps what was assessed (the ledger's cells of a closed year are nev
 the rules would now give it is returned as ``blocked``. A direct charge (a member's own costs, a
 joiner's catch-up) is a ``#charge`` transaction of its own; joining fees are derived from the
 state, so a change posts the difference of every member's fees in one ``#fee`` transaction.
+What either moves for a budget year other than the change's date's year waits in
+``Liabilities:Deferred:…`` and a ``#recognition`` entry dated in that year moves it into income
+(``ledger.entries.recognitions``): each year's income is in entries dated within it.
 Nothing already posted is edited.
 
 :func:`replay` runs a project's stored changes from nothing: it must give exactly the entries the
@@ -134,17 +137,15 @@ def recalculate(before: ProjectState | None, after: ProjectState, op: Op, *, ass
         names.setdefault(code, M.lookup(code).name)
     fee_entry = _fee_entry(after, op, fee_moves, names)
     new_charges += [Charge(c, posting_date(op, after.start), v, "joining fee (recalculated)", "fee") for (_, c), v in sorted(fee_moves.items())]
+    recognised = [*E.recognitions(transaction, E.CONTRIBUTIONS), *E.recognitions(fee_entry, E.JOINING_FEES)]
     needed = {E.member_account(c, names[c]) for _, c in [*moves, *fee_moves]}
     needed |= {E.member_account(c.code, names[c.code]) for c in new_charges}
-    if transaction and any(p.account == E.CONTRIBUTIONS for p in transaction.postings):
-        needed.add(E.CONTRIBUTIONS)
+    needed |= {p.account for e in [transaction, fee_entry, *recognised] if e for p in e.postings}
     if charge_entries:
         needed.add(E.DIRECT_CHARGES)
-    if fee_entry:
-        needed.add(E.JOINING_FEES)
     opens: list[data.Directive] = [E.open_entry(after.start, a, {}) for a in sorted(needed) if a not in open_accounts]
     return Recalculation(after, assessment, rows, cells, list(assessment.blocked) if assessment else [], new_charges,
-                         transaction, [*opens, *charge_entries, *([fee_entry] if fee_entry else [])])
+                         transaction, [*opens, *charge_entries, *([fee_entry] if fee_entry else []), *recognised])
 
 
 def _fee_cells(assessment: Assessment | None) -> dict[YearCell, int]:
