@@ -59,8 +59,11 @@ INVOICE_TAG = "invoice"
 #: Contributions and fees assessed for a budget year other than their entry's date's year.
 DEFERRED = "Liabilities:Deferred"
 RECOGNITION_TAG = "recognition"
+#: What funders owe (``ledger.funders`` builds these entries): grants and subsidies until paid.
+FUNDERS = "Assets:Receivable:Funders"
+FUNDING_TAG = "funding"
 # What the portal alone posts (``ledger.importer`` refuses them in an import). One line adds a name.
-MANAGED_TAGS: tuple[str, ...] = (ASSESSMENT_TAG, CHARGE_TAG, FEE_TAG, INVOICE_TAG, RECOGNITION_TAG)
+MANAGED_TAGS: tuple[str, ...] = (ASSESSMENT_TAG, CHARGE_TAG, FEE_TAG, INVOICE_TAG, RECOGNITION_TAG, FUNDING_TAG)
 MANAGED_ACCOUNTS: tuple[str, ...] = (CONTRIBUTIONS, DIRECT_CHARGES, JOINING_FEES, VAT_PAYABLE)
 # Whole branches of the chart of accounts the portal keeps, each ending in ":" (the branch's own
 # name counts too). All income is the portal's: it recognises contributions, charges, fees and,
@@ -72,8 +75,9 @@ MANAGED_PREFIXES: tuple[str, ...] = (
     "Liabilities:Credit:",       # members' credit from overpayments (billing, second half)
     "Liabilities:Deferred:",     # contributions assessed for budget years not yet begun (billing, second half)
 )
-# Managed accounts an import may still post a payment to, when the ledger already has them.
-PAYABLE_PREFIXES: tuple[str, ...] = (f"{RECEIVABLE}:",)
+# Managed accounts an import may still post a payment to, when the ledger already has them
+# (a member's payment, a funder's payment of its grant or subsidy).
+PAYABLE_PREFIXES: tuple[str, ...] = (f"{RECEIVABLE}:", f"{FUNDERS}:")
 # beancount's own helpers carry no annotations; these names give them their types.
 _format_error: Callable[[Any], str] = printer.format_error
 _weight: Callable[[data.Posting], Amount] = convert.get_weight
@@ -86,7 +90,7 @@ def is_managed(account: str) -> bool:
 
 
 def is_payable(account: str) -> bool:
-    """A managed account a payment may settle (a member's receivable), if the ledger has it open."""
+    """A managed account a payment may settle (a member's or a funder's receivable), if the ledger has it open."""
     return any(account.startswith(p) for p in PAYABLE_PREFIXES)
 
 
@@ -249,7 +253,7 @@ def invoiced_account(code: str, name: str) -> str:
 
 
 # -- what a ledger's sums (ledger.cells.Books) hold for the members --------------------------------
-SUMMED_TAGS = (ASSESSMENT_TAG, CHARGE_TAG, FEE_TAG)  # the tags a change and the shares read
+SUMMED_TAGS = (ASSESSMENT_TAG, CHARGE_TAG, FEE_TAG, FUNDING_TAG)  # the tags a change and the shares read
 
 
 def assessed_cells(books: Books) -> dict[Cell, int]:
