@@ -4,7 +4,10 @@ Accounts of a project ledger:
 
 - ``Assets:Receivable:Members:<Name>-<code>``: what each member city has been assessed and
   not yet paid. Its postings in entries tagged ``#assessment`` are the city's share.
-- ``Income:Contributions``: the members' contributions, the counterpart of every assessment.
+- ``Income:Contributions``: the members' contributions, recognised by budget year (below).
+- ``Liabilities:Deferred:Contributions`` (and ``:JoiningFees``): what a change assessed for a
+  budget year other than its own date's year, until the ``#recognition`` entry dated in that
+  year moves it into income (:func:`recognitions`).
 - ``Income:DirectCharges``: costs that concern one member only (``#charge`` entries).
 - ``Income:JoiningFees``: joining fees, derived from the project's state (``#fee`` entries).
 - ``Assets:Bank`` and others: whatever imported payments use.
@@ -12,6 +15,13 @@ Accounts of a project ledger:
 Every posting to a member's receivable and to the income accounts carries the budget year it
 belongs to as posting metadata (``year: 2026``), so BQL can group by ``meta('year')``.
 Entries written before budget years existed have no ``year``: they count as the cell ``None``.
+
+Income by budget year: an income account's postings for budget year Y are all in entries dated
+within Y, so Fava's income statement for Y and ``... AND year = Y`` in BQL give exactly Y's
+amounts. A change dated in Y posts Y's difference to income directly; the difference of any other
+year Y' goes to ``Liabilities:Deferred:<income>`` and one ``#recognition`` entry per year moves
+it into income, dated 1 January of Y' for a year not yet begun, 31 December of Y' for a past
+(open) year. Closed years are never moved by a change, so no entry is dated in them.
 """
 
 from __future__ import annotations
@@ -46,8 +56,14 @@ INVOICED = "Assets:Receivable:Invoiced"
 #: Output VAT on invoices, when a project invoices with VAT (none by default).
 VAT_PAYABLE = "Liabilities:VAT:Output"
 INVOICE_TAG = "invoice"
+#: Contributions and fees assessed for a budget year other than their entry's date's year.
+DEFERRED = "Liabilities:Deferred"
+RECOGNITION_TAG = "recognition"
+#: What funders owe (``ledger.funders`` builds these entries): grants and subsidies until paid.
+FUNDERS = "Assets:Receivable:Funders"
+FUNDING_TAG = "funding"
 # What the portal alone posts (``ledger.importer`` refuses them in an import). One line adds a name.
-MANAGED_TAGS: tuple[str, ...] = (ASSESSMENT_TAG, CHARGE_TAG, FEE_TAG, INVOICE_TAG)
+MANAGED_TAGS: tuple[str, ...] = (ASSESSMENT_TAG, CHARGE_TAG, FEE_TAG, INVOICE_TAG, RECOGNITION_TAG, FUNDING_TAG)
 MANAGED_ACCOUNTS: tuple[str, ...] = (CONTRIBUTIONS, DIRECT_CHARGES, JOINING_FEES, VAT_PAYABLE)
 # Whole branches of the chart of accounts the portal keeps, each ending in ":" (the branch's own
 # name counts too). All income is the portal's: it recognises contributions, charges, fees and,
@@ -59,8 +75,9 @@ MANAGED_PREFIXES: tuple[str, ...] = (
     "Liabilities:Credit:",       # members' credit from overpayments (billing, second half)
     "Liabilities:Deferred:",     # contributions assessed for budget years not yet begun (billing, second half)
 )
-# Managed accounts an import may still post a payment to, when the ledger already has them.
-PAYABLE_PREFIXES: tuple[str, ...] = (f"{RECEIVABLE}:",)
+# Managed accounts an import may still post a payment to, when the ledger already has them
+# (a member's payment, a funder's payment of its grant or subsidy).
+PAYABLE_PREFIXES: tuple[str, ...] = (f"{RECEIVABLE}:", f"{FUNDERS}:")
 # beancount's own helpers carry no annotations; these names give them their types.
 _format_error: Callable[[Any], str] = printer.format_error
 _weight: Callable[[data.Posting], Amount] = convert.get_weight
@@ -73,7 +90,7 @@ def is_managed(account: str) -> bool:
 
 
 def is_payable(account: str) -> bool:
-    """A managed account a payment may settle (a member's receivable), if the ledger has it open."""
+    """A managed account a payment may settle (a member's or a funder's receivable), if the ledger has it open."""
     return any(account.startswith(p) for p in PAYABLE_PREFIXES)
 
 
@@ -105,12 +122,29 @@ def _posting(account: str, cents: int, year: int | None) -> data.Posting:
     return data.Posting(account, Amount(to_decimal(cents), CURRENCY), None, None, None, meta)
 
 
+def deferred_account(income: str) -> str:
+    """``Liabilities:Deferred:Contributions``: where ``income`` of another budget year waits for its year."""
+    return f"{DEFERRED}:{income.rsplit(':', 1)[-1]}"
+
+
+def recognition_date(year: int, date: dt.date) -> dt.date:
+    """The day income of budget ``year`` deferred on ``date`` is recognised: within ``year``, nearest to ``date``."""
+    return dt.date(year, 1, 1) if year > date.year else dt.date(year, 12, 31)
+
+
+def counterpart(income: str, year: int | None, date: dt.date) -> str:
+    """The account a move of budget ``year`` dated ``date`` is balanced against: income within its year, else deferred."""
+    return income if year is None or year == date.year else deferred_account(income)
+
+
 def year_moves(date: dt.date, changes: Mapping[Cell, int], names: Mapping[str, str], narration: str, meta: data.Meta, *,
                tag: str, income: str) -> data.Transaction | None:
     """One balanced transaction moving each member's cents of each year by ``changes``.
 
     ``changes`` maps ``(year, code)`` to cents. The net change of a year is balanced against the
-    ``income`` account for that year. Returns None when nothing moved: there is nothing to post.
+    ``income`` account when the year is the date's year (or None), else against its deferred
+    account (:func:`counterpart`; :func:`recognitions` gives the entries that release it).
+    Returns None when nothing moved: there is nothing to post.
     """
     moved = {cell: cents for cell, cents in sorted(changes.items(), key=lambda kv: (kv[0][1], kv[0][0] or 0)) if cents}
     if not moved:
@@ -121,8 +155,31 @@ def year_moves(date: dt.date, changes: Mapping[Cell, int], names: Mapping[str, s
         nets[year] = nets.get(year, 0) + cents
     for year, net in sorted(nets.items(), key=lambda kv: kv[0] or 0):
         if net:
-            postings.append(_posting(income, -net, year))
+            postings.append(_posting(counterpart(income, year, date), -net, year))
     return data.Transaction(meta, date, "*", None, narration, frozenset({tag}), frozenset(), postings)
+
+
+def recognitions(entry: data.Transaction | None, income: str) -> list[data.Transaction]:
+    """The ``#recognition`` entries releasing what ``entry`` deferred into ``income``, one per budget year.
+
+    Each is dated within its budget year (:func:`recognition_date`), so the year's income
+    statement holds it whatever day the change was posted.
+    """
+    if entry is None:
+        return []
+    deferred = deferred_account(income)
+    out = []
+    for posting in entry.postings:
+        year = posting_year(posting)
+        if posting.account != deferred or year is None:
+            continue
+        cents = posting_cents(posting)
+        meta = {**entry.meta, "recognises": Decimal(year)}
+        postings = [_posting(deferred, -cents, year), _posting(income, cents, year)]
+        out.append(data.Transaction(meta, recognition_date(year, entry.date), "*", None,
+                                    f"{entry.narration}: {year} recognised in its year", frozenset({RECOGNITION_TAG}),
+                                    frozenset(), postings))
+    return out
 
 
 def assessment(date: dt.date, changes: Mapping[Cell, int], names: Mapping[str, str], narration: str,
@@ -196,7 +253,7 @@ def invoiced_account(code: str, name: str) -> str:
 
 
 # -- what a ledger's sums (ledger.cells.Books) hold for the members --------------------------------
-SUMMED_TAGS = (ASSESSMENT_TAG, CHARGE_TAG, FEE_TAG)  # the tags a change and the shares read
+SUMMED_TAGS = (ASSESSMENT_TAG, CHARGE_TAG, FEE_TAG, FUNDING_TAG)  # the tags a change and the shares read
 
 
 def assessed_cells(books: Books) -> dict[Cell, int]:

@@ -7,6 +7,9 @@ closed year keeps what was assessed (the ledger's cells of a closed year are nev
 the rules would now give it is returned as ``blocked``. A direct charge (a member's own costs, a
 joiner's catch-up) is a ``#charge`` transaction of its own; joining fees are derived from the
 state, so a change posts the difference of every member's fees in one ``#fee`` transaction.
+What either moves for a budget year other than the change's date's year waits in
+``Liabilities:Deferred:…`` and a ``#recognition`` entry dated in that year moves it into income
+(``ledger.entries.recognitions``): each year's income is in entries dated within it.
 Nothing already posted is edited.
 
 :func:`replay` runs a project's stored changes from nothing: it must give exactly the entries the
@@ -23,9 +26,10 @@ from typing import NamedTuple
 from beancount.core import data
 
 from ledger import entries as E
+from ledger import funders as F
 from ledger import municipalities as M
 from ledger.budget import Assessment, Blocked, Charge
-from ledger.cells import Cell, YearCell, totals_of
+from ledger.cells import Books, Cell, YearCell, totals_of
 from ledger.changes import apply
 from ledger.money import fmt
 from ledger.project import POSTED_AS_BUILT, Op, ProjectState, assess_state, version_for
@@ -111,8 +115,9 @@ def _moves(ledger: Mapping[Cell, int], kept: Mapping[Cell, int]) -> dict[Cell, i
 
 
 def recalculate(before: ProjectState | None, after: ProjectState, op: Op, *, assessed: Mapping[Cell, int],
-                open_accounts: set[str], fees: Mapping[Cell, int] | None = None) -> Recalculation:
-    """The entries that take the ledger from ``assessed`` (and its joining ``fees``) to the assessment of ``after``."""
+                open_accounts: set[str], fees: Mapping[Cell, int] | None = None,
+                funded: Mapping[tuple[int, str], int] | None = None) -> Recalculation:
+    """The entries that take the ledger from ``assessed`` (its joining ``fees``, its ``funded`` receivables) to ``after``."""
     if op.kind == "project-created":
         created: list[data.Directive] = [E.open_entry(after.start, a, {}) for a in (E.CONTRIBUTIONS,) if a not in open_accounts]
         return Recalculation(after, None, [], [], [], [], None, created)
@@ -134,17 +139,17 @@ def recalculate(before: ProjectState | None, after: ProjectState, op: Op, *, ass
         names.setdefault(code, M.lookup(code).name)
     fee_entry = _fee_entry(after, op, fee_moves, names)
     new_charges += [Charge(c, posting_date(op, after.start), v, "joining fee (recalculated)", "fee") for (_, c), v in sorted(fee_moves.items())]
+    recognised = [*E.recognitions(transaction, E.CONTRIBUTIONS), *E.recognitions(fee_entry, E.JOINING_FEES)]
+    recognised += F.entries(posting_date(op, after.start), F.moves(after, funded or {}), f"{op.summary}; funding owed by its funders",
+                            _meta(op, {}))
     needed = {E.member_account(c, names[c]) for _, c in [*moves, *fee_moves]}
     needed |= {E.member_account(c.code, names[c.code]) for c in new_charges}
-    if transaction and any(p.account == E.CONTRIBUTIONS for p in transaction.postings):
-        needed.add(E.CONTRIBUTIONS)
+    needed |= {p.account for e in [transaction, fee_entry, *recognised] if e for p in e.postings}
     if charge_entries:
         needed.add(E.DIRECT_CHARGES)
-    if fee_entry:
-        needed.add(E.JOINING_FEES)
     opens: list[data.Directive] = [E.open_entry(after.start, a, {}) for a in sorted(needed) if a not in open_accounts]
     return Recalculation(after, assessment, rows, cells, list(assessment.blocked) if assessment else [], new_charges,
-                         transaction, [*opens, *charge_entries, *([fee_entry] if fee_entry else [])])
+                         transaction, [*opens, *charge_entries, *([fee_entry] if fee_entry else []), *recognised])
 
 
 def _fee_cells(assessment: Assessment | None) -> dict[YearCell, int]:
@@ -200,9 +205,9 @@ def _charge_entries(before: ProjectState | None, after: ProjectState, op: Op,
 
 
 def step(state: ProjectState | None, op: Op, *, assessed: Mapping[Cell, int], open_accounts: set[str],
-         fees: Mapping[Cell, int] | None = None) -> Recalculation:
+         fees: Mapping[Cell, int] | None = None, funded: Mapping[tuple[int, str], int] | None = None) -> Recalculation:
     """Apply one op and recalculate: what the portal does for every change."""
-    return recalculate(state, apply(state, op), op, assessed=assessed, open_accounts=open_accounts, fees=fees)
+    return recalculate(state, apply(state, op), op, assessed=assessed, open_accounts=open_accounts, fees=fees, funded=funded)
 
 
 class Replayed(NamedTuple):
@@ -216,14 +221,17 @@ def replay(ops: Sequence[Op], imported: Mapping[int, Sequence[data.Directive]] |
     state: ProjectState | None = None
     cells: dict[Cell, int] = {}
     fees: dict[Cell, int] = {}
+    funded: dict[tuple[int, str], int] = {}
     accounts: set[str] = set()
     postings: list[list[data.Directive]] = []
     for i, op in enumerate(ops):
         if op.kind in POSTED_AS_BUILT:
             built = list(imported.get(i, ()))
         else:
-            result = step(state, op, assessed=cells, open_accounts=accounts, fees=fees)
+            result = step(state, op, assessed=cells, open_accounts=accounts, fees=fees, funded=funded)
             state, built = result.state, result.entries()
+        for key, cents in F.ledger_cells(Books.of(built)).items():
+            funded[key] = funded.get(key, 0) + cents
         for entry in built:
             E.add_cells(cells, entry)
             E.add_cells(fees, entry, E.FEE_TAG)

@@ -16,8 +16,14 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from hypothesis import HealthCheck, settings
 
 from tests.common.apps import LiveServer, dispose, free_port, make_app, migrated_database
+
+# Timing limits belong in the benchmarks, never in the tests: no per-example deadline, and no
+# "too slow" health check, whatever else runs on the machine (tests' own @settings still set their sizes).
+settings.register_profile("portal", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("portal")
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 

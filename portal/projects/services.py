@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
 from ledger import entries as E
+from ledger import funders as F
 from ledger import municipalities as M
 from ledger.cells import Books, Cell, totals_of
 from ledger.changes import apply
@@ -183,7 +184,8 @@ def change(slug: str, build: Callable[[ProjectState, Project], Op]) -> Outcome:
         op = build(before, project)  # type: ignore[arg-type]  # None only while creating
         rows = read(project)
         sums = rows.books
-        result = step(before, op, assessed=E.assessed_cells(sums), open_accounts=sums.accounts(), fees=E.fee_cells(sums))
+        result = step(before, op, assessed=E.assessed_cells(sums), open_accounts=sums.accounts(), fees=E.fee_cells(sums),
+                      funded=F.ledger_cells(sums))
         built = result.entries()
         seq = _post(project, built, rows) if built else None
         change_seq = _record(project, op, seq)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from ledger import changes as C
+from ledger import funders as F
 from ledger import municipalities as M
 from ledger.allocation import Member
+from ledger.cells import Books
 from ledger.journal import Journal
 from ledger.params import freeze, population_params, spread
 from ledger.project import Op, ProjectState, version_to_json
@@ -51,7 +53,8 @@ def founded(*codes: str, rule: str = "equal", **kw) -> ProjectState:
 
 def run(journal: Journal, state: ProjectState | None, change: Op) -> Recalculation:
     """Apply ``change``, recalculate and add its entries to ``journal`` as the next posting."""
-    result = step(state, change, assessed=journal.assessed_cells(), open_accounts=journal.accounts())
+    result = step(state, change, assessed=journal.assessed_cells(), open_accounts=journal.accounts(),
+                  funded=F.ledger_cells(Books.of(journal.entries)))
     if result.entries():
         journal.add(journal.seq + 1, result.entries())
     journal.test_state = result.state  # type: ignore[attr-defined]

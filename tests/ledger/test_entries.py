@@ -58,7 +58,7 @@ def test_other_accounts_have_no_code(account: str) -> None:
 
 
 # -- assessments ---------------------------------------------------------------------------------
-def test_an_assessment_balances_each_year_against_contributions() -> None:
+def test_an_assessment_balances_its_own_year_against_contributions_and_others_against_deferred() -> None:
     moves = {(2026, "638"): -5_000, (2025, "753"): 20_000, (2025, "638"): 10_000, (2026, "753"): 2_000}
     entry = E.assessment(D(2026, 6, 1), moves, NAMES, "Sipoo joins", META)
     assert entry.tags == {E.ASSESSMENT_TAG} and entry.narration == "Sipoo joins" and entry.meta == META
@@ -67,12 +67,29 @@ def test_an_assessment_balances_each_year_against_contributions() -> None:
         ("Assets:Receivable:Members:Porvoo-638", "-50.00", 2026),
         ("Assets:Receivable:Members:Sipoo-753", "200.00", 2025),
         ("Assets:Receivable:Members:Sipoo-753", "20.00", 2026),
-        (E.CONTRIBUTIONS, "-300.00", 2025),
+        ("Liabilities:Deferred:Contributions", "-300.00", 2025),
         (E.CONTRIBUTIONS, "30.00", 2026),
     ]
     assert E.check_balanced([entry]) == []
     for year in (2025, 2026):  # and each year on its own
         assert sum(p.units.number for p in entry.postings if E.posting_year(p) == year) == 0
+
+
+def test_what_is_deferred_is_recognised_within_its_own_year() -> None:
+    moves = {(2025, "638"): 10_000, (2027, "638"): 4_000, (2027, "753"): 1_000, (2028, "753"): 7, (2026, "753"): 3}
+    entry = E.assessment(D(2026, 6, 1), moves, NAMES, "x", META)
+    recognised = E.recognitions(entry, E.CONTRIBUTIONS)
+    assert [(r.date, r.tags, amounts(r)) for r in recognised] == [
+        (D(2025, 12, 31), {E.RECOGNITION_TAG}, [(E.DEFERRED + ":Contributions", "100.00", 2025), (E.CONTRIBUTIONS, "-100.00", 2025)]),
+        (D(2027, 1, 1), {E.RECOGNITION_TAG}, [(E.DEFERRED + ":Contributions", "50.00", 2027), (E.CONTRIBUTIONS, "-50.00", 2027)]),
+        (D(2028, 1, 1), {E.RECOGNITION_TAG}, [(E.DEFERRED + ":Contributions", "0.07", 2028), (E.CONTRIBUTIONS, "-0.07", 2028)]),
+    ]
+    assert E.check_balanced(recognised) == [] and E.recognitions(None, E.CONTRIBUTIONS) == []
+    # after the recognitions, nothing stays deferred and each year's income is dated in that year
+    everything = [entry, *recognised]
+    deferred = sum(p.units.number for e in everything for p in e.postings if p.account.startswith(E.DEFERRED))
+    assert deferred == 0
+    assert all(e.date.year == E.posting_year(p) for e in everything for p in e.postings if p.account == E.CONTRIBUTIONS)
 
 
 def test_moves_between_members_of_a_year_need_no_contribution_posting() -> None:

@@ -57,7 +57,7 @@ def test_every_entry_is_exported_with_its_metadata_in_date_order(journal: Journa
     assert len(entries) == len(journal)
     assert [e.date for e in entries] == sorted(e.date for e in journal.entries)
     loaded = [e for e in entries if isinstance(e, data.Transaction)]
-    assert all(E.ASSESSMENT_TAG in e.tags or E.CHARGE_TAG in e.tags for e in loaded)
+    assert all(e.tags & {E.ASSESSMENT_TAG, E.CHARGE_TAG, E.RECOGNITION_TAG} for e in loaded)
     assert {e.meta["change"] for e in loaded} >= {"members-added", "budget-set", "rule-set", "charge-added"}
     years = {E.posting_year(p) for e in loaded for p in e.postings}
     assert years == {2025, 2026, 2027, 2028, 2029}
