@@ -16,6 +16,7 @@ import math
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
@@ -143,8 +144,9 @@ def register(app: Flask) -> None:
         """A request over ``MAX_CONTENT_LENGTH``: Flask refuses it before any view runs; say what the limits are."""
         document_mb = current_app.config.get("PORTAL_MAX_DOCUMENT_MB")
         request_mb = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // MB
-        detail = f"The upload is too large: the portal accepts at most {request_mb} MB in one request" + (
-            f", and a document may be at most {document_mb} MB." if document_mb else ".")
+        detail = (_("The upload is too large: the portal accepts at most %(request)s MB in one request, and a document "
+                    "may be at most %(document)s MB.", request=request_mb, document=document_mb) if document_mb else
+                  _("The upload is too large: the portal accepts at most %(request)s MB in one request.", request=request_mb))
         if _wants_json():
             return problem(413, "Payload Too Large", detail)
         return render_template("errors/413.html", message=detail), 413
