@@ -129,3 +129,18 @@ def test_the_pages_and_the_statement_in_each_language(client, language, title, s
     page = client.get("/accessibility", headers=headers).get_data(as_text=True)
     assert statement in page and "Etelä-Suomen aluehallintovirasto" in page and "saavutettavuusvaatimukset.fi" in page
     assert "PORTAL_ACCESSIBILITY_EMAIL" in page
+
+
+def test_the_cores_common_refusals_are_translated_at_the_edge(app) -> None:
+    from portal.refusals import translated
+    core = "Helsinki (091) is not a member of IAM 2025–2029"
+    with app.test_request_context("/", headers={"Accept-Language": "fi"}):
+        assert translated(core) == "Helsinki (091) ei ole hankkeen IAM 2025–2029 jäsen"
+        assert translated("the budget '1e6' is not a number (write it like 520000.00 or 520 000,00)") == \
+            "'1e6' ei ole luku (kirjoita esimerkiksi 520000.00 tai 520 000,00)"
+        assert translated("a message of no known shape") == "a message of no known shape"
+    with app.test_request_context("/", headers={"Accept-Language": "sv"}):
+        assert translated(core) == "Helsinki (091) är inte medlem i IAM 2025–2029"
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert translated(core) == core
+    assert translated(core) == core  # outside a request (the command line): the core's English
