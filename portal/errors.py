@@ -16,11 +16,13 @@ import math
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from ledger.errors import Conflict, ImportRejected, InvalidInput, LedgerError, NotFound, QueryError
 from portal.extensions import is_connection_lost, is_lock_timeout
+from portal.refusals import translated
 
 MB = 1024 * 1024  # what the size settings and messages call a megabyte
 
@@ -74,7 +76,7 @@ def status_of(exc: Refusal) -> int:
 
 def message_of(exc: Refusal) -> str:
     """A refusal in one line, its details in brackets: what a form or a flash shows."""
-    return exc.message + (f" ({'; '.join(exc.details)})" if exc.details else "")
+    return translated(exc.message) + (f" ({'; '.join(exc.details)})" if exc.details else "")
 
 
 def problem(status: int, title: str, detail: str, errors: list[str] | None = None) -> Response:
@@ -97,7 +99,7 @@ def refusal_response(exc: Refusal) -> Response | tuple[str, int]:
     status = status_of(exc)
     if _wants_json():
         return problem(status, type(exc).__name__, exc.message, exc.details)
-    return render_template("error.html", status=status, message=exc.message, details=exc.details), status
+    return render_template("error.html", status=status, message=translated(exc.message), details=exc.details), status
 
 
 def retry_after() -> int:
@@ -143,8 +145,9 @@ def register(app: Flask) -> None:
         """A request over ``MAX_CONTENT_LENGTH``: Flask refuses it before any view runs; say what the limits are."""
         document_mb = current_app.config.get("PORTAL_MAX_DOCUMENT_MB")
         request_mb = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // MB
-        detail = f"The upload is too large: the portal accepts at most {request_mb} MB in one request" + (
-            f", and a document may be at most {document_mb} MB." if document_mb else ".")
+        detail = (_("The upload is too large: the portal accepts at most %(request)s MB in one request, and a document "
+                    "may be at most %(document)s MB.", request=request_mb, document=document_mb) if document_mb else
+                  _("The upload is too large: the portal accepts at most %(request)s MB in one request.", request=request_mb))
         if _wants_json():
             return problem(413, "Payload Too Large", detail)
         return render_template("errors/413.html", message=detail), 413

@@ -30,8 +30,8 @@ from wtforms import DateField, Field, IntegerField, SelectField, SelectMultipleF
 from ledger import municipalities as M
 from ledger import parse
 from ledger.errors import InvalidInput, LedgerError
-from ledger.money import fmt_human, from_fmt
-from portal.clock import fi_date, fi_datetime
+from ledger.money import from_fmt
+from portal import formats
 from portal.errors import REFUSALS, message_of, status_of
 
 T = TypeVar("T")
@@ -54,6 +54,11 @@ def attempt(call: Callable[[], T]) -> tuple[T | None, str | None, int]:
         return call(), None, 200
     except REFUSALS as exc:
         return None, message_of(exc), status_of(exc)
+
+
+def csv_attachment(body: str | bytes, filename: str) -> Response:
+    """A CSV download that Excel opens as UTF-8 (with the byte-order mark; ``portal.formats``)."""
+    return attachment(formats.with_bom(body), filename, "text/csv")
 
 
 def attachment(body: str | bytes, filename: str, mimetype: str) -> Response:
@@ -84,8 +89,8 @@ def day(field: DateField) -> dt.date:
 
 # -- template filters ----------------------------------------------------------------------------
 def eur(cents: int) -> str:
-    """``30 588,24 €``: amounts on pages are written the Finnish way."""
-    return fmt_human(cents) + "\u00a0€"
+    """``30 588,24 €``: amounts on pages are written the Finnish way, in every language (``portal.formats``)."""
+    return formats.eur(cents)
 
 
 def signed_eur(cents: int) -> str:
@@ -127,6 +132,9 @@ class Form(FlaskForm):
                     field.errors = [*field.errors, exc.message]
                     valid = False
                     break
+            if isinstance(field.errors, list | tuple):
+                # A lazy message (lazy_gettext) counts as markup to Jinja and would skip escaping: plain text instead.
+                field.errors = [str(error) for error in field.errors]
         return valid
 
 
@@ -225,5 +233,5 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
     app.before_request(plain_request)
     for name, function in (("eur", eur), ("signed_eur", signed_eur), ("cents", cents), ("city_name", city_name),
-                           ("fi_date", fi_date), ("fi_datetime", fi_datetime)):
+                           ("fi_date", formats.date), ("fi_datetime", formats.datetime)):
         app.add_template_filter(function, name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -12,16 +13,16 @@ EXAMPLE_QUERY = "SELECT account, sum(position) AS balance GROUP BY account ORDER
 
 
 class QueryForm(Form):
-    query = TextAreaField("BQL query", validators=[DataRequired("Write a query.")], default=EXAMPLE_QUERY)
-    submit = SubmitField("Run query")
+    query = TextAreaField(_l("BQL query"), validators=[DataRequired(_l("Write a query."))], default=EXAMPLE_QUERY)
+    submit = SubmitField(_l("Run query"))
 
 
 class ImportForm(Form):
-    ledger = FileField(".beancount file", validators=[FileRequired("Choose a .beancount file.")])
-    submit = SubmitField("Import")
+    ledger = FileField(_l(".beancount file"), validators=[FileRequired(_l("Choose a .beancount file."))])
+    submit = SubmitField(_l("Import"))
 
 
 class RevertForm(Form):
-    reason = StringField("Why is it reverted?", validators=[DataRequired("Say why the import is reverted."), Length(max=500)],
-                         description="Kept in the reversing entries and the audit log, e.g. “the March file was exported twice”.")
-    submit = SubmitField("Revert the import")
+    reason = StringField(_l("Why is it reverted?"), validators=[DataRequired(_l("Say why the import is reverted.")), Length(max=500)],
+                         description=_l("Kept in the reversing entries and the audit log, e.g. “the March file was exported twice”."))
+    submit = SubmitField(_l("Revert the import"))

@@ -17,11 +17,13 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from ledger.query import QueryResult
+from portal import formats
 from portal.accounting import services as accounting
 from portal.accounting.forms import ImportForm, QueryForm, RevertForm
 from portal.errors import REFUSALS
+from portal.i18n import current_language
 from portal.projects import services as projects
-from portal.web import attachment, attempt, require, text
+from portal.web import attachment, attempt, csv_attachment, require, text
 
 bp = Blueprint("accounting", __name__)
 api = Blueprint("accounting_api", __name__, url_prefix="/api/v1")
@@ -65,14 +67,16 @@ def query(slug: str) -> ResponseReturnValue:
 @bp.post("/p/<slug>/query.csv")
 @login_required
 def query_csv(slug: str) -> ResponseReturnValue:
-    """The query's result as CSV (posted, so the query text travels with a CSRF token)."""
+    """The query's result as CSV (posted, so the query text travels with a CSRF token), as a spreadsheet in
+    the page's language reads it: amounts as numbers, in Finnish and Swedish with ``;`` and decimal commas."""
     require("accountant")
     project = projects.get_project(slug)
     form = QueryForm()
     if form.validate_on_submit():
         result, error = _run(slug, form)
         if result is not None:
-            return attachment(result.to_csv(), f"{project.slug}-query.csv", "text/csv")
+            body = formats.spreadsheet_csv(result.names, result.rows, current_language())
+            return csv_attachment(body, f"{project.slug}-query.csv")
         return render_template("accounting/query.html", project=project, form=form, result=None, error=error), 400
     return render_template("accounting/query.html", project=project, form=form, result=None, error=None), 400
 

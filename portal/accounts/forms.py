@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -23,23 +25,23 @@ class CheckboxesField(SelectMultipleField):
 def _some_role(form: Form, field: CheckboxesField) -> None:
     """Like DataRequired, minus its ``required`` flag: on checkboxes it would make a browser demand them all."""
     if not field.data:
-        raise StopValidation("Choose at least one role.")
+        raise StopValidation(_("Choose at least one role."))
 
 
 class ApproveForm(Form):
     """Roles for a user. The city is not a field here unless the provider vouched for none (admins only)."""
 
-    roles = CheckboxesField("Roles", validators=[_some_role], validate_choice=False)
-    city = SelectField("City", validators=[Optional()], validate_choice=False,
-                       description="The provider vouches for no city: choose the user's municipality.")
-    submit = SubmitField("Save")
+    roles = CheckboxesField(_l("Roles"), validators=[_some_role], validate_choice=False)
+    city = SelectField(_l("City"), validators=[Optional()], validate_choice=False,
+                       description=_l("The provider vouches for no city: choose the user's municipality."))
+    submit = SubmitField(_l("Save"))
 
 
 class InvitationForm(Form):
-    email = StringField("Email", validators=[DataRequired("Give the email address."), Length(max=column_length(Invitation.email))])
-    city = SelectField("City", validate_choice=False)
-    role = SelectField("Role", validate_choice=False)
-    submit = SubmitField("Invite")
+    email = StringField(_l("Email"), validators=[DataRequired(_l("Give the email address.")), Length(max=column_length(Invitation.email))])
+    city = SelectField(_l("City"), validate_choice=False)
+    role = SelectField(_l("Role"), validate_choice=False)
+    submit = SubmitField(_l("Invite"))
 
 
 class ActionForm(Form):

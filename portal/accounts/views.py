@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, abort, flash, jsonify, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ledger import municipalities as M
@@ -16,6 +18,8 @@ from portal.accounts.forms import ActionForm, ApproveForm, InvitationForm
 from portal.accounts.models import User
 from portal.errors import REFUSALS, message_of, problem, status_of
 from portal.web import chosen, require, text
+
+STATUS = {"pending": _l("awaiting approval"), "active": _l("active"), "disabled": _l("disabled")}  # as the pages say it
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 api = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
@@ -75,7 +79,8 @@ def user(user_id: int) -> ResponseReturnValue:
         except REFUSALS as exc:
             error, status = message_of(exc), status_of(exc)
         else:
-            flash(f"{user.name or user.sub}: {user.status}, roles {', '.join(sorted(user.roles))}.", "info")
+            flash(_("%(name)s: %(status)s, roles %(roles)s.", name=user.name or user.sub, status=STATUS.get(user.status, user.status),
+                    roles=", ".join(sorted(user.roles))), "info")
             return redirect(url_for("admin.user_list"))
     elif form.is_submitted():
         status = 400
@@ -95,7 +100,7 @@ def set_status(user_id: int, what: str) -> ResponseReturnValue:
     except REFUSALS as exc:
         flash(message_of(exc), "error")
     else:
-        flash(f"{user.name or user.sub} is now {user.status}.", "info")
+        flash(_("%(name)s is now %(status)s.", name=user.name or user.sub, status=STATUS.get(user.status, user.status)), "info")
     return redirect(url_for("admin.user_list"))
 
 
@@ -116,7 +121,7 @@ def invitations() -> ResponseReturnValue:
         except REFUSALS as exc:
             error, status = message_of(exc), status_of(exc)
         else:
-            flash(f"Invited {text(form.email).strip().lower()} as {form.role.data} of {city}.", "info")
+            flash(_("Invited %(email)s as %(role)s of %(city)s.", email=text(form.email).strip().lower(), role=form.role.data, city=city), "info")
             return redirect(url_for("admin.invitations"))
     elif form.is_submitted():
         status = 400
@@ -137,6 +142,6 @@ def revoke(invitation_id: int) -> ResponseReturnValue:
             abort(status_of(exc))
         flash(message_of(exc), "error")
     else:
-        flash("The invitation was revoked.", "info")
+        flash(_("The invitation was revoked."), "info")
     return redirect(url_for("admin.invitations"))
 

@@ -14,6 +14,7 @@ import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask, abort, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import logout_user
 from joserfc.errors import JoseError
 from werkzeug.wrappers import Response
@@ -133,7 +134,7 @@ def logout() -> Response:
     """End the portal session, then the provider's (RP-initiated logout) where it offers one."""
     logout_user()
     ended = sessions.end_current()
-    flash("You have logged out.", "info")
+    flash(_("You have logged out."), "info")
     back = url_for("auth.login", _external=True)
     endpoint = _end_session_endpoint(ended["provider"]) if ended else None
     if not endpoint or not ended or not ended.get("id_token"):

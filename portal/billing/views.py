@@ -24,7 +24,7 @@ from portal.clock import today
 from portal.errors import REFUSALS, message_of, status_of
 from portal.projects import services as projects
 from portal.projects.models import Project
-from portal.web import BOOKKEEPERS, VIEWERS, attachment, attempt, require, text
+from portal.web import BOOKKEEPERS, VIEWERS, attachment, attempt, csv_attachment, require, text
 
 bp = Blueprint("billing", __name__)
 api = Blueprint("billing_api", __name__, url_prefix="/api/v1")
@@ -207,7 +207,7 @@ def invoices_csv(slug: str) -> ResponseReturnValue:
     city, year = _city_filter(), _year_filter()
     language = request.args.get("language") or (billing.details(project, city).language if city else "fi")
     body = documents.to_csv(documents.listing(project, year=year, city=city), texts.check_language(language))
-    return attachment(body, f"{project.slug}-invoices{'-' + city if city else ''}.csv", "text/csv")
+    return csv_attachment(body, f"{project.slug}-invoices{'-' + city if city else ''}.csv")  # with the BOM Excel needs
 
 
 @bp.get("/p/<slug>/invoices/<int:number>")

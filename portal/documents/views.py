@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.audit import AuditEvent
@@ -78,7 +79,7 @@ def attach(slug: str) -> ResponseReturnValue:
             slug, upload.read(), filename=upload.filename or "", title=text(form.title), kind=text(form.kind),
             actor=current_user.actor, change=form.change.data))
         if document is not None:
-            flash(f"Attached “{document.title}” ({size_text(document.size)}).", "success")
+            flash(_("Attached “%(title)s” (%(size)s).", title=document.title, size=size_text(document.size)), "success")
             return redirect(_back(project, document))
     elif form.is_submitted():
         status = 400
@@ -110,7 +111,7 @@ def withdraw(slug: str, document_id: int) -> ResponseReturnValue:
         done, error, status = attempt(lambda: documents.withdraw(slug, document_id, reason=text(form.reason),
                                                                  actor=current_user.actor))
         if done is not None:
-            flash(f"Withdrew “{done.title}”; it stays listed as withdrawn.", "success")
+            flash(_("Withdrew “%(title)s”; it stays listed as withdrawn.", title=done.title), "success")
             return redirect(_back(project, done))
     elif form.is_submitted():
         status = 400
@@ -152,7 +153,7 @@ def agreement(slug: str) -> ResponseReturnValue:
             slug, text(form.city), signer=text(form.signer), signed_on=day(form.signed_on), decision=text(form.decision),
             document_id=int(chosen) if chosen.isdigit() else None, actor=current_user.actor))
         if done is not None:
-            flash(f"Recorded the signature of {found.names.get(done.city_code, done.city_code)}.", "success")
+            flash(_("Recorded the signature of %(city)s.", city=found.names.get(done.city_code, done.city_code)), "success")
             return redirect(url_for("documents.agreement", slug=slug))
     elif form is not None and form.is_submitted():
         status = 400

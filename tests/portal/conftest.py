@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 import pytest
+import requests
 
 from portal import demo
 from tests.common.cli import CREATE
 from tests.common.web import login
+
+
+@pytest.fixture(autouse=True)
+def english_requests(monkeypatch):
+    """Requests' sessions (the live-server tests) ask for English, as the test client does (EnglishClient):
+    the portal speaks Finnish to a browser that names no language, and these tests assert the English texts."""
+    plain = requests.utils.default_headers
+
+    def english():
+        headers = plain()
+        headers["Accept-Language"] = "en"
+        return headers
+
+    monkeypatch.setattr(requests.sessions, "default_headers", english)
 
 
 @pytest.fixture

@@ -81,12 +81,21 @@ def test_query_csv_download(as_accountant, loaded) -> None:
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"] == 'attachment; filename="iam-query.csv"'
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert response.data.startswith(b"\xef\xbb\xbf")  # UTF-8 with the BOM Excel needs
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert rows[0] == ["account", "balance"]
     balances = dict(rows[1:])
-    assert balances["Income:Contributions"] == "-520000.00 EUR"
+    assert balances["Income:Contributions"] == "-520000.00"  # a number, not "-520000.00 EUR"
     receivable = {E.code_of_account(a): b for a, b in balances.items() if E.code_of_account(a)}
-    assert receivable == {code: f"{Decimal(c) / 100:.2f} EUR" for code, c in shares_now(loaded).items()}
+    assert receivable == {code: f"{Decimal(c) / 100:.2f}" for code, c in shares_now(loaded).items()}
+
+
+def test_query_csv_in_finnish_is_what_finnish_excel_reads(as_accountant, loaded) -> None:
+    as_accountant.get("/language/fi?next=/")
+    response = run_query(as_accountant, EXAMPLE_QUERY, url="/p/iam/query.csv")
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
+    assert response.data.startswith(b"\xef\xbb\xbf") and rows[0] == ["account", "balance"]
+    assert dict(rows[1:])["Income:Contributions"] == "-520000,00"
 
 
 @pytest.mark.parametrize("template, message", [
