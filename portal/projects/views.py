@@ -37,6 +37,15 @@ RECENT_CHANGES = 20
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(api)
+    app.add_template_filter(actor_name, "actor_name")
+
+
+def actor_name(actor: str) -> str:
+    """The readable name of an audit record's actor: the stored text is ``Name <sub@issuer>``
+    (``User.actor``), and an official reading the trail wants the name; the technical identity is
+    kept in the record and shown only as the cell's title."""
+    name, sep, _ = actor.partition(" <")
+    return name if sep and name else actor
 
 
 def may_see_history(code: str) -> bool:
@@ -124,6 +133,7 @@ def change(slug: str, event_id: int) -> ResponseReturnValue:
     shares = details.get("shares", [])
     return render_template("projects/change.html", project=project, event=event, details=details, shares=shares,
                            changed=sum(1 for row in shares if from_fmt(row["difference"])),
+                           funding=details.get("funding", []),
                            total_after=sum(from_fmt(row["after"]) for row in shares))
 
 
