@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, abort, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -23,7 +24,7 @@ from portal.audit import AuditEvent
 from portal.clock import today
 from portal.errors import REFUSALS, status_of
 from portal.extensions import db
-from portal.projects import privacy, projections
+from portal.projects import charts, dashboard, privacy, projections
 from portal.projects import services as projects
 from portal.projects.forms import AddMembersForm, WithdrawForm
 from portal.projects.models import Project
@@ -117,7 +118,12 @@ def city(slug: str, code: str) -> ResponseReturnValue:
             select(AuditEvent).where(AuditEvent.project_id == project.id, AuditEvent.ledger_seq.in_(seqs))
         ).scalars()
     } if seqs else {}
-    return render_template("projects/city.html", project=project, city=municipality, history=history, by_seq=by_seq)
+    years = dashboard.years(project, municipality.code)
+    chart = charts.bar_chart(_("%(city)s: share per budget year", city=municipality.name),
+                             _("A bar per budget year; the same figures are in the table beside the chart."),
+                             [(str(row.year), row.share) for row in years])
+    return render_template("projects/city.html", project=project, city=municipality, history=history, by_seq=by_seq,
+                           years=years, chart=chart)
 
 
 @bp.get("/p/<slug>/changes/<int:event_id>")

@@ -37,3 +37,10 @@ def test_withdrawn_rows_are_counted_apart_and_actor_is_a_name(as_lead, loaded) -
     page = as_lead.get("/p/iam/").get_data(as_text=True)
     recent = page.split('data-testid="recent"')[1].split("</table>")[0]
     assert "&lt;" not in "".join(part.split(">", 1)[-1] for part in recent.split("<td")[1:])
+
+
+def test_city_page_has_a_chart_with_its_table(as_lead, loaded) -> None:
+    html = as_lead.get("/p/iam/cities/638").get_data(as_text=True)
+    assert 'role="img"' in html and "<title" in html and "<desc" in html
+    years = html.split('data-testid="years"')[1].split("</table>")[0]
+    assert 'data-year="2026"' in years and "€" in years
