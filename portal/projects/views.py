@@ -122,8 +122,9 @@ def city(slug: str, code: str) -> ResponseReturnValue:
     chart = charts.bar_chart(_("%(city)s: share per budget year", city=municipality.name),
                              _("A bar per budget year; the same figures are in the table beside the chart."),
                              [(str(row.year), row.share) for row in years])
+    line = next((s for s in projects.shares(project) if s.code == municipality.code), None)
     return render_template("projects/city.html", project=project, city=municipality, history=history, by_seq=by_seq,
-                           years=years, chart=chart)
+                           years=years, chart=chart, line=line)
 
 
 @bp.get("/p/<slug>/changes/<int:event_id>")

@@ -44,3 +44,14 @@ def test_city_page_has_a_chart_with_its_table(as_lead, loaded) -> None:
     assert 'role="img"' in html and "<title" in html and "<desc" in html
     years = html.split('data-testid="years"')[1].split("</table>")[0]
     assert 'data-year="2026"' in years and "€" in years
+
+
+def test_withdrawn_city_page_is_marked_with_its_dates(as_lead, loaded) -> None:
+    url = "/p/iam/members/444/withdraw"
+    as_lead.post(url, data={"csrf_token": csrf(as_lead, url), "left": "2026-12-31", "decision": "Lohja KV 3/2026"})
+    html = as_lead.get("/p/iam/cities/444").get_data(as_text=True)
+    assert 'data-testid="withdrawn"' in html and "31.12.2026" in html
+    assert 'data-testid="membership"' in html
+    api = as_lead.get("/api/v1/projects/iam/shares").get_json()
+    lohja = next(row for row in api if row["city"] == "444")
+    assert lohja["withdrawn"] is True and lohja["left"] == "2026-12-31"
