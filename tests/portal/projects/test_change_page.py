@@ -55,3 +55,10 @@ def test_withdrawn_city_page_is_marked_with_its_dates(as_lead, loaded) -> None:
     api = as_lead.get("/api/v1/projects/iam/shares").get_json()
     lohja = next(row for row in api if row["city"] == "444")
     assert lohja["withdrawn"] is True and lohja["left"] == "2026-12-31"
+
+
+def test_explanation_starts_with_a_summary_in_words(as_lead, loaded) -> None:
+    html = as_lead.get("/p/iam/cities/638/explain").get_data(as_text=True)
+    summary = html.split('data-testid="summary">')[1].split("</p>")[0]
+    assert summary.startswith("In short: Porvoo pays") and "€" in summary
+    assert html.index('data-testid="summary"') < html.index("<details")
