@@ -62,3 +62,11 @@ def test_explanation_starts_with_a_summary_in_words(as_lead, loaded) -> None:
     summary = html.split('data-testid="summary">')[1].split("</p>")[0]
     assert summary.startswith("In short: Porvoo pays") and "€" in summary
     assert html.index('data-testid="summary"') < html.index("<details")
+
+
+def test_project_page_counts_current_members_apart_from_withdrawn(as_lead, loaded) -> None:
+    url = "/p/iam/members/444/withdraw"
+    as_lead.post(url, data={"csrf_token": csrf(as_lead, url), "left": "2026-12-31", "decision": "Lohja KV 3/2026"})
+    html = as_lead.get("/p/iam/").get_data(as_text=True)
+    count = html.split('data-testid="member-count">')[1].split("</dd>")[0]
+    assert "current members" in count and "1 withdrawn or former members still listed" in count
