@@ -161,6 +161,10 @@ def _details(op: Op, result: Recalculation) -> dict[str, Any]:
                                "shares": _rows(result.rows), "op": op.to_json()}
     details |= {"rule": version_for(state, op.effective.year).describe(), "policy": state.policy,
                 "members": len(state.current()), "allocated": fmt(state.total), "budget": fmt(state.total)}
+    if result.assessment is not None and result.assessment.funding:
+        # The change page shows the budget, minus each funding, = what the members share (issue 12).
+        details["funding"] = [{"year": f.year, "text": f.text, "target": f.target, "amount": fmt(f.cents)}
+                              for f in result.assessment.funding]
     if result.cells:
         details["cells"] = [{"year": c.year, "city": c.code, "before": fmt(c.before), "after": fmt(c.after)} for c in result.cells]
     if result.blocked:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, abort, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -23,7 +24,7 @@ from portal.audit import AuditEvent
 from portal.clock import today
 from portal.errors import REFUSALS, status_of
 from portal.extensions import db
-from portal.projects import privacy, projections
+from portal.projects import charts, dashboard, privacy, projections
 from portal.projects import services as projects
 from portal.projects.forms import AddMembersForm, CreateProjectForm, WithdrawForm
 from portal.projects.models import Project
@@ -37,6 +38,15 @@ RECENT_CHANGES = 20
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(api)
+    app.add_template_filter(actor_name, "actor_name")
+
+
+def actor_name(actor: str) -> str:
+    """The readable name of an audit record's actor: the stored text is ``Name <sub@issuer>``
+    (``User.actor``), and an official reading the trail wants the name; the technical identity is
+    kept in the record and shown only as the cell's title."""
+    name, sep, _ = actor.partition(" <")
+    return name if sep and name else actor
 
 
 def may_see_history(code: str) -> bool:
@@ -108,7 +118,13 @@ def city(slug: str, code: str) -> ResponseReturnValue:
             select(AuditEvent).where(AuditEvent.project_id == project.id, AuditEvent.ledger_seq.in_(seqs))
         ).scalars()
     } if seqs else {}
-    return render_template("projects/city.html", project=project, city=municipality, history=history, by_seq=by_seq)
+    years = dashboard.years(project, municipality.code)
+    chart = charts.bar_chart(_("%(city)s: share per budget year", city=municipality.name),
+                             _("A bar per budget year; the same figures are in the table beside the chart."),
+                             [(str(row.year), row.share) for row in years])
+    line = next((s for s in projects.shares(project) if s.code == municipality.code), None)
+    return render_template("projects/city.html", project=project, city=municipality, history=history, by_seq=by_seq,
+                           years=years, chart=chart, line=line)
 
 
 @bp.get("/p/<slug>/changes/<int:event_id>")
@@ -124,6 +140,7 @@ def change(slug: str, event_id: int) -> ResponseReturnValue:
     shares = details.get("shares", [])
     return render_template("projects/change.html", project=project, event=event, details=details, shares=shares,
                            changed=sum(1 for row in shares if from_fmt(row["difference"])),
+                           funding=details.get("funding", []),
                            total_after=sum(from_fmt(row["after"]) for row in shares))
 
 
