@@ -145,3 +145,27 @@ def totals(rows: list[Aged]) -> dict[str, int]:
 def overdue(project: Project, *, on: dt.date | None = None) -> list[Aged]:
     """The open invoices past their due date."""
     return [a for a in aging(project, on=on) if a.bucket != "not-due"]
+
+
+@dataclass(frozen=True)
+class BilledYear:
+    """What a city was invoiced for one budget year, what of it is paid and what is still open."""
+
+    year: int
+    invoiced: int
+    paid: int
+    outstanding: int
+
+
+def billed_years(project: Project, city: str) -> tuple[list[BilledYear], dt.date | None]:
+    """The city's invoices summed per budget year (credit notes included), and the next due date of
+    an invoice with something open (``None``: nothing open) — the city's dashboard."""
+    rows = listing(project, city=city)
+    years: dict[int, list[int]] = {}
+    for row in rows:
+        sums = years.setdefault(row.invoice.year, [0, 0, 0])
+        sums[0] += row.invoice.total_cents
+        sums[1] += row.paid
+        sums[2] += row.outstanding
+    due = [r.invoice.due_date for r in rows if r.outstanding > 0]
+    return [BilledYear(y, *sums) for y, sums in sorted(years.items())], min(due, default=None)

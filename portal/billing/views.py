@@ -9,6 +9,8 @@ sent, with its status (``portal.errors``), and nothing has been changed.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, Flask, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
@@ -17,7 +19,7 @@ from flask_wtf import FlaskForm
 from ledger import municipalities as M
 from ledger import parse
 from ledger.errors import InvalidInput
-from portal.billing import documents, forms, issuing, payviews, pdf, texts
+from portal.billing import documents, forms, issuing, payviews, pdf, statements, texts
 from portal.billing import services as billing
 from portal.billing.models import Invoice
 from portal.clock import today
@@ -34,6 +36,15 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(api)
     payviews.init_app(app)
+    app.add_template_global(city_billing, "city_billing")  # the city's dashboard (portal.projects never imports billing)
+
+
+def city_billing(project: Project, code: str) -> tuple[list[statements.BilledYear], dt.date | None] | None:
+    """The city's invoiced, paid and open per budget year and its next due date, for whoever may see its
+    invoices (the lead, the accountants, the city's own contacts); ``None`` for anyone else."""
+    if not (sees_all() or current_user.city_code == code):
+        return None
+    return statements.billed_years(project, code)
 
 
 def sees_all() -> bool:

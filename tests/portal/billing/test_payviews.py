@@ -4,6 +4,7 @@ statement and confirmation PDF (a contact sees only its own), aging with a remin
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 
@@ -92,3 +93,21 @@ def test_a_big_bank_file_is_imported_as_a_job_with_its_result(as_accountant, loa
     page = as_accountant.get(answer.headers["Location"]).get_data(as_text=True)
     assert "1 matched (0 partial, 0 over), 1 unallocated, 0 already imported" in page
     assert 'href="/p/iam/payments"' in page
+
+
+def test_the_citys_page_shows_invoiced_paid_and_open_per_year_to_its_own_contact(as_contact, loaded, issued) -> None:
+    from portal.billing import payments as pay
+
+    _number, reference, total = issued["638"]
+    with loaded.app_context():
+        pay.add_payment("iam", city="638", cents=10000, date=D(2025, 2, 1), reference=reference, text=None, actor="acc")
+    page = as_contact.get("/p/iam/cities/638").get_data(as_text=True)
+    billed = page[page.index('data-testid="billed"'):]
+    billed = billed[:billed.index("</table>")]
+    row = billed[billed.index('data-year="2025"'):]
+    amounts = [re.sub(r"\s", "", m) for m in re.findall(r'<td class="num">([^<]*)</td>', row)][:3]
+    assert amounts == [f"{total // 100:,}".replace(",", "") + f",{total % 100:02d}€", "100,00€",
+                       f"{(total - 10000) // 100:,}".replace(",", "") + f",{(total - 10000) % 100:02d}€"]
+    assert 'data-testid="next-due"' in page and "14.2.2025" in page
+    other = as_contact.get("/p/iam/cities/286").get_data(as_text=True)
+    assert 'data-testid="billed"' not in other  # another city's invoices are not this contact's to see
