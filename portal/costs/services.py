@@ -20,6 +20,7 @@ from ledger.errors import InvalidInput
 from ledger.money import fmt
 from ledger.params import fee_params, rule_params, spread
 from ledger.project import Op, ProjectState, version_for, version_from_json
+from portal import clock
 from portal.clock import today
 from portal.projects.models import Project
 from portal.projects.populations import Figures
@@ -118,9 +119,23 @@ def set_subsidy(slug: str, *, key: str, rate: int, text: str, actor: str, target
 def log_hours(slug: str, *, key: str, rows: Sequence[Mapping[str, Any]], actor: str) -> Outcome:
     """Hours per person, date and task (``{"person", "date", "task", "hours"}``); the subsidy follows them."""
     clean = [{k: str(row.get(k, "")) for k in ("person", "date", "task", "hours")} for row in rows]
+    _not_ahead(clean)
     total = sum((parse.hours(r["hours"], f"row {i}: the hours") for i, r in enumerate(clean, 1)), start=Decimal(0))
     return change(slug, lambda s, p: make_op("hours-logged", today(), actor, f"{total} h logged for subsidy {key}",
                                              key=key, entries=clean))
+
+
+def _not_ahead(rows: Sequence[Mapping[str, str]]) -> None:
+    """Hours are logged once worked: a date after today (Helsinki) is refused, not kept for years ahead."""
+    last = max(clock.today(), dt.datetime.now(clock.HELSINKI).date())
+    for i, row in enumerate(rows, 1):
+        try:
+            when = dt.date.fromisoformat(row["date"])
+        except ValueError:
+            continue  # the core refuses a malformed date with its own message
+        if when > last:
+            raise InvalidInput(f"row {i}: hours cannot be logged for {when.isoformat()}, a date after today "
+                               f"({last.isoformat()}); log them once they are worked")
 
 
 def set_joining_fee(slug: str, *, tiers: Sequence[tuple[dt.date | None, int]], population_year: int, actor: str,
