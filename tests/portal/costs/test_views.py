@@ -452,3 +452,24 @@ def test_hours_for_a_date_ahead_are_refused(as_lead, loaded) -> None:
     ahead = (clock.today() + dt.timedelta(days=400)).isoformat()
     refused(loaded, post(as_lead, "funding", "hours", {"key": "state", "person": "Aino", "date": ahead, "task": "dev", "hours": "1"}),
             400, "a date after today", before)
+
+
+def test_a_new_total_keeps_the_years_proportions_and_honours_effective_from(as_lead, loaded) -> None:
+    follow(as_lead, post(as_lead, "budget", "year", {"year": "2027", "amount": "80000.00"}))
+    years = dict(projects_state(loaded).budget_map)
+    token = csrf(as_lead, "/p/iam/settings", "budget")
+    total = sum(years.values()) + 1_000_000  # 10 000,00 EUR more
+    response = as_lead.post("/p/iam/settings", data={"budget-budget": f"{total // 100}.{total % 100:02d}", "budget-effective": "2026-01-01",
+                                                      "budget-csrf_token": token})
+    follow(as_lead, response)
+    after = dict(projects_state(loaded).budget_map)
+    assert after[2025] == years[2025]  # before Effective from: kept
+    assert sum(after.values()) == total
+    moved = [y for y in after if y >= 2026]
+    for y in moved:  # in proportion to what each year held, within a cent
+        assert abs(after[y] - (years[y] + 1_000_000 * years[y] / sum(years[z] for z in moved))) <= 1
+
+
+def projects_state(loaded):
+    with loaded.app_context():
+        return changes.state_for(changes.get_project("iam"))
