@@ -85,6 +85,8 @@ def _set_settings(slug: str, form: SettingsForm) -> Outcome:
 
 
 def _close_year(slug: str, form: CloseYearForm) -> Outcome:
+    if form.year.data is not None and form.year.data >= today().year:
+        raise InvalidInput(f"{form.year.data} is not over yet: only a past year can be closed")
     return costs.close_year(slug, form.year.data, actor=current_user.actor, decision=_decision(form))
 
 
@@ -147,7 +149,8 @@ def _budget_year_setup(form: BudgetYearForm, state: ProjectState) -> None:
 
 
 def _close_setup(form: CloseYearForm, state: ProjectState) -> None:
-    form.year.choices = _years(state, open_only=True)
+    """Only years that are over and not yet closed: the current year and later ones are still being spent."""
+    form.year.choices = [(y, label) for y, label in _years(state, open_only=True) if y < today().year]
 
 
 def _city_setup(form: ChargeForm, state: ProjectState) -> None:

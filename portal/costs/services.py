@@ -12,14 +12,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from ledger import municipalities as M
 from ledger import parse
+from ledger.allocation import largest_remainder
 from ledger.errors import InvalidInput
 from ledger.money import fmt
 from ledger.params import fee_params, rule_params, spread
 from ledger.project import Op, ProjectState, version_for, version_from_json
+from portal import clock
 from portal.clock import today
 from portal.projects.models import Project
 from portal.projects.populations import Figures
@@ -39,13 +42,31 @@ def set_budget(slug: str, *, budget: int | None = None, year: int | None = None,
         else:
             if budget is None:
                 raise InvalidInput("give the new total or a year and its amount")
-            kept = {y: state.budget_map.get(y, 0) for y in state.closed}
-            years = {y: c for y, c in spread(budget, state.start, state.end, kept).items() if y not in state.closed}
+            years = _new_total(state, budget, effective)
             summary = f"Budget changed from {fmt(state.total)} to {fmt(budget)} EUR"
+            if effective is not None:
+                summary += f" from {effective.year} on"
         when = effective or state.term_day(today())
         return make_op("budget-set", when, actor, summary, decision, years={str(y): c for y, c in years.items()})
 
     return change(slug, build)
+
+
+def _new_total(state: ProjectState, budget: int, effective: dt.date | None) -> dict[int, int]:
+    """The open years' new amounts for a new total: closed years, and years before ``effective``'s year,
+    keep what they hold; the rest of the total is shared over the other years in proportion to what
+    each holds now (a per-year budget keeps its shape), by days only when those years hold nothing."""
+    first = effective.year if effective is not None else state.start.year
+    kept = {y: state.budget_map.get(y, 0) for y in range(state.start.year, state.end.year + 1)
+            if y in state.closed or y < first}
+    rest = budget - sum(kept.values())
+    if rest < 0:
+        raise InvalidInput(f"the years kept as they are hold {fmt(sum(kept.values()))} EUR already, more than {fmt(budget)} EUR")
+    weights = {y: c for y, c in state.budget_map.items() if y not in kept and c > 0}
+    if not weights:
+        return {y: c for y, c in spread(budget, state.start, state.end, kept).items() if y not in kept}
+    shares = largest_remainder(rest, {y: Fraction(c) for y, c in weights.items()})[0]
+    return {**{y: 0 for y in state.budget_map if y not in kept}, **shares}
 
 
 def set_rule(slug: str, *, rule: str, actor: str, decision: str = "", effective: dt.date | None = None,
@@ -118,9 +139,23 @@ def set_subsidy(slug: str, *, key: str, rate: int, text: str, actor: str, target
 def log_hours(slug: str, *, key: str, rows: Sequence[Mapping[str, Any]], actor: str) -> Outcome:
     """Hours per person, date and task (``{"person", "date", "task", "hours"}``); the subsidy follows them."""
     clean = [{k: str(row.get(k, "")) for k in ("person", "date", "task", "hours")} for row in rows]
+    _not_ahead(clean)
     total = sum((parse.hours(r["hours"], f"row {i}: the hours") for i, r in enumerate(clean, 1)), start=Decimal(0))
     return change(slug, lambda s, p: make_op("hours-logged", today(), actor, f"{total} h logged for subsidy {key}",
                                              key=key, entries=clean))
+
+
+def _not_ahead(rows: Sequence[Mapping[str, str]]) -> None:
+    """Hours are logged once worked: a date after today (Helsinki) is refused, not kept for years ahead."""
+    last = max(clock.today(), dt.datetime.now(clock.HELSINKI).date())
+    for i, row in enumerate(rows, 1):
+        try:
+            when = dt.date.fromisoformat(row["date"])
+        except ValueError:
+            continue  # the core refuses a malformed date with its own message
+        if when > last:
+            raise InvalidInput(f"row {i}: hours cannot be logged for {when.isoformat()}, a date after today "
+                               f"({last.isoformat()}); log them once they are worked")
 
 
 def set_joining_fee(slug: str, *, tiers: Sequence[tuple[dt.date | None, int]], population_year: int, actor: str,

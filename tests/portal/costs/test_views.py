@@ -206,7 +206,8 @@ def test_closing_a_year_needs_confirmation_then_refuses_changes_in_it(as_lead, l
     assert "Year 2025 closed" in html and "Accounts 2025 approved" in html
     page = as_lead.get("/p/iam/budget").get_data(as_text=True)
     assert 'data-testid="closed-2025"' in page and 'data-testid="closed">2025<' in page
-    assert '<option value="2025">' not in page.split('data-testid="close-form"')[1]  # no longer offered for closing
+    # no longer offered for closing (with no other past year open, the form is not shown at all)
+    assert '<option value="2025">' not in [*page.split('data-testid="close-form"'), ""][1]
 
     before, old = state(loaded), shares_now(loaded)
     refused(loaded, post(as_lead, "budget", "year", {"year": "2025", "amount": "1.00"}), 409,
@@ -217,7 +218,9 @@ def test_closing_a_year_needs_confirmation_then_refuses_changes_in_it(as_lead, l
             "2025 is closed: a charge dated 2025-04-02", before)
     refused(loaded, post(as_lead, "funding", "grant", {"year": "2025", "amount": "10.00", "text": "EU"}), 409,
             "2025 is closed: funding for 2025", before)
-    refused(loaded, post(as_lead, "budget", "close", {"year": "2025", "confirm": "y"}), 409, "2025 is closed already", before)
+    token = csrf(as_lead, "/p/iam/budget", "policy")  # the close form is no longer shown; the session's token is the same
+    again = as_lead.post("/p/iam/budget/close", data={"close-year": "2025", "close-confirm": "y", "close-csrf_token": token})
+    assert again.status_code == 409 and state(loaded) == before  # refused by the core ("2025 is closed already")
     assert shares_now(loaded) == old
 
 
@@ -306,7 +309,8 @@ def test_joining_fee_tiers_charge_the_joiner(as_lead, loaded) -> None:
 
 
 # -- funding ---------------------------------------------------------------------------------------
-def test_grants_subsidies_and_hours(client, as_lead, loaded) -> None:
+def test_grants_subsidies_and_hours(client, as_lead, loaded, monkeypatch) -> None:
+    monkeypatch.setattr(clock, "today", lambda: dt.date(2027, 12, 31))  # the 2027 hours are then worked already
     funding = as_lead.get("/p/iam/funding").get_data(as_text=True)
     assert 'data-testid="hours-form"' not in funding and "Set up a subsidy before logging hours" in funding
     follow(as_lead, post(as_lead, "funding", "grant", {"year": "2026", "amount": "10000.00", "text": "EU Digital"}))
@@ -430,3 +434,42 @@ def test_a_leaver_under_each_setting(as_lead, loaded) -> None:
     follow(as_lead, post(as_lead, "budget", "settings", {"leaver": "stops", "joiner": "open-years"}))
     now = shares_now(loaded)
     assert "444" not in now and sum(now.values()) == 52_000_000  # nothing assessed or charged: no longer listed
+
+
+# -- defects of issue 12 ---------------------------------------------------------------------------
+def test_close_year_offers_only_past_open_years(as_lead, loaded) -> None:
+    page = as_lead.get("/p/iam/budget").get_data(as_text=True).split('data-testid="close-form"')[1]
+    this = clock.today().year
+    assert f'<option value="{this}">' not in page and f'<option value="{this + 1}">' not in page
+    before = state(loaded)
+    refused(loaded, post(as_lead, "budget", "close", {"year": str(this), "confirm": "y"}), 400,
+            f"{this} is not over yet: only a past year can be closed", before)
+
+
+def test_hours_for_a_date_ahead_are_refused(as_lead, loaded) -> None:
+    follow(as_lead, post(as_lead, "funding", "subsidy", {"key": "state", "rate": "45.00", "text": "state subsidy"}))
+    before = state(loaded)
+    ahead = (clock.today() + dt.timedelta(days=400)).isoformat()
+    refused(loaded, post(as_lead, "funding", "hours", {"key": "state", "person": "Aino", "date": ahead, "task": "dev", "hours": "1"}),
+            400, "a date after today", before)
+
+
+def test_a_new_total_keeps_the_years_proportions_and_honours_effective_from(as_lead, loaded) -> None:
+    follow(as_lead, post(as_lead, "budget", "year", {"year": "2027", "amount": "80000.00"}))
+    years = dict(projects_state(loaded).budget_map)
+    token = csrf(as_lead, "/p/iam/settings", "budget")
+    total = sum(years.values()) + 1_000_000  # 10 000,00 EUR more
+    response = as_lead.post("/p/iam/settings", data={"budget-budget": f"{total // 100}.{total % 100:02d}", "budget-effective": "2026-01-01",
+                                                      "budget-csrf_token": token})
+    follow(as_lead, response)
+    after = dict(projects_state(loaded).budget_map)
+    assert after[2025] == years[2025]  # before Effective from: kept
+    assert sum(after.values()) == total
+    moved = [y for y in after if y >= 2026]
+    for y in moved:  # in proportion to what each year held, within a cent
+        assert abs(after[y] - (years[y] + 1_000_000 * years[y] / sum(years[z] for z in moved))) <= 1
+
+
+def projects_state(loaded):
+    with loaded.app_context():
+        return changes.state_for(changes.get_project("iam"))
