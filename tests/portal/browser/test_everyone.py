@@ -17,11 +17,12 @@ pytestmark = pytest.mark.browser
 
 PAGES = {
     "porvoo-contact": ["/", "/p/iam/", "/p/iam/cities/638", "/p/iam/cities/638/explain", "/p/iam/invoices",
-                       "/p/iam/agreement", "/accessibility"],
+                       "/p/iam/statement", "/p/iam/agreement", "/notifications/settings", "/accessibility"],
     "hameenlinna-lead": ["/p/iam/", "/p/iam/members/add", "/p/iam/settings", "/p/iam/budget", "/p/iam/rules",
                          "/p/iam/funding", "/p/iam/charges", "/p/iam/what-if", "/p/iam/billing", "/p/iam/members/638/withdraw"],
-    "accountant": ["/p/iam/", "/p/iam/query", "/p/iam/import", "/p/iam/invoices", "/p/iam/invoices/issue"],
-    "admin": ["/", "/admin/users", "/admin/invitations"],
+    "accountant": ["/p/iam/", "/p/iam/query", "/p/iam/import", "/p/iam/invoices", "/p/iam/invoices/issue",
+                   "/p/iam/payments", "/p/iam/statement?city=638", "/p/iam/aging"],
+    "admin": ["/", "/admin/users", "/admin/invitations", "/projects/new"],
 }
 LANGUAGES = ["fi", "sv"]
 
