@@ -51,6 +51,20 @@ def _active(*roles: str, city: str | None = None) -> list[User]:
     return [u for u in users if u.roles & set(roles)]
 
 
+def _contacts_by_city(cities: Iterable[str]) -> dict[str, list[User]]:
+    """The active contacts with an address of each of ``cities``, in one query (a change may move 300 cities' shares:
+    one query per city would cost more than the recalculation)."""
+    wanted = set(cities)
+    if not wanted:
+        return {}
+    query = select(User).where(User.status == "active", User.email != "", User.city_code.in_(wanted))
+    found: dict[str, list[User]] = {}
+    for user in db.session.execute(query).scalars():
+        if "contact" in user.roles and user.city_code is not None:
+            found.setdefault(user.city_code, []).append(user)
+    return found
+
+
 def queue(users: Iterable[User], kind: str, payload: Mapping[str, Any]) -> int:
     """Queue one event per user in the current transaction (the caller commits)."""
     count = 0
@@ -78,8 +92,9 @@ def on_audit(_sender: AuditEvent | None = None, **_: Any) -> None:
                                                           "city": details.get("city") or ""})
     elif event.action == "invoices-issued":
         project = _project_name(event.project_id)
+        contacts = _contacts_by_city(line["city"] for line in details.get("invoices", []))
         for line in details.get("invoices", []):
-            queue(_active("contact", city=line["city"]), "invoice-issued",
+            queue(contacts.get(line["city"], []), "invoice-issued",
                   {"project": project, "city": line["city"], "number": line["number"], "amount": line["amount"]})
     elif event.action == "invoice-overdue":
         queue(_active("contact", city=details["city"]), "invoice-overdue",
@@ -87,8 +102,9 @@ def on_audit(_sender: AuditEvent | None = None, **_: Any) -> None:
                "due": details["due"], "amount": details["open"]})
     elif event.project_id is not None and details.get("shares"):
         project = _project_name(event.project_id)
+        contacts = _contacts_by_city(row["city"] for row in details["shares"])
         for row in details["shares"]:
-            queue(_active("contact", city=row["city"]), "share-changed",
+            queue(contacts.get(row["city"], []), "share-changed",
                   {"project": project, "city": row["city"], "before": row["before"], "after": row["after"],
                    "summary": details.get("summary", ""), "effective": details.get("effective", "")})
 
