@@ -24,10 +24,9 @@ from ledger.project import governed_years, subsidies, version_to_json
 from portal.costs import services as costs
 from portal.costs.forms import BudgetForm
 from portal.costs.pages import PAGES
-from portal.errors import REFUSALS, message_of, status_of
-from portal.projects import privacy
+from portal.projects import confirmation, privacy
 from portal.projects import services as projects
-from portal.web import VIEWERS, attempt, require, text
+from portal.web import VIEWERS, require, text
 
 bp = Blueprint("costs", __name__)
 api = Blueprint("costs_api", __name__, url_prefix="/api/v1")
@@ -36,6 +35,12 @@ api = Blueprint("costs_api", __name__, url_prefix="/api/v1")
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(api)
+
+
+def _title(form: FlaskForm) -> str:
+    """The preview's heading: what the form's button says it does."""
+    submit = getattr(form, "submit", None)
+    return str(submit.label.text) if submit is not None else ""
 
 
 def serve(slug: str, page: str, which: str | None = None) -> ResponseReturnValue:
@@ -64,12 +69,12 @@ def serve(slug: str, page: str, which: str | None = None) -> ResponseReturnValue
     if which is not None:
         form = forms[which]
         if form.validate_on_submit():
-            try:
-                outcome = spec.forms[which].action(slug, form)
-            except REFUSALS as exc:
-                errors[which], status = message_of(exc), status_of(exc)
-            else:
-                return redirect(url_for("projects.change", slug=project.slug, event_id=outcome.event.id))
+            step = confirmation.submit(lambda: spec.forms[which].action(slug, form))
+            if step.outcome:
+                return redirect(url_for("projects.change", slug=project.slug, event_id=step.outcome.event.id))
+            if step.preview:
+                return confirmation.render(project, step, back=url_for(f"costs.{page}", slug=slug), title=_title(form))
+            errors[which], status = step.error, step.status
         else:
             status = 400
     return render_template(spec.template, project=project, state=state, forms=forms, errors=errors, posted=which,
@@ -118,11 +123,14 @@ def settings(slug: str) -> ResponseReturnValue:
     error, status = None, 200
     if posted:
         if form.validate():
-            outcome, error, status = attempt(lambda: costs.set_budget(
+            step = confirmation.submit(lambda: costs.set_budget(
                 slug, budget=parse_amount(text(form.budget), what="the budget"), actor=current_user.actor,
                 decision=text(form.decision), effective=form.effective.data))
-            if outcome:
-                return redirect(url_for("projects.change", slug=project.slug, event_id=outcome.event.id))
+            if step.outcome:
+                return redirect(url_for("projects.change", slug=project.slug, event_id=step.outcome.event.id))
+            if step.preview:
+                return confirmation.render(project, step, back=request.path, title=_title(form))
+            error, status = step.error, step.status
         else:
             status = 400
     return render_template("projects/settings.html", project=project, state=state, budget_form=form, error=error,

@@ -41,6 +41,7 @@ from portal.audit import AuditEvent
 from portal.clock import now, today
 from portal.errors import Busy
 from portal.extensions import db, is_lock_timeout, lock_timeout
+from portal.projects import previews
 from portal.projects.ledgers import Rows, add_books, books, ledgers, read
 from portal.projects.models import LedgerPosting, Project, ProjectChange
 from portal.projects.populations import Figures
@@ -181,15 +182,16 @@ def change(slug: str, build: Callable[[ProjectState, Project], Op]) -> Outcome:
     year, the open accounts) comes from the project's sums in SQL (:func:`portal.projects.ledgers.books`),
     never from the journal: a change costs the same on a project of 100,000 entries as on a new one.
     """
+    if previews.previewing():
+        _dry_run(slug, build)
     _warm(slug)
     try:
         project = _lock(slug)
+        previews.check(project.change_seq)
         before = ledgers.state(project)
         op = build(before, project)  # type: ignore[arg-type]  # None only while creating
         rows = read(project)
-        sums = rows.books
-        result = step(before, op, assessed=E.assessed_cells(sums), open_accounts=sums.accounts(), fees=E.fee_cells(sums),
-                      funded=F.ledger_cells(sums))
+        result = _step(before, op, rows.books)
         built = result.entries()
         seq = _post(project, built, rows) if built else None
         change_seq = _record(project, op, seq)
@@ -202,6 +204,31 @@ def change(slug: str, build: Callable[[ProjectState, Project], Op]) -> Outcome:
         ledgers.posted(project, seq, built)
     ledgers.changed(project, change_seq, result.state)
     return Outcome(event, result, seq)
+
+
+def _step(before: ProjectState | None, op: Op, sums: Books) -> Recalculation:
+    """The core's recalculation over the ledger's sums: the one call a posting and its preview share."""
+    return step(before, op, assessed=E.assessed_cells(sums), open_accounts=sums.accounts(), fees=E.fee_cells(sums),
+                funded=F.ledger_cells(sums))
+
+
+def _dry_run(slug: str, build: Callable[[ProjectState, Project], Op]) -> None:
+    """The change as :func:`change` would make it, up to its recalculation; raises ``Previewed``.
+
+    No lock is taken and nothing is written (a project being created is flushed only, and rolled
+    back): the confirmation re-runs the change under the lock and is refused if the project moved.
+    """
+    _warm(slug)
+    try:
+        project = get_project(slug)
+        before = ledgers.state(project)
+        op = build(before, project)  # type: ignore[arg-type]  # None only while creating
+        sums = read(project).books
+        result = _step(before, op, sums)
+        preview = previews.Preview(op, result, _details(op, result), E.assessed_cells(sums), project.change_seq)
+    finally:
+        db.session.rollback()
+    raise previews.Previewed(preview)
 
 
 def post_entries(slug: str, build: Callable[[Project, Journal], tuple[Op, list[Any], dict[str, Any]]]) -> Outcome:

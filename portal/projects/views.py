@@ -24,11 +24,11 @@ from portal.audit import AuditEvent
 from portal.clock import today
 from portal.errors import REFUSALS, status_of
 from portal.extensions import db
-from portal.projects import charts, dashboard, privacy, projections
+from portal.projects import charts, confirmation, dashboard, privacy, projections
 from portal.projects import services as projects
 from portal.projects.forms import AddMembersForm, CreateProjectForm, WithdrawForm
 from portal.projects.models import Project
-from portal.web import VIEWERS, attempt, chosen, day, require, text
+from portal.web import VIEWERS, chosen, day, require, text
 
 bp = Blueprint("projects", __name__)
 api = Blueprint("projects_api", __name__, url_prefix="/api/v1")
@@ -159,10 +159,13 @@ def add_members(slug: str) -> ResponseReturnValue:
         form.joined.data = today()
     error, status = None, 200
     if form.validate_on_submit():
-        outcome, error, status = attempt(lambda: projects.add_members(
+        step = confirmation.submit(lambda: projects.add_members(
             slug, chosen(form.cities), joined=day(form.joined), decision=text(form.decision), actor=current_user.actor))
-        if outcome:
-            return redirect(change_url(project, outcome.event))
+        if step.outcome:
+            return redirect(change_url(project, step.outcome.event))
+        if step.preview:
+            return confirmation.render(project, step, back=request.path, title=_("Add members"))
+        error, status = step.error, step.status
     elif form.is_submitted():
         status = 400
     return render_template("projects/add_members.html", project=project, form=form, error=error), status
@@ -179,10 +182,13 @@ def withdraw(slug: str, code: str) -> ResponseReturnValue:
     form = WithdrawForm()
     error, status = None, 200
     if form.validate_on_submit():
-        outcome, error, status = attempt(lambda: projects.withdraw_member(
+        step = confirmation.submit(lambda: projects.withdraw_member(
             slug, line.code, left=day(form.left), decision=text(form.decision), actor=current_user.actor))
-        if outcome:
-            return redirect(change_url(project, outcome.event))
+        if step.outcome:
+            return redirect(change_url(project, step.outcome.event))
+        if step.preview:
+            return confirmation.render(project, step, back=request.path, title=_("Withdraw %(city)s", city=line.name))
+        error, status = step.error, step.status
     elif form.is_submitted():
         status = 400
     return render_template("projects/withdraw.html", project=project, line=line, form=form, error=error), status
@@ -267,6 +273,12 @@ def _create(form: CreateProjectForm) -> projects.Outcome:
         percentages=parse.percentages(parse.line_items("percentages", form.percentages.data)) or None)
 
 
+def _create_preview(step: confirmation.Step) -> ResponseReturnValue:
+    """A new project's preview: the project does not exist yet, so the page names it from the form."""
+    name = step.preview.op.params.get("name", "") if step.preview else ""
+    return confirmation.render(None, step, back=request.path, title=_("Create the project %(name)s", name=name))
+
+
 @bp.route("/projects/new", methods=["GET", "POST"])
 @login_required
 def create_project() -> ResponseReturnValue:
@@ -274,9 +286,12 @@ def create_project() -> ResponseReturnValue:
     form = CreateProjectForm()
     error, status = None, 200
     if form.validate_on_submit():
-        outcome, error, status = attempt(lambda: _create(form))
-        if outcome is not None:
+        step = confirmation.submit(lambda: _create(form))
+        if step.outcome is not None:
             return redirect(url_for("projects.show", slug=text(form.slug).strip()), code=303)
+        if step.preview:
+            return _create_preview(step)
+        error, status = step.error, step.status
     elif form.is_submitted():
         status = 400
     return render_template("projects/create.html", form=form, error=error), status

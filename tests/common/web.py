@@ -59,3 +59,29 @@ def strict_json(response) -> object:
         raise AssertionError(f"a float in the API's JSON: {text}")
 
     return json.loads(response.get_data(as_text=True), parse_float=no_floats)
+
+
+PREVIEW = 'data-testid="preview-form"'
+
+
+def confirm_form(html: str) -> list[tuple[str, str]]:
+    """The fields the preview's *Confirm* button sends: its hidden inputs and ``confirm=1``."""
+    from tests.common.devidp import forms
+
+    form = forms(html)["confirm-change"]
+    return [(name, value) for name, value, kind in form["inputs"] if kind == "hidden"] + [("confirm", "1")]
+
+
+def submit_change(client, url: str, data):
+    """Send a change form as a person does: the form shows its preview, then *Confirm* posts it.
+
+    A response that is not a preview (a refusal, a field error) is returned as it came, so a test
+    asserts what it asserted of the form's own answer; nothing has been posted then.
+    """
+    from werkzeug.datastructures import MultiDict
+
+    first = client.post(url, data=data)
+    html = first.get_data(as_text=True)
+    if first.status_code != 200 or PREVIEW not in html:
+        return first
+    return client.post(url, data=MultiDict(confirm_form(html)))

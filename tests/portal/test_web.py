@@ -14,7 +14,7 @@ from flask_wtf import FlaskForm
 import portal
 from portal.web import Form
 from tests.common.fuzz import counts
-from tests.common.web import csrf, login
+from tests.common.web import csrf, login, submit_change
 
 MONEY = [  # (page, form, the amount's field, the other fields)
     ("charges", "charge", "amount", {"city": "638", "date": "2026-04-02", "text": "devices"}),
@@ -27,7 +27,7 @@ MONEY = [  # (page, form, the amount's field, the other fields)
 def post(client, page: str, which: str, fields: dict):
     data = {f"{which}-{k}": v for k, v in fields.items()}
     data[f"{which}-csrf_token"] = csrf(client, f"/p/iam/{page}", which)
-    return client.post(f"/p/iam/{page}/{which}", data=data)
+    return submit_change(client, f"/p/iam/{page}/{which}", data)
 
 
 def refused(response, status: int, message: str) -> str:

@@ -19,7 +19,7 @@ from portal.costs import services as costs
 from portal.extensions import db
 from portal.projects import services as changes
 from tests.common.demo import shares_now, state
-from tests.common.web import cents, csrf, login, table
+from tests.common.web import cents, csrf, login, submit_change, table
 
 CHANGE = re.compile(r"/p/(?:iam|staff)/changes/(\d+)")
 
@@ -42,7 +42,7 @@ def post(client, page: str, which: str, fields: dict, slug: str = "iam"):
     """Post form ``which`` of ``page`` with its CSRF token and prefixed fields."""
     data = {f"{which}-{k}": v for k, v in fields.items()}
     data[f"{which}-csrf_token"] = csrf(client, f"/p/{slug}/{page}", which)
-    return client.post(f"/p/{slug}/{page}/{which}", data=data)
+    return submit_change(client, f"/p/{slug}/{page}/{which}", data)
 
 
 def follow(client, response) -> str:
@@ -99,7 +99,7 @@ def test_contact_cannot_change(as_contact, loaded, page, which, fields) -> None:
     before = state(loaded)
     token = csrf(as_contact, "/p/iam/")  # the logout form's token is a valid session token
     data = {f"{which}-{k}": v for k, v in fields.items()} | {f"{which}-csrf_token": token, "csrf_token": token}
-    assert as_contact.post(f"/p/iam/{page}/{which}", data=data).status_code == 403
+    assert submit_change(as_contact, f"/p/iam/{page}/{which}", data).status_code == 403
     assert state(loaded) == before
 
 
@@ -111,7 +111,7 @@ def test_accountant_records_charges_and_hours_but_sets_no_rule(as_accountant, lo
     assert "-form" not in budget
     before = state(loaded)
     token = csrf(as_accountant, "/p/iam/charges", "charge")
-    response = as_accountant.post("/p/iam/rules/rule", data={"charge-csrf_token": token, "csrf_token": token, "rule-kind": "equal"})
+    response = submit_change(as_accountant, "/p/iam/rules/rule", {"charge-csrf_token": token, "csrf_token": token, "rule-kind": "equal"})
     assert response.status_code == 403 and state(loaded) == before
     html = follow(as_accountant, post(as_accountant, "charges", "charge",
                                       {"city": "638", "date": "2026-04-02", "amount": "3480.00", "text": "own devices"}))
@@ -219,14 +219,14 @@ def test_closing_a_year_needs_confirmation_then_refuses_changes_in_it(as_lead, l
     refused(loaded, post(as_lead, "funding", "grant", {"year": "2025", "amount": "10.00", "text": "EU"}), 409,
             "2025 is closed: funding for 2025", before)
     token = csrf(as_lead, "/p/iam/budget", "policy")  # the close form is no longer shown; the session's token is the same
-    again = as_lead.post("/p/iam/budget/close", data={"close-year": "2025", "close-confirm": "y", "close-csrf_token": token})
+    again = submit_change(as_lead, "/p/iam/budget/close", {"close-year": "2025", "close-confirm": "y", "close-csrf_token": token})
     assert again.status_code == 409 and state(loaded) == before  # refused by the core ("2025 is closed already")
     assert shares_now(loaded) == old
 
 
 def test_a_change_after_closing_shows_what_the_closed_year_kept(as_lead, loaded) -> None:
     follow(as_lead, post(as_lead, "budget", "close", {"year": "2025", "confirm": "y"}))
-    response = as_lead.post("/p/iam/members/add", data={
+    response = submit_change(as_lead, "/p/iam/members/add", {
         "csrf_token": csrf(as_lead, "/p/iam/members/add"), "cities": ["091"], "joined": "2026-06-01", "decision": "KV 5/2026"})
     html = follow(as_lead, response)
     event_id = int(CHANGE.fullmatch(response.headers["Location"]).group(1))
@@ -295,7 +295,7 @@ def test_joining_fee_tiers_charge_the_joiner(as_lead, loaded) -> None:
     assert 'data-testid="tiers"' in page and "after 2026-10-31" in text(page)
     assert "2026-10-31=1.00\nafter=6.00" in page  # the form shows the tiers in force
 
-    response = as_lead.post("/p/iam/members/add", data={
+    response = submit_change(as_lead, "/p/iam/members/add", {
         "csrf_token": csrf(as_lead, "/p/iam/members/add"), "cities": ["020"], "joined": "2026-12-01"})
     html = follow(as_lead, response)
     assert 'data-testid="change-charges"' in html and "joining fee" in html
@@ -349,9 +349,9 @@ def test_grants_subsidies_and_hours(client, as_lead, loaded, monkeypatch) -> Non
 # -- CSRF ------------------------------------------------------------------------------------------
 def test_post_without_csrf_token_is_refused(as_lead, loaded) -> None:
     before = state(loaded)
-    response = as_lead.post("/p/iam/budget/year", data={"year-year": "2027", "year-amount": "1.00"})
+    response = submit_change(as_lead, "/p/iam/budget/year", {"year-year": "2027", "year-amount": "1.00"})
     assert response.status_code == 400 and "CSRF" in response.get_data(as_text=True)
-    response = as_lead.post("/p/iam/charges/charge", data={"charge-csrf_token": "forged", "charge-city": "638",
+    response = submit_change(as_lead, "/p/iam/charges/charge", {"charge-csrf_token": "forged", "charge-city": "638",
                                                           "charge-date": "2026-04-02", "charge-amount": "1.00", "charge-text": "x"})
     assert response.status_code == 400
     assert state(loaded) == before
@@ -405,7 +405,7 @@ def test_contact_cannot_cancel_a_charge(as_contact, loaded) -> None:
         costs.add_charge("iam", city="638", amount=100, date=dt.date(2026, 4, 2), text="x", actor="t")
     before = state(loaded)
     token = csrf(as_contact, "/p/iam/")  # the logout form's token is a valid session token
-    response = as_contact.post("/p/iam/charges/cancel", data={"cancel-csrf_token": token, "csrf_token": token,
+    response = submit_change(as_contact, "/p/iam/charges/cancel", {"cancel-csrf_token": token, "csrf_token": token,
                                                               "cancel-number": "1", "cancel-reason": "r"})
     assert response.status_code == 403 and state(loaded) == before
 
@@ -427,7 +427,7 @@ def test_settings_are_shown_on_the_rules_and_budget_pages_and_changed_on_the_bud
 
 def test_a_leaver_under_each_setting(as_lead, loaded) -> None:
     """Lohja (444, joined 2026-01-01) leaves on 2026-12-31: it keeps 2025 and 2026, or, once ``stops`` is set, nothing."""
-    response = as_lead.post("/p/iam/members/444/withdraw", data={
+    response = submit_change(as_lead, "/p/iam/members/444/withdraw", {
         "csrf_token": csrf(as_lead, "/p/iam/members/444/withdraw"), "left": "2026-12-31", "decision": "Lohja KV 3/2026"})
     follow(as_lead, response)
     assert shares_now(loaded)["444"] == 1_352_941  # 13,529.41: its share of 2025 and 2026 among 17
@@ -459,7 +459,7 @@ def test_a_new_total_keeps_the_years_proportions_and_honours_effective_from(as_l
     years = dict(projects_state(loaded).budget_map)
     token = csrf(as_lead, "/p/iam/settings", "budget")
     total = sum(years.values()) + 1_000_000  # 10 000,00 EUR more
-    response = as_lead.post("/p/iam/settings", data={"budget-budget": f"{total // 100}.{total % 100:02d}", "budget-effective": "2026-01-01",
+    response = submit_change(as_lead, "/p/iam/settings", {"budget-budget": f"{total // 100}.{total % 100:02d}", "budget-effective": "2026-01-01",
                                                       "budget-csrf_token": token})
     follow(as_lead, response)
     after = dict(projects_state(loaded).budget_map)

@@ -3,13 +3,13 @@ the members share; current members counted apart from withdrawn rows; users name
 
 from __future__ import annotations
 
-from tests.common.web import cents, csrf
+from tests.common.web import cents, csrf, submit_change
 
 
 def _grant(client, year: str, amount: str, text: str):
     data = {"grant-year": year, "grant-amount": amount, "grant-text": text,
             "grant-csrf_token": csrf(client, "/p/iam/funding", "grant")}
-    response = client.post("/p/iam/funding/grant", data=data)
+    response = submit_change(client, "/p/iam/funding/grant", data)
     assert response.status_code == 302
     return client.get(response.headers["Location"]).get_data(as_text=True)
 
@@ -27,7 +27,7 @@ def test_change_page_explains_budget_minus_funding(as_lead, loaded) -> None:
 
 def test_withdrawn_rows_are_counted_apart_and_actor_is_a_name(as_lead, loaded) -> None:
     url = "/p/iam/members/444/withdraw"
-    response = as_lead.post(url, data={"csrf_token": csrf(as_lead, url), "left": "2026-12-31", "decision": "Lohja KV 3/2026"})
+    response = submit_change(as_lead, url, {"csrf_token": csrf(as_lead, url), "left": "2026-12-31", "decision": "Lohja KV 3/2026"})
     html = as_lead.get(response.headers["Location"]).get_data(as_text=True)
     rule = html.split('data-testid="rule">')[1].split("</dd>")[0]
     assert "16 current members" in rule and "1 withdrawn or former members still listed" in rule
@@ -48,7 +48,7 @@ def test_city_page_has_a_chart_with_its_table(as_lead, loaded) -> None:
 
 def test_withdrawn_city_page_is_marked_with_its_dates(as_lead, loaded) -> None:
     url = "/p/iam/members/444/withdraw"
-    as_lead.post(url, data={"csrf_token": csrf(as_lead, url), "left": "2026-12-31", "decision": "Lohja KV 3/2026"})
+    submit_change(as_lead, url, {"csrf_token": csrf(as_lead, url), "left": "2026-12-31", "decision": "Lohja KV 3/2026"})
     html = as_lead.get("/p/iam/cities/444").get_data(as_text=True)
     assert 'data-testid="withdrawn"' in html and "31.12.2026" in html
     assert 'data-testid="membership"' in html
@@ -66,7 +66,7 @@ def test_explanation_starts_with_a_summary_in_words(as_lead, loaded) -> None:
 
 def test_project_page_counts_current_members_apart_from_withdrawn(as_lead, loaded) -> None:
     url = "/p/iam/members/444/withdraw"
-    as_lead.post(url, data={"csrf_token": csrf(as_lead, url), "left": "2026-12-31", "decision": "Lohja KV 3/2026"})
+    submit_change(as_lead, url, {"csrf_token": csrf(as_lead, url), "left": "2026-12-31", "decision": "Lohja KV 3/2026"})
     html = as_lead.get("/p/iam/").get_data(as_text=True)
     count = html.split('data-testid="member-count">')[1].split("</dd>")[0]
     assert "current members" in count and "1 withdrawn or former members still listed" in count

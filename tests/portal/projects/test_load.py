@@ -33,6 +33,7 @@ from portal.projects.ledgers import Ledgers, books
 from portal.projects.models import LedgerPosting, ProjectChange
 from tests.common.apps import LiveServer, dispose, free_port, make_app, migrated_database
 from tests.common.devidp import forms, hidden, log_in
+from tests.common.web import PREVIEW, confirm_form
 
 pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parents[3]
@@ -99,7 +100,13 @@ def web(server: LiveServer, client: Client, changes: int) -> None:
             url, fields = f"{server.url}/p/iam/members/{code}/withdraw", {"left": day.isoformat()}
 
         def send(url: str = url, fields: dict = fields) -> tuple[bool, bool, str]:
+            # The form answers with its preview; Confirm posts it. A change posted in between (409) answers
+            # with the new preview, confirmed in turn, as a person would.
             answer = session.post(url, data={"csrf_token": token, "decision": "load test", **fields}, allow_redirects=False)
+            for _ in range(50):
+                if answer.status_code not in (200, 409) or PREVIEW not in answer.text:
+                    break
+                answer = session.post(url, data=confirm_form(answer.text), allow_redirects=False)
             return answer.status_code == 302, answer.status_code == 503, f"{url}: {answer.status_code} {answer.text[:300]}"
 
         client.attempt(send)

@@ -24,7 +24,7 @@ from portal.extensions import db
 from portal.projects import services
 from portal.projects.models import LedgerCell, LedgerPosting, ProjectChange
 from tests.common.apps import dispose, make_app, migrated_database
-from tests.common.web import csrf, login
+from tests.common.web import csrf, login, submit_change
 
 WAIT = 0.3  # PORTAL_LOCK_SECONDS of these apps
 
@@ -86,13 +86,13 @@ def test_the_page_answers_503_with_retry_after_and_the_message_on_the_form(busy_
     token = csrf(client, "/p/iam/members/add")  # the form is read before the other change starts
     before = unchanged(busy_app)
     with another_change_holds(busy_app):
-        response = client.post("/p/iam/members/add", data={"csrf_token": token, "cities": ["091"], "joined": "2026-03-01",
+        response = submit_change(client, "/p/iam/members/add", {"csrf_token": token, "cities": ["091"], "joined": "2026-03-01",
                                                            "decision": "KV 3/2026"})
     html = response.get_data(as_text=True)
     assert response.status_code == 503 and int(response.headers["Retry-After"]) >= 1
     assert "busy with another change" in html and 'name="cities"' in html  # the form again, with the message
     assert unchanged(busy_app) == before
-    again = client.post("/p/iam/members/add", data={"csrf_token": token, "cities": ["091"], "joined": "2026-03-01"})
+    again = submit_change(client, "/p/iam/members/add", {"csrf_token": token, "cities": ["091"], "joined": "2026-03-01"})
     assert again.status_code == 302  # sent again unchanged, it goes through
 
 

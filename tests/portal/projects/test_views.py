@@ -14,7 +14,7 @@ from ledger import municipalities as M
 from ledger.allocation import Member
 from tests.common.demo import shares_now, state
 from tests.common.ledger import shares_of
-from tests.common.web import cents, csrf, login, table
+from tests.common.web import cents, csrf, login, submit_change, table
 
 BUDGET = 52_000_000
 
@@ -63,7 +63,7 @@ def test_contact_cannot_change(as_contact, loaded, url) -> None:
     before = state(loaded)
     assert as_contact.get(url).status_code == 403
     token = csrf(as_contact, "/p/iam/")  # the logout form's token is a valid session token
-    response = as_contact.post(url, data={"csrf_token": token, "cities": ["091"], "joined": "2026-06-01", "left": "2026-06-01"})
+    response = submit_change(as_contact, url, {"csrf_token": token, "cities": ["091"], "joined": "2026-06-01", "left": "2026-06-01"})
     assert response.status_code == 403
     assert state(loaded) == before
 
@@ -89,7 +89,7 @@ def test_lead_adds_two_cities_in_one_change(as_lead, loaded) -> None:
     assert '<option value="091">Helsinki (091)</option>' in page and 'value="638"' not in page
     before, old = state(loaded), shares_now(loaded)
 
-    response = as_lead.post("/p/iam/members/add", data={
+    response = submit_change(as_lead, "/p/iam/members/add", {
         "csrf_token": csrf(as_lead, "/p/iam/members/add"), "cities": ["091", "837"],
         "joined": "2026-06-01", "decision": "KV 5/2026 § 12",
     })
@@ -118,7 +118,7 @@ def test_lead_adds_two_cities_in_one_change(as_lead, loaded) -> None:
 
 def test_adding_a_member_twice_is_a_conflict_and_changes_nothing(as_lead, loaded) -> None:
     before = state(loaded)
-    response = as_lead.post("/p/iam/members/add", data={
+    response = submit_change(as_lead, "/p/iam/members/add", {
         "csrf_token": csrf(as_lead, "/p/iam/members/add"), "cities": ["091", "638"], "joined": "2026-06-01"})
     assert response.status_code == 409
     assert "already a member: Porvoo (638)" in response.get_data(as_text=True)
@@ -127,7 +127,7 @@ def test_adding_a_member_twice_is_a_conflict_and_changes_nothing(as_lead, loaded
 
 def test_add_without_cities_or_date_is_a_form_error(as_lead, loaded) -> None:
     before = state(loaded)
-    response = as_lead.post("/p/iam/members/add", data={"csrf_token": csrf(as_lead, "/p/iam/members/add"), "joined": "tomorrow"})
+    response = submit_change(as_lead, "/p/iam/members/add", {"csrf_token": csrf(as_lead, "/p/iam/members/add"), "joined": "tomorrow"})
     html = response.get_data(as_text=True)
     assert response.status_code == 400 and "Choose at least one city." in html and "is not a date (YYYY-MM-DD)" in html
     assert state(loaded) == before
@@ -136,7 +136,7 @@ def test_add_without_cities_or_date_is_a_form_error(as_lead, loaded) -> None:
 def test_withdraw_before_joining_is_refused_and_changes_nothing(as_lead, loaded) -> None:
     before, old = state(loaded), shares_now(loaded)
     url = "/p/iam/members/444/withdraw"  # Lohja joined on 2026-01-01
-    response = as_lead.post(url, data={"csrf_token": csrf(as_lead, url), "left": "2025-12-31", "decision": "x"})
+    response = submit_change(as_lead, url, {"csrf_token": csrf(as_lead, url), "left": "2025-12-31", "decision": "x"})
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "the leave date 2025-12-31 is before Lohja joined (2026-01-01)" in html and 'data-testid="form-error"' in html
@@ -145,7 +145,7 @@ def test_withdraw_before_joining_is_refused_and_changes_nothing(as_lead, loaded)
 
 def test_withdraw_recalculates_the_others(as_lead, loaded) -> None:
     url = "/p/iam/members/444/withdraw"
-    response = as_lead.post(url, data={"csrf_token": csrf(as_lead, url), "left": "2026-12-31", "decision": "Lohja KV 3/2026"})
+    response = submit_change(as_lead, url, {"csrf_token": csrf(as_lead, url), "left": "2026-12-31", "decision": "Lohja KV 3/2026"})
     assert response.status_code == 302
     html = as_lead.get(response.headers["Location"]).get_data(as_text=True)
     assert "Lohja (444) leaves on 2026-12-31" in html
@@ -161,14 +161,14 @@ def test_withdraw_recalculates_the_others(as_lead, loaded) -> None:
 @pytest.mark.parametrize("budget, message", [("abc", "is not a number"), ("-5", "must not be negative"), ("1.234", "more than two decimals")])
 def test_bad_budget_is_a_form_error(as_lead, loaded, budget, message) -> None:
     before = state(loaded)
-    response = as_lead.post("/p/iam/settings", data={"budget-csrf_token": csrf(as_lead, "/p/iam/settings", "budget"), "budget-budget": budget})
+    response = submit_change(as_lead, "/p/iam/settings", {"budget-csrf_token": csrf(as_lead, "/p/iam/settings", "budget"), "budget-budget": budget})
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert state(loaded) == before
 
 
 def test_budget_change_reallocates_everything(as_lead, loaded) -> None:
-    response = as_lead.post("/p/iam/settings", data={
+    response = submit_change(as_lead, "/p/iam/settings", {
         "budget-csrf_token": csrf(as_lead, "/p/iam/settings", "budget"), "budget-budget": "600 000,00", "budget-decision": "KH 1/2027"})
     assert response.status_code == 302
     html = as_lead.get(response.headers["Location"]).get_data(as_text=True)
@@ -179,7 +179,7 @@ def test_budget_change_reallocates_everything(as_lead, loaded) -> None:
 def test_rule_change_to_population_2025(as_lead, loaded) -> None:
     # A version governs the years from its effective date's year on: from 2025-01-01, the whole term.
     old = shares_now(loaded)
-    response = as_lead.post("/p/iam/rules/rule", data={
+    response = submit_change(as_lead, "/p/iam/rules/rule", {
         "rule-csrf_token": csrf(as_lead, "/p/iam/rules", "rule"), "rule-kind": "population", "rule-population_year": "2025",
         "rule-effective": "2025-01-01"})
     assert response.status_code == 302
@@ -193,9 +193,9 @@ def test_rule_change_to_population_2025(as_lead, loaded) -> None:
 
 def test_post_without_csrf_token_is_refused(as_lead, loaded) -> None:
     before = state(loaded)
-    response = as_lead.post("/p/iam/members/add", data={"cities": ["091"], "joined": "2026-06-01"})
+    response = submit_change(as_lead, "/p/iam/members/add", {"cities": ["091"], "joined": "2026-06-01"})
     assert response.status_code == 400 and "CSRF" in response.get_data(as_text=True)
-    response = as_lead.post("/p/iam/settings", data={"budget-budget": "1.00", "budget-csrf_token": "forged"})
+    response = submit_change(as_lead, "/p/iam/settings", {"budget-budget": "1.00", "budget-csrf_token": "forged"})
     assert response.status_code == 400
     assert state(loaded) == before
 
@@ -210,6 +210,6 @@ def test_settings_page_shows_the_current_values_beside_a_refused_form(as_lead, l
     page = as_lead.get("/p/iam/settings").get_data(as_text=True)
     assert 'value="520000.00"' in page
     assert 'href="/p/iam/rules"' in page and 'href="/p/iam/budget"' in page  # the rule has its own page now
-    response = as_lead.post("/p/iam/settings", data={"budget-csrf_token": csrf(as_lead, "/p/iam/settings", "budget"), "budget-budget": "abc"})
+    response = submit_change(as_lead, "/p/iam/settings", {"budget-csrf_token": csrf(as_lead, "/p/iam/settings", "budget"), "budget-budget": "abc"})
     html = response.get_data(as_text=True)
     assert response.status_code == 400 and 'value="abc"' in html and 'data-testid="form-error"' in html
