@@ -20,7 +20,7 @@ from ledger.funding import funding_lines, year_lines
 from ledger.money import fmt, half_up
 from ledger.project import ProjectState, governed_years, subsidies, versions_by_year
 from ledger.rules import RuleVersion
-from ledger.sharing import periods_by_code, sharers, unbounded
+from ledger.sharing import Membership, periods_by_code, sharers, unbounded
 
 MAX_TEXT = 500
 
@@ -80,20 +80,47 @@ def percentages_name_members(state: ProjectState, version: RuleVersion) -> None:
         raise InvalidInput(f"the percentages name non-members: {', '.join(strangers)}")
 
 
-def versions_name_their_members(state: ProjectState) -> None:
-    """Every fixed version names each member that shares an open year it governs."""
+def _unnamed(state: ProjectState) -> list[tuple[RuleVersion, int, set[str]]]:
+    """Each fixed version with the first open year it governs where members share unnamed, and who they are."""
     if not state.members:
-        return
+        return []
     periods = periods_by_code(state.members)
+    out = []
     for version, years in zip(state.versions, governed_years(state), strict=True):
         if version.kind != "fixed" or not years:
             continue
         named = set(version.percentage_map)
-        sharing = {c for y in years if y not in state.closed
-                   for c in sharers(state.policy, y, periods, state.term, state.leaver)}
-        if sharing - named:
-            raise InvalidInput(f"the fixed percentages from {version.effective} do not name {', '.join(sorted(sharing - named))}:"
-                               " set a new rule version with a percentage for every member (or give it with the join)")
+        for y in years:
+            if y in state.closed:
+                continue
+            missing = set(sharers(state.policy, y, periods, state.term, state.leaver)) - named
+            if missing:
+                out.append((version, y, missing))
+                break
+    return out
+
+
+def versions_name_their_members(state: ProjectState) -> None:
+    """Every fixed version names each member that shares an open year it governs.
+
+    The advice names what a lead can do: give every member's percentage with the join, a new
+    version from the first year the newcomers share (under whole-term a first-time joiner shares
+    every open year of the term, so that year can be before its join date).
+    """
+    for version, first, missing in _unnamed(state):
+        raise InvalidInput(f"the fixed percentages from {version.effective} do not name {', '.join(sorted(missing))},"
+                           f" who share {first}: give every member's percentage with the join (a new rule version"
+                           f" from {max(dt.date(first, 1, 1), state.start)}), or set a new rule version naming every member")
+
+
+def percentages_from(state: ProjectState, codes: list[str], joined: dt.date) -> dt.date | None:
+    """When ``codes`` join on ``joined``: the day a version of new fixed percentages set with the join
+    must take effect from (the first day of the first open year they share that a fixed version
+    governs without naming them, or the term's start), or None when no fixed version needs them."""
+    fresh = [Membership(c, joined) for c in codes if (m := state.member(c)) is None or m.left is not None]
+    after = state._replace(members=tuple(sorted((*state.members, *fresh))))
+    years = [first for _, first, missing in _unnamed(after) if missing & set(codes)]
+    return max(dt.date(min(years), 1, 1), state.start) if years else None
 
 
 def catch_ups(state: ProjectState, joiners: list[str], joined: dt.date) -> list[Charge]:

@@ -25,6 +25,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
+from ledger import checks
 from ledger import entries as E
 from ledger import funders as F
 from ledger import municipalities as M
@@ -297,8 +298,9 @@ def add_members(slug: str, codes: Sequence[str], *, joined: dt.date, decision: s
                 percentages: Mapping[str, Any] | None = None, rule_effective: dt.date | None = None) -> Outcome:
     """Several cities joining in one change: one recalculation, one entry (and joining fees, if any).
 
-    ``percentages``: where a fixed-percentage rule governs the years they join, the new rule version
-    (from ``rule_effective``, default the join date) that names every member, set with the join.
+    ``percentages``: where a fixed-percentage rule governs the years they share, the new rule version
+    that names every member, set with the join; from ``rule_effective``, by default the first day of
+    the first such year they share (``ledger.checks.percentages_from``), else the join date.
     """
     wanted = [M.lookup(c).code for c in codes if str(c).strip()]
 
@@ -306,7 +308,10 @@ def add_members(slug: str, codes: Sequence[str], *, joined: dt.date, decision: s
         verb = "joins" if len(wanted) == 1 else "join"
         extra: dict[str, Any] = {}
         if percentages:
-            extra["version"] = rule_params("fixed", effective=rule_effective or joined, decision=decision, percentages=percentages)
+            # Under whole-term a first-time joiner shares open years before its join date: the new
+            # percentages take effect from the first year it shares that a fixed version governs.
+            effective = rule_effective or checks.percentages_from(state, wanted, joined) or joined
+            extra["version"] = rule_params("fixed", effective=effective, decision=decision, percentages=percentages)
         return make_op("members-added", joined, actor, f"{', '.join(map(city_label, wanted))} {verb} on {joined}", decision,
                        cities=wanted, populations=population_params(state, wanted, figures=Figures()), **extra)
 
