@@ -15,7 +15,7 @@ import pytest
 
 from portal import demo
 from portal.projects import services as changes
-from tests.common.browser import log_in
+from tests.common.browser import log_in, page_problems
 
 pytestmark = pytest.mark.browser
 
@@ -31,6 +31,18 @@ def test_lead_adds_a_city_and_sees_the_change(page, portal) -> None:
     page.get_by_label("Decision").fill("Helsinki KH 5/2026 § 7; Tampere KH 5/2026 § 9")
     page.screenshot(path="/tmp/portal-add.png")
     page.get_by_role("button", name="Add members").click()
+
+    # The preview first: every city's share of every year, nothing posted; axe finds nothing on it.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Preview: Add members")
+    preview = page.get_by_test_id("preview-table")
+    expect(preview.locator("tbody tr")).to_have_count(19)
+    expect(preview.locator('tr[data-city="091"] td[data-year="2029"]')).to_contain_text("€")
+    expect(page.get_by_test_id("preview-total")).to_have_text("520\u00a0000,00\u00a0€")
+    assert page_problems(page) == []
+    with portal.app.app_context():
+        assert "091" not in changes.state_for(changes.get_project("iam")).current()
+    page.screenshot(path="/tmp/portal-preview.png", full_page=True)
+    page.get_by_role("button", name="Confirm and post").click()
 
     expect(page).to_have_url(re.compile(r"/p/iam/changes/\d+$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Helsinki (091), Tampere (837) join on 2026-06-01")
