@@ -12,7 +12,7 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 from typing import Any, NamedTuple
 
-from ledger.allocation import Allocation, Member
+from ledger.allocation import Allocation, Member, largest_remainder
 from ledger.budget import Assessment, YearResult
 from ledger.money import fmt
 from ledger.project import version_groups
@@ -275,3 +275,22 @@ def explain_member(assessment: Assessment, code: str) -> list[Step]:
 def render_text(steps: Iterable[Step]) -> str:
     """The steps as numbered lines of text, for the CLI."""
     return "\n".join(f"{i:>3}. [{s.kind}] {s.text}" for i, s in enumerate(steps, 1)) + "\n"
+
+
+def funding_relief(assessment: Assessment, code: str) -> dict[int, int]:
+    """What funding took off one member's share in each budget year, in cents.
+
+    Targeted funding comes off the member's own share (``assessment.targeted``). General funding
+    comes off the year's budget before it is shared, so a member's part of it is the year's general
+    funding split as the year is shared: in proportion to the exact shares, by the largest
+    remainder, so the parts of every member sum exactly to the year's funding.
+    """
+    out: dict[int, int] = {}
+    for y in assessment.years.values():
+        cents = assessment.targeted.get((y.year, code), 0)
+        weights = {c: e for c, e in y.exact.items() if e > 0}
+        if y.line.general_funding and code in weights:
+            cents += largest_remainder(y.line.general_funding, weights)[0][code]
+        if cents:
+            out[y.year] = cents
+    return out
