@@ -8,6 +8,7 @@ import it): the page reads them through billing's template global ``city_billing
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import NamedTuple
 
 from ledger import entries as E
@@ -52,9 +53,16 @@ def years(project: Project, code: str) -> list[YearRow]:
             for y in sorted(set(shares) | set(charged) | set(funding))]
 
 
+def withdrawn(project: Project) -> dict[str, dt.date]:
+    """Every member that has withdrawn, with its leave date (its latest period's, as the members table
+    and the API say): what a page marks beside the member wherever it lists it."""
+    state = projects.state_for(project)
+    return {code: left for code in state.codes() if (left := state.periods(code)[-1].left) is not None}
+
+
 def share_history(history: list[ShareEvent]) -> tuple[list[ShareEvent], list[ShareEvent]]:
     """The history's rows that moved the share, and apart from them those that charged the city directly."""
     return [e for e in history if e.is_share], [e for e in history if not e.is_share]
 
 
-__all__ = ["YearRow", "date", "eur", "share_history", "years"]  # date, eur: the charts' labels, as the tables write them
+__all__ = ["YearRow", "date", "eur", "share_history", "withdrawn", "years"]  # date, eur: the charts' labels, as the tables write them

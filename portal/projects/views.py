@@ -137,6 +137,10 @@ def city(slug: str, code: str) -> ResponseReturnValue:
                            moves=moves, charged=charged, years=years, line=line, chart=chart, moves_chart=moves_chart)
 
 
+# Every page that lists a project's members marks the withdrawn ones (the change page among them).
+bp.add_app_template_global(dashboard.withdrawn, "withdrawn_members")
+
+
 @bp.get("/p/<slug>/changes/<int:event_id>")
 @login_required
 def change(slug: str, event_id: int) -> ResponseReturnValue:
