@@ -231,8 +231,9 @@ def what_if(slug: str) -> ResponseReturnValue:
 def explain(slug: str, code: str) -> ResponseReturnValue:
     project, municipality = city_page(slug, code)
     explained = projections.explain_share(project, municipality.code)
-    explained = explained._replace(steps=privacy.steps(privacy.viewer(), explained.steps))
-    return render_template("projections/explain.html", project=project, city=municipality, explained=explained)
+    explained = explained._replace(steps=projections.named(privacy.steps(privacy.viewer(), explained.steps), explained.names))
+    return render_template("projections/explain.html", project=project, city=municipality, explained=explained,
+                           exact_eur=projections.exact_eur, percent=projections.percent)
 
 
 # -- JSON ------------------------------------------------------------------------------------------
