@@ -132,7 +132,7 @@ def city(slug: str, code: str) -> ResponseReturnValue:
         _("A bar per change, in the order they were posted: the share after it; "
           "the same figures are in the table below the chart."),
         [(dashboard.date(e.date), e.share) for e in moves], ident="history-chart")
-    line = next((s for s in projects.shares(project) if s.code == municipality.code), None)
+    line = projects.state_for(project).member(municipality.code)  # its latest period: marked withdrawn even at a zero share
     return render_template("projects/city.html", project=project, city=municipality, history=history, by_seq=by_seq,
                            moves=moves, charged=charged, years=years, line=line, chart=chart, moves_chart=moves_chart)
 
