@@ -124,7 +124,7 @@ def city(slug: str, code: str) -> ResponseReturnValue:
         _("%(city)s: what it pays per budget year", city=name),
         _("A bar per budget year: its share, its direct charges and what funding took off its share; "
           "the same figures are in the table below the chart."),
-        [_("Share"), _("Direct charges"), _("Taken off by funding")],
+        [_("Share"), _("Its direct charges"), _("Taken off by funding")],
         [(str(r.year), (r.share, r.charged, r.funding), _("pays %(amount)s", amount=dashboard.eur(r.total))) for r in years],
         ident="years-chart")
     moves_chart = charts.bar_chart(

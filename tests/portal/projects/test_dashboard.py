@@ -102,7 +102,7 @@ def test_charts_are_accessible_without_javascript(as_lead, loaded) -> None:
     stacked = next(s for s in charts if "years-chart" in s)
     # not colour alone: each part has its own pattern and its own title, and the legend names them in words
     assert {'data-part="solid"', 'data-part="hatched"', 'data-part="outline"'} <= set(re.findall(r'data-part="\w+"', stacked))
-    assert "Direct charges" in stacked and "Taken off by funding" in stacked and "<title>Direct charges: 500,00" in stacked
+    assert "Its direct charges" in stacked and "Taken off by funding" in stacked and "<title>Its direct charges: 500,00" in stacked
 
 
 def test_finnish_dashboard(client, loaded) -> None:
