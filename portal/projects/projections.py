@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
+from types import MappingProxyType
 from typing import NamedTuple
 
 from babel.numbers import format_decimal
@@ -96,7 +97,7 @@ class Explanation(NamedTuple):
     kept: tuple[Blocked, ...] = ()  # closed years where the ledger keeps another amount
     summary: Summary | None = None  # the numbers of the short summary in words (None: no open year shared)
     funding: int = 0            # cents that funding took off its share over the term
-    names: dict[str, str] = {}  # noqa: RUF012 - every member's name by code, for the steps (a NamedTuple's default is never mutated)
+    names: Mapping[str, str] = MappingProxyType({})  # every member's name by code, for the steps
 
 
 def explain_share(project: Project, code: str) -> Explanation:
