@@ -64,3 +64,17 @@ def test_finnish_summary(as_contact, loaded) -> None:
     assert _text(html, "summary").startswith(f"Lyhyesti: Porvoo maksaa yhteensä 30{NBSP}588,23{NBSP}€")
     assert f"÷ 17 jäsentä = 30{NBSP}588,2353{NBSP}€" in _text(html, "summary-formula")
     assert "Porvoo (638) ei saanut senttiä" in _text(html, "summary-rounding")
+
+
+def test_population_and_hybrid_rules_over_the_whole_term_name_the_residents(as_lead, loaded) -> None:
+    with loaded.app_context():
+        costs.set_rule("iam", rule="population", population_year=2025, actor="test", effective=D(2025, 1, 1))
+    html = _main(as_lead.get("/p/iam/cities/638/explain").get_data(as_text=True))
+    formula = _text(html, "summary-formula")
+    assert f"520{NBSP}000,00{NBSP}€ × 51{NBSP}863 residents of Porvoo ÷ 998{NBSP}250 residents of all members (2025)" in formula
+    assert f"= 27{NBSP}016,0381{NBSP}€" in formula and "Porvoo received one of them" in _text(html, "summary-rounding")
+    assert html.split("<h1>")[1].split("</h1>")[0].endswith(f"27{NBSP}016,04{NBSP}€")
+    with loaded.app_context():
+        costs.set_rule("iam", rule="hybrid", population_year=2025, base_percent=30, actor="test", effective=D(2025, 1, 1))
+    formula = _text(_main(as_lead.get("/p/iam/cities/638/explain").get_data(as_text=True)), "summary-formula")
+    assert formula.startswith(f"30{NBSP}% of 520{NBSP}000,00{NBSP}€ is split equally between the 17 members")
