@@ -12,7 +12,7 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 from typing import Any, NamedTuple
 
-from ledger.allocation import Allocation, Member
+from ledger.allocation import Allocation, Member, Rounded, largest_remainder
 from ledger.budget import Assessment, YearResult
 from ledger.money import fmt
 from ledger.project import version_groups
@@ -275,3 +275,94 @@ def explain_member(assessment: Assessment, code: str) -> list[Step]:
 def render_text(steps: Iterable[Step]) -> str:
     """The steps as numbered lines of text, for the CLI."""
     return "\n".join(f"{i:>3}. [{s.kind}] {s.text}" for i, s in enumerate(steps, 1)) + "\n"
+
+
+def funding_relief(assessment: Assessment, code: str) -> dict[int, int]:
+    """What funding took off one member's share in each budget year, in cents.
+
+    Targeted funding comes off the member's own share (``assessment.targeted``). General funding
+    comes off the year's budget before it is shared, so a member's part of it is the year's general
+    funding split as the year is shared: in proportion to the exact shares, by the largest
+    remainder, so the parts of every member sum exactly to the year's funding.
+    """
+    out: dict[int, int] = {}
+    for y in assessment.years.values():
+        cents = assessment.targeted.get((y.year, code), 0)
+        weights = {c: e for c, e in y.exact.items() if e > 0}
+        if y.line.general_funding and code in weights:
+            cents += largest_remainder(y.line.general_funding, weights)[0][code]
+        if cents:
+            out[y.year] = cents
+    return out
+
+
+class Summary(NamedTuple):
+    """The numbers of one member's share in a few words (the explanation's first lines), in cents.
+
+    ``uniform``: one rule version governs every year, each year has the same sharers with equal days,
+    no year is closed and no cap or floor binds, so the term's share is one formula of ``kind``
+    (``members``, the populations, the percentage); otherwise the words give the member's ``part``.
+    The rounding is the last open year's cumulative one: the running totals are then the term's, so
+    ``remaining`` cents were left over the term and ``received`` says whether one went to the member;
+    ``why``: "largest" (its remainder ranked among them), "tie" (equal remainders: the lower code
+    first), "kept-back" (so that its share of the year is not negative), "smaller", "whole" (none left).
+    """
+
+    code: str
+    kind: str
+    policy: str
+    uniform: bool
+    shared: int                     # what every member shares over the term (after general funding)
+    members: int
+    part: Fraction                  # the member's part of ``shared``
+    exact: Fraction                 # its exact share over the term
+    remainder: Fraction             # the fraction of a cent its exact share leaves
+    remaining: int
+    received: bool
+    why: str
+    share: int                      # its assessed share (targeted funding off)
+    targeted: int
+    population: int | None = None
+    population_total: int | None = None
+    population_year: int | None = None
+    percent: Decimal | None = None
+    base_percent: Fraction | None = None
+
+
+def _why(r: Rounded, code: str, remainder: Fraction) -> str:
+    if code in r.kept_back:
+        return "kept-back"
+    if not r.extra:
+        return "whole"
+    cut = min(r.exact[c] - r.exact[c].numerator // r.exact[c].denominator for c in r.extra)
+    tied = [c for c in r.exact if r.exact[c] - r.exact[c].numerator // r.exact[c].denominator == cut]
+    if remainder == cut and len(tied) > 1 and any(c not in r.extra for c in tied):
+        return "tie"
+    return "largest" if code in r.extra else "smaller"
+
+
+def summary(assessment: Assessment, code: str) -> Summary | None:
+    """The few numbers that say why ``code`` pays its share; None when it shares no open year."""
+    a = assessment
+    open_years = [y for y in a.years.values() if not y.closed and y.rounded is not None]
+    last = next((y for y in reversed(open_years) if code in y.rounded.exact), None)  # type: ignore[union-attr]
+    if last is None or last.rounded is None:
+        return None
+    r = last.rounded
+    exact = r.exact[code]
+    remainder = exact - exact.numerator // exact.denominator
+    shared = sum(r.exact.values(), Fraction(0))
+    sharers = {frozenset(y.shares.days) if y.shares else frozenset() for y in a.years.values()}
+    days = all(y.shares is not None and len(set(y.shares.days.values())) == 1 for y in open_years)
+    versions = {a.versions[y] for y in a.years}
+    uniform = (len(open_years) == len(a.years) and len(sharers) == 1 and days and len(versions) == 1
+               and not a.bounds.held)
+    version = last.version
+    pops = {c: version.population_map[c] for c in r.exact if c in version.population_map}
+    share = sum(v for (_, c), v in a.assessed.items() if c == code)
+    members = sum(1 for e in r.exact.values() if e > 0)
+    return Summary(code, version.kind, a.policy, uniform, shared.numerator // shared.denominator, members,
+                   exact / shared if shared else Fraction(0), exact, remainder, len(r.extra), code in r.extra,
+                   _why(r, code, remainder), share, sum(v for (_, c), v in a.targeted.items() if c == code),
+                   pops.get(code), sum(pops.values()) or None, version.population_year,
+                   version.percentage_map.get(code), version.base_percent)

@@ -35,16 +35,27 @@ def default_options(title: str = "") -> dict[str, Any]:
 
 
 class ShareEvent(NamedTuple):
-    """One entry that moved a city's share or charged it directly, for its history."""
+    """One entry that moved a city's share or charged it directly, for its history.
+
+    ``share`` is the assessed share alone after the entry (what a change's page shows in its
+    "after" column); ``charged`` the direct charges and joining fees after it, kept apart: a charge
+    is the city's own cost, never part of its share of the budget.
+    """
 
     date: dt.date
     seq: int
-    change: int        # cents
-    share: int         # cents after the change (assessed share plus direct charges)
+    change: int        # cents of this entry for the city
+    share: int         # cents: the assessed share after the entry (charges not included)
     narration: str
     meta: dict[str, Any]
     years: dict[int | None, int]   # year (None: before budget years) -> cents of this entry
-    kind: str                      # E.ASSESSMENT_TAG or E.CHARGE_TAG
+    kind: str                      # E.ASSESSMENT_TAG, E.CHARGE_TAG or E.FEE_TAG
+    charged: int = 0               # cents: the direct charges and joining fees after the entry
+
+    @property
+    def is_share(self) -> bool:
+        """Whether the entry moved the share (an assessment), rather than charging the city directly."""
+        return self.kind == E.ASSESSMENT_TAG
 
 
 class Journal:
@@ -126,14 +137,18 @@ class Journal:
             return set(self._accounts)
 
     def history(self, code: str) -> list[ShareEvent]:
-        """Every entry that moved one city's share or charged it, oldest first, with the total after each."""
+        """Every entry that moved one city's share or charged it, in the order they were posted.
+
+        Posting order, not date order: a change dated before an earlier posted one (a backdated
+        join) moved the share from what it was when it was posted, so each row's running total is
+        what the share really was after that change, as the change's own page says (its "after"
+        column: the share alone; direct charges and joining fees run apart, in ``charged``).
+        """
         events: list[ShareEvent] = []
-        share = 0
-        for entry in self.entries:
-            if not isinstance(entry, data.Transaction):
-                continue
-            kind = next((t for t in (E.ASSESSMENT_TAG, E.CHARGE_TAG, E.FEE_TAG) if t in entry.tags), None)
-            if kind is None:
+        share = charged = 0
+        for entry in sorted(self.entries, key=lambda e: e.meta["lineno"]):  # stable: a posting keeps its order
+            kind = _history_kind(entry)
+            if kind is None or not isinstance(entry, data.Transaction):
                 continue
             years: dict[int | None, int] = {}
             for posting in entry.postings:
@@ -142,9 +157,13 @@ class Journal:
                     years[year] = years.get(year, 0) + E.posting_cents(posting)
             if years:
                 change = sum(years.values())
-                share += change
+                if kind == E.ASSESSMENT_TAG:
+                    share += change
+                else:
+                    charged += change
                 meta = {k: v for k, v in entry.meta.items() if k not in ("filename", "lineno")}
-                events.append(ShareEvent(entry.date, entry.meta["lineno"], change, share, entry.narration or "", meta, years, kind))
+                events.append(ShareEvent(entry.date, entry.meta["lineno"], change, share, entry.narration or "", meta, years,
+                                         kind, charged))
         return events
 
     def query(self, text: str, limits: Q.Limits | None = None) -> Q.QueryResult:
@@ -154,3 +173,10 @@ class Journal:
         to ``limits.seconds``, and other requests must not wait for it.
         """
         return Q.run(self.entries, self.options, text, limits or Q.Limits())
+
+
+def _history_kind(entry: data.Directive) -> str | None:
+    """The tag that puts an entry in a city's history: its assessment, a direct charge, a joining fee."""
+    if not isinstance(entry, data.Transaction):
+        return None
+    return next((t for t in (E.ASSESSMENT_TAG, E.CHARGE_TAG, E.FEE_TAG) if t in entry.tags), None)

@@ -9,20 +9,27 @@ lists the city's entries).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from fractions import Fraction
+from types import MappingProxyType
 from typing import NamedTuple
+
+from babel.numbers import format_decimal
 
 from ledger import entries as E
 from ledger import municipalities as M
 from ledger.budget import Blocked
 from ledger.changes import apply
 from ledger.errors import InvalidInput
-from ledger.explain import Step, explain, explain_member
+from ledger.explain import Step, Summary, explain, explain_member, funding_relief, summary
 from ledger.journal import ShareEvent
 from ledger.money import fmt
 from ledger.params import population_params
 from ledger.project import Op, assess_state
 from ledger.recalc import Recalculation, recalculate
+from portal import formats
 from portal.clock import now
 from portal.projects.models import Project
 from portal.projects.populations import Figures
@@ -88,6 +95,9 @@ class Explanation(NamedTuple):
     history: list[ShareEvent]   # the city's ledger entries, oldest first
     charged: int = 0            # cents, direct charges in the ledger
     kept: tuple[Blocked, ...] = ()  # closed years where the ledger keeps another amount
+    summary: Summary | None = None  # the numbers of the short summary in words (None: no open year shared)
+    funding: int = 0            # cents that funding took off its share over the term
+    names: Mapping[str, str] = MappingProxyType({})  # every member's name by code, for the steps
 
 
 def explain_share(project: Project, code: str) -> Explanation:
@@ -100,6 +110,8 @@ def explain_share(project: Project, code: str) -> Explanation:
     steps: list[Step] = []
     share = 0
     kept: list[Blocked] = []
+    brief: Summary | None = None
+    funding = 0
     if assessment is None:
         steps.append(Step("members", "The project has no members or no budget yet", {}))
     else:
@@ -107,6 +119,8 @@ def explain_share(project: Project, code: str) -> Explanation:
         if state.member(code) is not None:
             steps.extend(explain_member(assessment, code))
         kept = [b for b in assessment.blocked if b.code == code]
+        brief = summary(assessment, code) if state.member(code) is not None else None
+        funding = sum(funding_relief(assessment, code).values())
         share = sum(v for (_, c), v in assessment.shares().items() if c == code)
         for b in kept:
             steps.append(Step("closed", f"{b.year} is closed: the ledger keeps {fmt(b.kept)} EUR for {code}; "
@@ -116,7 +130,29 @@ def explain_share(project: Project, code: str) -> Explanation:
     elif state.member(code).left is not None:  # type: ignore[union-attr]
         steps.append(Step("result", f"{code} {name} left on {state.member(code).left}", {"code": code}))  # type: ignore[union-attr]
     return Explanation(code, name, steps, share, journal.assessed().get(code, 0), journal.history(code),
-                       journal.charged().get(code, 0), tuple(kept))
+                       journal.charged().get(code, 0), tuple(kept), brief, funding,
+                       {c: M.lookup(c).name for c in state.codes()})
 
 
-__all__ = ["Explanation", "describe", "explain_share", "parse_scenario", "what_if"]
+def named(steps: Sequence[Step], names: Mapping[str, str]) -> list[Step]:
+    """The steps' texts with each member's name where they show its code ("Porvoo" for "638"); a
+    number that is not a member's code (days, percentages, amounts) is left as it is."""
+    if not names:
+        return list(steps)
+    pattern = re.compile(r"(?<![\d.,])(" + "|".join(map(re.escape, sorted(names))) + r")(?![\d.]| ?%| days| cent)")
+    return [step._replace(text=pattern.sub(lambda m: names[m.group(1)], step.text)) for step in steps]
+
+
+def exact_eur(cents: Fraction) -> str:
+    """An exact share for the summary, ``30 588,2353 €``: four decimals of a euro (the rounded share is beside it)."""
+    value = (Decimal(cents.numerator) / Decimal(cents.denominator) / 100).quantize(Decimal("0.0001"))
+    return str(format_decimal(value, format="#,##0.00##", locale=formats.locale_name())) + "\u00a0€"
+
+
+def percent(part: Fraction | Decimal) -> str:
+    """A part as a percentage, ``5,8824 %``."""
+    value = Decimal(part.numerator) / Decimal(part.denominator) * 100 if isinstance(part, Fraction) else part
+    return str(format_decimal(value.quantize(Decimal("0.0001")), format="#,##0.####", locale=formats.locale_name())) + "\u00a0%"
+
+
+__all__ = ["Explanation", "describe", "exact_eur", "explain_share", "named", "parse_scenario", "percent", "what_if"]

@@ -111,6 +111,7 @@ def show(slug: str) -> ResponseReturnValue:
 def city(slug: str, code: str) -> ResponseReturnValue:
     project, municipality = city_page(slug, code)
     history = projects.journal_for(project).history(municipality.code)
+    moves, charged = dashboard.share_history(history)
     seqs = {event.seq for event in history}
     by_seq = {
         e.ledger_seq: e
@@ -118,13 +119,26 @@ def city(slug: str, code: str) -> ResponseReturnValue:
             select(AuditEvent).where(AuditEvent.project_id == project.id, AuditEvent.ledger_seq.in_(seqs))
         ).scalars()
     } if seqs else {}
-    years = dashboard.years(project, municipality.code)
-    chart = charts.bar_chart(_("%(city)s: share per budget year", city=municipality.name),
-                             _("A bar per budget year; the same figures are in the table beside the chart."),
-                             [(str(row.year), row.share) for row in years])
-    line = next((s for s in projects.shares(project) if s.code == municipality.code), None)
+    years, name = dashboard.years(project, municipality.code), municipality.name
+    chart = charts.stacked_chart(
+        _("%(city)s: what it pays per budget year", city=name),
+        _("A bar per budget year: its share, its direct charges and what funding took off its share; "
+          "the same figures are in the table below the chart."),
+        [_("Share"), _("Its direct charges"), _("Taken off by funding")],
+        [(str(r.year), (r.share, r.charged, r.funding), _("pays %(amount)s", amount=dashboard.eur(r.total))) for r in years],
+        ident="years-chart")
+    moves_chart = charts.bar_chart(
+        _("%(city)s: share after each change", city=name),
+        _("A bar per change, in the order they were posted: the share after it; "
+          "the same figures are in the table below the chart."),
+        [(dashboard.date(e.date), e.share) for e in moves], ident="history-chart")
+    line = projects.state_for(project).member(municipality.code)  # its latest period: marked withdrawn even at a zero share
     return render_template("projects/city.html", project=project, city=municipality, history=history, by_seq=by_seq,
-                           years=years, chart=chart, line=line)
+                           moves=moves, charged=charged, years=years, line=line, chart=chart, moves_chart=moves_chart)
+
+
+# Every page that lists a project's members marks the withdrawn ones (the change page among them).
+bp.add_app_template_global(dashboard.withdrawn, "withdrawn_members")
 
 
 @bp.get("/p/<slug>/changes/<int:event_id>")
@@ -223,8 +237,9 @@ def what_if(slug: str) -> ResponseReturnValue:
 def explain(slug: str, code: str) -> ResponseReturnValue:
     project, municipality = city_page(slug, code)
     explained = projections.explain_share(project, municipality.code)
-    explained = explained._replace(steps=privacy.steps(privacy.viewer(), explained.steps))
-    return render_template("projections/explain.html", project=project, city=municipality, explained=explained)
+    explained = explained._replace(steps=projections.named(privacy.steps(privacy.viewer(), explained.steps), explained.names))
+    return render_template("projections/explain.html", project=project, city=municipality, explained=explained,
+                           exact_eur=projections.exact_eur, percent=projections.percent)
 
 
 # -- JSON ------------------------------------------------------------------------------------------

@@ -78,15 +78,27 @@ def test_history_is_oldest_first_with_the_running_total(journal: Journal) -> Non
     journal.add(4, [assessment(D(2026, 7, 1), {(2026, "638"): -10_000, (2026, "753"): 10_000}, "Sipoo pays more",
                                change="rule-set")])
     history = journal.history("638")
-    assert [(h.date, h.seq, h.change, h.share, h.kind) for h in history] == [
-        (D(2025, 1, 1), 2, 100_000, 100_000, E.ASSESSMENT_TAG),
-        (D(2025, 3, 1), 3, 2_500, 102_500, E.CHARGE_TAG),
-        (D(2026, 7, 1), 4, -10_000, 92_500, E.ASSESSMENT_TAG),
+    assert [(h.date, h.seq, h.change, h.share, h.charged, h.kind) for h in history] == [
+        (D(2025, 1, 1), 2, 100_000, 100_000, 0, E.ASSESSMENT_TAG),
+        (D(2025, 3, 1), 3, 2_500, 100_000, 2_500, E.CHARGE_TAG),  # a charge runs apart from the share
+        (D(2026, 7, 1), 4, -10_000, 90_000, 2_500, E.ASSESSMENT_TAG),
     ]
+    assert [h.is_share for h in history] == [True, False, True]
     assert history[0].years == {2025: 60_000, 2026: 40_000} and history[0].meta == {"decision": "KV 1"}
     assert history[2].narration == "Sipoo pays more" and history[2].meta == {"change": "rule-set"}
     assert [h.share for h in journal.history("753")] == [100_000, 110_000]
     assert journal.history("020") == []
+
+
+def test_history_follows_the_order_of_postings_not_of_dates(journal: Journal) -> None:
+    """A change posted later but dated earlier (a backdated join) moved the share from what it was
+    when it was posted: each row's running total is the share after that posting."""
+    journal.add(3, [assessment(D(2026, 1, 1), {(2026, "638"): -20_000, (2026, "753"): 20_000}, "Sipoo more")])
+    journal.add(4, [assessment(D(2025, 6, 1), {(2025, "638"): -5_000, (2025, "753"): 5_000}, "backdated")])
+    history = journal.history("638")
+    assert [(h.seq, h.date, h.share) for h in history] == [
+        (2, D(2025, 1, 1), 100_000), (3, D(2026, 1, 1), 80_000), (4, D(2025, 6, 1), 75_000)]
+    assert history[-1].share == journal.assessed()["638"]
 
 
 def test_a_second_journal_reads_the_stored_text_and_agrees() -> None:

@@ -52,7 +52,7 @@ def test_contact_opens_only_its_own_history(as_contact) -> None:
     assert response.status_code == 200
     assert "Porvoo (638)" in html and "Consortium agreement signed 15.12.2024" in html
     history = html.split('data-testid="history"')[1].split("</table>")[0]
-    assert history.count("<tr>") - 1 == 3  # joined, Hyvinkää joined, Lohja and Savonlinna joined
+    assert history.count("<tr") - 1 == 3  # joined, Hyvinkää joined, Lohja and Savonlinna joined
     assert "30\u00a0588,23\u00a0€" in html or "30\u00a0588,24\u00a0€" in html
     assert as_contact.get("/p/iam/cities/109").status_code == 403
     assert as_contact.get("/p/iam/cities/91").status_code == 403
