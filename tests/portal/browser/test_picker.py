@@ -41,6 +41,7 @@ def test_lead_picks_two_cities_removes_one_and_the_others_join(page, portal) -> 
     page.get_by_role("button", name="Remove Helsinki (091)").click()
     expect(chosen.locator("li")).to_have_count(2)
     expect(page.locator("#cities")).to_be_hidden()  # the plain select stays in the form, hidden, and is what posts
+    page.screenshot(path="/tmp/portal-picker.png")
     assert_accessible(page)
     page.get_by_label("Join date").fill("2026-06-01")
     page.get_by_label("Decision").fill("KH 5/2026")
@@ -81,4 +82,5 @@ def test_rule_rows_grow_with_add_row(page) -> None:
     expect(caps.locator("tbody tr")).to_have_count(before + 1)
     expect(caps.get_by_label(f"City, row {before + 1}")).to_be_focused()
     assert caps.locator(f'select[name="rule-cap_rows-{before}-city"]').count() == 1
+    page.screenshot(path="/tmp/portal-rule-rows.png", full_page=True)
     assert_accessible(page)
