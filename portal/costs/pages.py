@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -24,6 +25,7 @@ from ledger.money import fmt, parse_amount
 from ledger.project import ProjectState, fees, governed_years, version_for, version_to_json
 from ledger.project import subsidies as project_subsidies
 from portal.clock import today
+from portal.costs import rows
 from portal.costs import services as costs
 from portal.costs.forms import (
     POLICY_CHOICES,
@@ -48,10 +50,6 @@ from portal.projects.services import Outcome
 from portal.web import BOOKKEEPERS, LEAD, city_name, day, text
 
 
-def _lines(mapping: Mapping[str, Any], show: Callable[[Any], str] = str) -> str:
-    return "\n".join(f"{code}={show(v)}" for code, v in sorted(mapping.items()))
-
-
 def _decision(form: FlaskForm) -> str:
     return text(form.decision)
 
@@ -64,9 +62,9 @@ def _set_rule(slug: str, form: RuleVersionForm) -> Outcome:
         slug, rule=kind, effective=day(form.effective), decision=_decision(form), actor=current_user.actor,
         population_year=form.population_year.data if uses_population else None,
         base_percent=parse.percent(text(form.base_percent), "the base percentage") if text(form.base_percent).strip() else None,
-        percentages=parse.percentages(parse.line_items("percentages", form.percentages.data)) or None,
-        caps=parse.amounts(parse.line_items("caps", form.caps.data), "the cap") or None,
-        floors=parse.amounts(parse.line_items("floors", form.floors.data), "the floor") or None,
+        percentages=rows.percentages(form.percentage_rows, form.percentages.data) or None,
+        caps=rows.amounts("caps", "the cap", form.cap_rows, form.caps.data) or None,
+        floors=rows.amounts("floors", "the floor", form.floor_rows, form.floors.data) or None,
     )
 
 
@@ -96,7 +94,7 @@ def _add_charge(slug: str, form: ChargeForm) -> Outcome:
 
 
 def _set_joining_fee(slug: str, form: JoiningFeeForm) -> Outcome:
-    return costs.set_joining_fee(slug, tiers=parse.tiers(parse.line_items("tiers", form.tiers.data)),
+    return costs.set_joining_fee(slug, tiers=rows.tiers(form.tier_rows, form.tiers.data),
                                  population_year=form.population_year.data, actor=current_user.actor, decision=_decision(form))
 
 
@@ -135,13 +133,21 @@ def _rule_defaults(project: Project, state: ProjectState) -> dict[str, Any]:
     v = version_for(state, _this_year(state))
     effective = max(dt.date(today().year, 1, 1), state.start)
     out: dict[str, Any] = {"kind": v.kind, "effective": min(effective, state.end),
-                           "percentages": _lines(v.percentage_map), "caps": _lines(v.cap_map, fmt),
-                           "floors": _lines(v.floor_map, fmt)}
+                           "percentage_rows": rows.city_defaults(v.percentage_map, [code for code, _name in _members(state)], blank=1),
+                           "cap_rows": rows.city_defaults(v.cap_map, show=fmt), "floor_rows": rows.city_defaults(v.floor_map, show=fmt)}
     if v.population_year is not None:
         out["population_year"] = v.population_year
     if v.base_percent is not None:
         out["base_percent"] = version_to_json(v)["base_percent"]
     return out
+
+
+def _rule_setup(form: RuleVersionForm, state: ProjectState) -> None:
+    """Every row's city is chosen from the members (the text may name any code: the core judges it)."""
+    choices = [("", _("Choose a city")), *_members(state)]
+    for rows_field in (form.percentage_rows, form.cap_rows, form.floor_rows):
+        for entry in rows_field.entries:
+            entry.form.city.choices = choices
 
 
 def _budget_year_setup(form: BudgetYearForm, state: ProjectState) -> None:
@@ -172,7 +178,8 @@ def _cancel_charge(slug: str, form: CancelChargeForm) -> Outcome:
 def _grant_setup(form: GrantForm | SubsidyForm, state: ProjectState) -> None:
     if hasattr(form, "year"):
         form.year.choices = _years(state, open_only=True)
-    form.target.choices = [("", "The whole project (general)")] + [(c, f"{n}'s share only") for c, n in _members(state)]
+    form.target.choices = [("", _("The whole project (general)")),
+                           *[(c, _("%(city)s's share only", city=n)) for c, n in _members(state)]]
 
 
 def _hours_setup(form: HoursForm, state: ProjectState) -> None:
@@ -181,8 +188,7 @@ def _hours_setup(form: HoursForm, state: ProjectState) -> None:
 
 def _fee_defaults(project: Project, state: ProjectState) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    if state.tiers:
-        out["tiers"] = "\n".join(f"{t.until.isoformat() if t.until else 'after'}={fmt(t.cents_per_resident)}" for t in state.tiers)
+    out["tier_rows"] = rows.tier_defaults((t.until, t.cents_per_resident) for t in state.tiers)
     if state.fee_year:
         out["population_year"] = state.fee_year
     return out
@@ -199,11 +205,11 @@ class FormSpec(NamedTuple):
 # -- what each page shows --------------------------------------------------------------------------
 def _rules_context(project: Project, state: ProjectState) -> dict:
     ops = projects.changes_of(project, ["project-created", "rule-set"])
-    rows = []
+    versions = []
     for i, (version, years) in enumerate(zip(state.versions, governed_years(state), strict=True)):
-        rows.append({"version": version, "op": ops[i] if i < len(ops) else None, "years": years,
+        versions.append({"version": version, "op": ops[i] if i < len(ops) else None, "years": years,
                      "closed": [y for y in years if y in state.closed]})
-    return {"rows": list(reversed(rows)), "in_force": version_for(state, _this_year(state)), "this_year": _this_year(state),
+    return {"rows": list(reversed(versions)), "in_force": version_for(state, _this_year(state)), "this_year": _this_year(state),
             "members": _members(state), "settings": SETTING_CHOICES}
 
 
@@ -218,7 +224,7 @@ def _charges_context(project: Project, state: ProjectState) -> dict:
     own = viewer.city
     rows = [(i, c, i in state.cancelled) for i, c in enumerate(state.charges, 1) if viewer.sees(c.code)]
     totals: dict[str, int] = defaultdict(int)
-    for _, c, cancelled in rows:
+    for _number, c, cancelled in rows:
         if not cancelled:
             totals[c.code] += c.cents
     return {"charges": rows, "totals": dict(sorted(totals.items())), "own": own,
@@ -252,7 +258,7 @@ class PageSpec(NamedTuple):
 
 PAGES: dict[str, PageSpec] = {
     "rules": PageSpec("costs/rules.html", {
-        "rule": FormSpec(RuleVersionForm, LEAD, _set_rule, defaults=_rule_defaults),
+        "rule": FormSpec(RuleVersionForm, LEAD, _set_rule, _rule_setup, _rule_defaults),
     }, _rules_context),
     "budget": PageSpec("costs/budget.html", {
         "year": FormSpec(BudgetYearForm, LEAD, _set_budget_year, _budget_year_setup,

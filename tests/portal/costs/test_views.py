@@ -154,7 +154,7 @@ def test_fixed_percentages_per_member_and_caps_and_floors(as_lead, loaded) -> No
     rules = text(as_lead.get("/p/iam/rules").get_data(as_text=True))
     assert "caps: Porvoo (638) 90\u00a0000,00\u00a0€" in rules and "floors: Hyvinkää (106) 20\u00a0000,00\u00a0€" in rules
     form = as_lead.get("/p/iam/rules").get_data(as_text=True)
-    assert "638=90000.00" in form and "638=20" in form  # the form starts from the version in force
+    assert 'value="90000.00"' in form and 'value="20"' in form  # the form's rows start from the version in force
 
 
 @pytest.mark.parametrize("fields, message", [
@@ -293,7 +293,7 @@ def test_joining_fee_tiers_charge_the_joiner(as_lead, loaded) -> None:
     assert "Joining fee: 1.00 EUR/resident until 2026-10-31, 6.00 EUR/resident after (2025 populations)" in html
     page = as_lead.get("/p/iam/charges").get_data(as_text=True)
     assert 'data-testid="tiers"' in page and "after 2026-10-31" in text(page)
-    assert "2026-10-31=1.00\nafter=6.00" in page  # the form shows the tiers in force
+    assert 'value="2026-10-31"' in page and 'value="6.00"' in page  # the form's rows show the tiers in force
 
     response = submit_change(as_lead, "/p/iam/members/add", {
         "csrf_token": csrf(as_lead, "/p/iam/members/add"), "cities": ["020"], "joined": "2026-12-01"})
