@@ -218,7 +218,8 @@ def _print_explanation(project: Project, code: str, fmt_: str) -> None:
     for e in explained.history:
         decision = f" (decision: {e.meta['decision']})" if e.meta.get("decision") else ""
         kind = "charge" if e.kind == E.CHARGE_TAG else "share"
-        click.echo(f"  {e.date}  {kind:<6}  {fmt(e.change):>12}  {fmt(e.share):>12}  {e.narration}{decision}")
+        running = e.charged if kind == "charge" else e.share  # a share's running total, or the charges' (kept apart)
+        click.echo(f"  {e.date}  {kind:<6}  {fmt(e.change):>12}  {fmt(running):>12}  {e.narration}{decision}")
     if not explained.history:
         click.echo("  none")
 

@@ -32,6 +32,11 @@ class AddMembersForm(Form):
     cities = SelectMultipleField("Cities", validators=[DataRequired("Choose at least one city.")], validate_choice=False)
     joined = DayField("Join date", validators=[InputRequired("Give the join date.")])
     decision = decision_field()
+    # Where fixed percentages govern the years the newcomers share: every member's new percentage,
+    # the newcomers' included, set with the join (ledger.checks.percentages_from says from when).
+    percentages = TextAreaField(_l("New percentages of every member (fixed rule)"), validators=[Optional(), Length(max=20_000)],
+                                description=_l("One city per line: CODE=PERCENT, e.g. “638=12.5”; leave empty unless a "
+                                               "fixed-percentage rule governs the years the newcomers share."))
     submit = SubmitField("Add members")
 
 

@@ -174,7 +174,8 @@ def add_members(slug: str) -> ResponseReturnValue:
     error, status = None, 200
     if form.validate_on_submit():
         step = confirmation.submit(lambda: projects.add_members(
-            slug, chosen(form.cities), joined=day(form.joined), decision=text(form.decision), actor=current_user.actor))
+            slug, chosen(form.cities), joined=day(form.joined), decision=text(form.decision), actor=current_user.actor,
+            percentages=parse.percentages(parse.line_items("percentages", form.percentages.data)) or None))
         if step.outcome:
             return redirect(change_url(project, step.outcome.event))
         if step.preview:
@@ -182,7 +183,8 @@ def add_members(slug: str) -> ResponseReturnValue:
         error, status = step.error, step.status
     elif form.is_submitted():
         status = 400
-    return render_template("projects/add_members.html", project=project, form=form, error=error), status
+    fixed = any(v.kind == "fixed" for v in projects.state_for(project).versions)
+    return render_template("projects/add_members.html", project=project, form=form, error=error, fixed=fixed), status
 
 
 @bp.route("/p/<slug>/members/<code>/withdraw", methods=["GET", "POST"])

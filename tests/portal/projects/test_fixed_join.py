@@ -54,3 +54,23 @@ def test_under_pro_rata_the_new_percentages_start_in_the_join_year(app) -> None:
         assert state.versions[-1].effective == D(2026, 1, 1)
         cells = services.assessed_cells(services.get_project("fixed-pro-rata"))
     assert cells.get((2025, "091"), 0) == 0 and cells[(2026, "091")] > 0
+
+
+def test_the_add_members_form_takes_the_new_percentages(client, app) -> None:
+    from tests.common.web import csrf, login, submit_change
+
+    _fixed(app, "fixed-form")
+    login(client, app, sub="lead", role="lead", city="109")
+    page = client.get("/p/fixed-form/members/add").get_data(as_text=True)
+    assert 'data-testid="join-percentages" open' in page  # a fixed rule governs: the field is shown unfolded
+    token = csrf(client, "/p/fixed-form/members/add")
+    refused = submit_change(client, "/p/fixed-form/members/add", {"csrf_token": token, "cities": ["091"],
+                                                                  "joined": "2026-06-01", "decision": "x"})
+    assert refused.status_code == 400 and "give every member" in refused.get_data(as_text=True)
+    posted = submit_change(client, "/p/fixed-form/members/add", {
+        "csrf_token": token, "cities": ["091"], "joined": "2026-06-01", "decision": "x",
+        "percentages": "638=50\n109=30\n091=20"})
+    assert posted.status_code == 302
+    with app.app_context():
+        cells = services.assessed_cells(services.get_project("fixed-form"))
+    assert cells[(2025, "091")] == 20_000_00

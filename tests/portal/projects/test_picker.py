@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.common.web import csrf
+from tests.common.web import csrf, submit_change
 
 
 def test_add_members_offers_the_plain_select_with_the_pickers_texts(as_lead, loaded) -> None:
@@ -28,8 +28,8 @@ def test_what_if_offers_both_lists_to_the_picker_in_finnish(as_lead, loaded) -> 
 
 def test_several_cities_posted_as_the_picker_posts_them_join_together(as_lead, loaded) -> None:
     token = csrf(as_lead, "/p/iam/members/add")
-    response = as_lead.post("/p/iam/members/add", data={"csrf_token": token, "cities": ["179", "837"],
-                                                         "joined": "2026-06-01", "decision": "KH 5/2026"})
+    response = submit_change(as_lead, "/p/iam/members/add", {"csrf_token": token, "cities": ["179", "837"],
+                                                              "joined": "2026-06-01", "decision": "KH 5/2026"})
     assert response.status_code == 302
     page = as_lead.get(response.headers["Location"]).get_data(as_text=True)
     assert "Jyväskylä (179), Tampere (837) join on 2026-06-01" in page
