@@ -38,6 +38,7 @@ from portal.cli.commands import register as register_commands
 from portal.costs import views as costs_views
 from portal.documents import views as documents_views
 from portal.extensions import csrf, db, engine_options, login_manager, migrate
+from portal.jobs import schedule
 from portal.jobs import services as jobs_services
 from portal.jobs import views as jobs_views
 from portal.notifications import services as notifications_services
@@ -82,6 +83,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, require_secret: boo
     site.init_app(app)
     jobs_services.register(app, {**accounting_services.JOB_KINDS, **payjobs.JOB_KINDS,  # every domain's job kinds
                                  **notifications_services.JOB_KINDS})
+    schedule.register_periodic(app, notifications_services.PERIODIC)  # run by the clock in `portal worker`
     errors.register(app)
     _security_headers(app)
     register_commands(app)

@@ -19,6 +19,7 @@ from portal.config import gunicorn_settings
 from portal.costs import cli as costs_cli
 from portal.documents import cli as documents_cli
 from portal.jobs import cli as jobs_cli
+from portal.jobs import schedule
 from portal.notifications import cli as notifications_cli
 from portal.projects import cli as projects_cli
 
@@ -38,7 +39,12 @@ def demo_command(host, port, no_serve) -> None:
     upgrade()
     click.echo(demo.load())
     if not no_serve:
-        _serve(app, host, port, workers=1)
+        # The clock's jobs (the notification digest, overdue invoices) without a separate worker or cron.
+        ticker = schedule.Ticker(app).start()
+        try:
+            _serve(app, host, port, workers=1)
+        finally:
+            ticker.stop()
 
 
 @click.command("run", help="Serve the portal (gunicorn in production, Flask's server in development).")

@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from rq import SimpleWorker
 
 from portal.cli import refusing
+from portal.jobs import schedule
 from portal.jobs import services as jobs
 
 POLL_SECONDS = 2.0
@@ -30,6 +31,18 @@ def worker_command(burst: bool) -> None:
 
 
 def _work(burst: bool) -> str:
+    """Run the queue; the clock's jobs (``portal.jobs.schedule``) are queued by a ticker beside it,
+    so no cron entry is needed. A burst runs only what is queued now."""
+    if burst:
+        return _run(burst)
+    ticker = schedule.Ticker(current_app._get_current_object()).start()  # type: ignore[attr-defined]  # the app
+    try:
+        return _run(burst)
+    finally:
+        ticker.stop()
+
+
+def _run(burst: bool) -> str:
     if current_app.config.get("PORTAL_JOBS_REDIS_URL"):
         # SimpleWorker: jobs run in this process, inside the app, with its warm ledgers and its own
         # database connections (a forked child would share the parent's).

@@ -77,3 +77,12 @@ class JobFile(db.Model):  # type: ignore[name-defined]
     job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"), unique=True)
     filename: Mapped[str] = mapped_column(String(255))
     content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class JobSlot(db.Model):  # type: ignore[name-defined]
+    """The latest slot each periodic kind was queued for (``2026-12-02T01:39Z`` or ``2026-12-02``)."""
+
+    __tablename__ = "job_schedule"
+
+    kind: Mapped[str] = mapped_column(String(50), primary_key=True)
+    slot: Mapped[str] = mapped_column(String(20))

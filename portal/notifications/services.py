@@ -30,8 +30,9 @@ from portal import audit
 from portal.accounts.models import User
 from portal.audit import AuditEvent
 from portal.billing.models import Invoice
-from portal.clock import fi_date, utcnow
+from portal.clock import fi_date, today, utcnow
 from portal.extensions import db
+from portal.jobs.schedule import Daily, Every, Period
 from portal.notifications import mail
 from portal.notifications.models import NotificationEvent, NotificationOptOut
 from portal.projects.models import Project
@@ -240,4 +241,11 @@ def _digest_job(_context: Any) -> dict[str, Any]:
     return dict(digest())
 
 
-JOB_KINDS = {"notify-digest": _digest_job}
+def _overdue_job(_context: Any) -> dict[str, Any]:
+    return {"overdue": queue_overdue(today())}
+
+
+JOB_KINDS = {"notify-digest": _digest_job, "notify-overdue": _overdue_job}
+# Run by the clock (portal.jobs.schedule, in ``portal worker`` and ``portal demo``): the digest
+# every minute (each user's burst is sent once it has been quiet), the overdue invoices each morning.
+PERIODIC: dict[str, Period] = {"notify-digest": Every(1), "notify-overdue": Daily(7)}
