@@ -162,4 +162,8 @@ def register(app: Flask) -> None:
     def http_error(exc: HTTPException) -> Response | tuple[str, int]:
         if _wants_json():
             return problem(exc.code or 500, exc.name, exc.description or exc.name)
-        return render_template("error.html", status=exc.code, message=exc.description, details=[]), exc.code or 500
+        # Werkzeug's own description is English: the page says its status in the page's language
+        # instead (error.html), and keeps only a description the portal wrote itself (translated).
+        own = exc.description and exc.description != type(exc).description
+        return render_template("error.html", status=exc.code, message=translated(exc.description) if own else None,
+                               details=[]), exc.code or 500

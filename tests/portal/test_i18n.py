@@ -144,3 +144,11 @@ def test_the_cores_common_refusals_are_translated_at_the_edge(app) -> None:
     with app.test_request_context("/", headers={"Accept-Language": "en"}):
         assert translated(core) == core
     assert translated(core) == core  # outside a request (the command line): the core's English
+
+
+def test_an_http_error_page_speaks_the_pages_language(app) -> None:
+    client = app.test_client()
+    fi = client.get("/no/such/page", headers={"Accept-Language": "fi"}).get_data(as_text=True)
+    sv = client.get("/no/such/page", headers={"Accept-Language": "sv"}).get_data(as_text=True)
+    assert "Sivua ei löytynyt" in fi and "Sidan hittades inte" in sv
+    assert "requested URL" not in fi + sv  # Werkzeug's English description is not shown
