@@ -164,6 +164,6 @@ def register(app: Flask) -> None:
             return problem(exc.code or 500, exc.name, exc.description or exc.name)
         # Werkzeug's own description is English: the page says its status in the page's language
         # instead (error.html), and keeps only a description the portal wrote itself (translated).
-        own = exc.description and exc.description != type(exc).description
-        return render_template("error.html", status=exc.code, message=translated(exc.description) if own else None,
+        own = exc.description if exc.description and exc.description != type(exc).description else None
+        return render_template("error.html", status=exc.code, message=translated(own) if own else None,
                                details=[]), exc.code or 500

@@ -27,7 +27,7 @@ from sqlalchemy import bindparam, insert, select, text, update
 from werkzeug.local import LocalProxy
 
 from ledger import entries as E
-from ledger.cells import Books, Key
+from ledger.cells import Books, Key, member_code
 from ledger.changes import apply
 from ledger.errors import InvalidInput
 from ledger.journal import Journal
@@ -62,6 +62,14 @@ def read(project: Project, tags: Sequence[str] = E.SUMMED_TAGS, *, accounts: boo
     opened = db.session.execute(select(LedgerAccount.account, LedgerAccount.opened)
                                 .where(LedgerAccount.project_id == project.id)).tuples().all() if accounts else []
     return Rows(Books(sums, dict(opened)), ids, frozenset(tags), accounts)
+
+
+def named_members(project: Project) -> set[str]:
+    """Every member whose accounts hold a non-zero sum of any kind (assessed, invoiced, paid, credited):
+    the members the ledger still names, so a former member with an open invoice stays listed."""
+    accounts = db.session.execute(select(LedgerCell.account).where(LedgerCell.project_id == project.id, LedgerCell.cents != 0)
+                                  .distinct()).scalars()
+    return {code for account in accounts if (code := member_code(account)) is not None}
 
 
 def books(project: Project, tags: Sequence[str] = E.SUMMED_TAGS, *, accounts: bool = True) -> Books:

@@ -43,7 +43,7 @@ from portal.clock import now, today
 from portal.errors import Busy
 from portal.extensions import db, is_lock_timeout, lock_timeout
 from portal.projects import previews
-from portal.projects.ledgers import Rows, add_books, books, ledgers, read
+from portal.projects.ledgers import Rows, add_books, books, ledgers, named_members, read
 from portal.projects.models import LedgerPosting, Project, ProjectChange
 from portal.projects.populations import Figures
 
@@ -356,9 +356,10 @@ def shares(project: Project) -> list[ShareLine]:
     version = version_for(state, state.term_year(today().year))
     frozen = version.population_map  # the figures of the year the rule in force names (bundled or loaded)
     current = set(state.current())
+    named = named_members(project) if set(state.codes()) - current else set()  # former members the ledger still names
     lines = []
     for code in state.codes():
-        if code not in current and not assessed.get(code) and not charged.get(code):
+        if code not in current and not assessed.get(code) and not charged.get(code) and code not in named:
             continue
         city, periods = M.lookup(code), state.periods(code)
         residents = frozen.get(code) or state.population(version.population_year, code) if version.population_year else None

@@ -86,8 +86,6 @@ def test_the_city_page_of_a_member_that_still_owes_marks_it_withdrawn(as_lead, o
     assert 'data-year="2026"' in billed and cents(billed.split("<td")[-1].split(">", 1)[1]) > 0  # still open
 
 
-@pytest.mark.xfail(strict=True, reason="portal.projects.services.shares lists a former member only while the ledger "
-                   "assesses or charges it something; an open invoice is not read there (services.py: another developer's)")
 def test_a_member_that_still_owes_stays_on_the_project_page_and_in_the_api(as_lead, owing) -> None:
     api = as_lead.get("/api/v1/projects/iam/shares").get_json()
     assert any(row["city"] == "638" and row["withdrawn"] for row in api)
