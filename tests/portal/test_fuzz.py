@@ -45,6 +45,7 @@ ALLOWED_5XX = (502, 503)  # a provider that cannot be reached; a busy project (n
 
 
 CSRF = object()  # where a request's valid CSRF token goes
+EXPECT = object()  # where the project's current change number goes (a confirmed preview)
 
 
 class FormSpec(NamedTuple):
@@ -189,6 +190,9 @@ def form_request(draw: st.DrawFn, forms: list[FormSpec]) -> Request:
         else:
             picked = draw(st.lists(st.sampled_from(choices), min_size=1, max_size=3 if kind == "select" else 1))
             data[name] = picked if len(picked) > 1 else picked[0]
+    if form.method == "POST" and draw(st.booleans()):  # as if Confirm was pressed on the change's preview
+        data["confirm"] = "1"
+        data["expect"] = EXPECT if draw(st.integers(0, 3)) else draw(hostile_values("expect"))
     role = draw(st.sampled_from(["admin", "admin", "lead", "accountant", "contact"]))  # mostly those who may use it
     if form.method == "GET":
         return Request(role, "GET", form.action + "?" + _query(data), {}, False)
@@ -234,9 +238,20 @@ def raw(text: str) -> bytes:
         return text.encode("utf-8", "replace")
 
 
+def _change_seq(app, url: str) -> str:
+    """The change number of the project a form posts to: what its preview's Confirm carries."""
+    from portal.projects.models import Project
+
+    slug = url.split("/")[2] if url.startswith("/p/") else ""
+    with app.app_context():
+        seq = db.session.scalar(select(Project.change_seq).where(Project.slug == slug))
+    return str(seq or 0)
+
+
 def send(client, token: str, request: Request):
     """The request as a browser would send it: a form url-encoded (or multipart with its file), bytes as they are."""
-    data = {k: token if v is CSRF else v for k, v in request.form.items()}
+    data = {k: token if v is CSRF else _change_seq(client.application, request.url) if v is EXPECT else v
+            for k, v in request.form.items()}
     if request.multipart:
         fields = {k: v if isinstance(v, tuple) else raw(v).decode("utf-8", "replace") if isinstance(v, str) else v
                   for k, v in data.items()}
