@@ -8,6 +8,8 @@ truth for every rule.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
@@ -26,7 +28,7 @@ CHOICE_LABELS = {
 DECISION_HELP = _l("The council decision or other reference, e.g. “City council 12.5.2025 § 41”.")
 
 
-def labelled(codes: tuple[str, ...]) -> list[tuple[str, object]]:
+def labelled(codes: tuple[str, ...]) -> list[tuple[str, Any]]:
     """A select's choices: each code with its label in the page's language (lazy: the form is built per request)."""
     return [(code, CHOICE_LABELS.get(code, code)) for code in codes]
 
