@@ -111,8 +111,8 @@ def test_the_billing_pages_in_finnish_and_swedish(billed: Flask) -> None:
     # The invoice's own lines and totals are in the buyer's invoice language (as on its PDF), not the page's.
     check(accountant, f"/p/iam/invoices/{number}", {"fi": ("Ostaja", "Eräpäivä", "Viitenumero", "Tili", "(avoin)"),
                                                     "sv": ("Köpare", "Förfallodag", "Konto", "(öppen)")}, strict=False)
-    check(accountant, "/p/iam/invoices/issue", {"fi": ("Laskutus hankkeessa", "Esikatsele", "Laskun päivämäärä"),
-                                                "sv": ("Fakturering i projektet", "Förhandsgranska", "Fakturadatum")})
+    check(accountant, "/p/iam/invoices/issue", {"fi": ("Laskujen laatiminen hankkeessa", "Esikatsele", "Laskun päivämäärä"),
+                                                "sv": ("Utfärda fakturor i projektet", "Förhandsgranska", "Fakturadatum")})
     lead = client_as(billed, "lead")
     check(lead, "/p/iam/billing", {"fi": ("Laskutus hankkeessa", "Myyjä", "1 maksuerä vuodessa", "21 päivää netto", "Tallenna myyjä",
                                           "Jäsenten laskutustiedot", "suomi"),
