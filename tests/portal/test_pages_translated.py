@@ -137,6 +137,10 @@ def test_the_accounting_and_admin_pages_in_finnish_and_swedish(loaded: Flask) ->
     accountant = client_as(loaded, "accountant")
     check(accountant, "/p/iam/query", {"fi": ("Kysely", "Lataa CSV"), "sv": ("Fråga", "Ladda ner CSV")})
     check(accountant, "/p/iam/import", {"fi": ("Tuonnit",), "sv": ("Importer",)})
+    lead = client_as(loaded, "lead")  # the demo's users have English names ("Aino Accountant"): only the roles are checked
+    check(lead, "/admin/users", {"fi": ("Käyttäjät", "hankkeen vetäjä", "kirjanpitäjä"), "sv": ("Användare", "projektledare", "bokförare")},
+          strict=False)
+    check(lead, "/admin/invitations", {"fi": ("Kutsut", "yhteyshenkilö"), "sv": ("Inbjudningar", "kontaktperson")})
     admin = client_as(loaded, "admin", city=None)
     check(admin, "/projects/new", {"fi": ("Uusi hanke", "tasaosuus", "koko kausi", "pitää vuotensa"),
                                    "sv": ("Nytt projekt", "lika andelar", "hela perioden", "behåller sina år")})
