@@ -93,7 +93,7 @@ def test_a_changes_page_in_finnish_and_swedish(loaded: Flask) -> None:
         event_id = event.id
     lead = client_as(loaded, "lead")
     url = f"/p/iam/changes/{event_id}"
-    check(lead, url, {"fi": (f"Muutos {event_id}", "Osuudet ennen ja jälkeen", "Ennen", "Jälkeen", "Erotus", "Yhteensä jälkeen",
+    check(lead, url, {"fi": (f"Muutos {event_id}", "Osuudet ennen ja jälkeen", "Ennen", "Jälkeen", "Erotus", "Yhteensä muutoksen jälkeen",
                              "Kirjanpidon vienti", "Takaisin"),
                       "sv": (f"Ändring {event_id}", "Andelar före och efter", "Före", "Efter", "Skillnad", "Totalt efter")},
           strict=False)  # its title is the change's summary from the audit log
