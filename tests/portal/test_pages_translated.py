@@ -152,3 +152,13 @@ def test_english_stays_as_it_was(billed: Flask) -> None:
     assert "Members and shares" in page and "withdraw" in page and "Not in force: waiting for the signatures of" in page
     invoices_page = visible(lead.get("/p/iam/invoices", headers={"Accept-Language": "en"}).get_data(as_text=True))
     assert "invoice" in invoices_page and " open " in invoices_page and "15.1.2026" in invoices_page
+
+
+def test_a_withdrawn_member_reads_withdrawn_not_a_withdrawn_document(loaded: Flask) -> None:
+    from portal.projects import services as projects
+    with loaded.app_context():
+        projects.withdraw_member("iam", "638", left=D(2026, 6, 30), decision="KV 5/2026", actor="lead")
+    lead = client_as(loaded, "lead")
+    for language, word in (("fi", "eronnut 30.6.2026"), ("sv", "utträtt 30.6.2026"), ("en", "withdrawn 30.6.2026")):
+        page = visible(lead.get("/p/iam/", headers={"Accept-Language": language}).get_data(as_text=True))
+        assert word in page, page[:3000]
