@@ -14,6 +14,9 @@ from portal.accounts.models import Invitation
 from portal.extensions import column_length
 from portal.web import Form
 
+# The roles' words on the page; the values stay the stored codes (in English the word is the code).
+ROLE_LABELS = {"contact": _l("contact"), "lead": _l("lead"), "accountant": _l("accountant"), "admin": _l("admin")}
+
 
 class CheckboxesField(SelectMultipleField):
     """Several choices as checkboxes (roles), not a multi-select list."""

@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 
 from ledger import municipalities as M
 from portal.accounts import services as accounts
-from portal.accounts.forms import ActionForm, ApproveForm, InvitationForm
+from portal.accounts.forms import ROLE_LABELS, ActionForm, ApproveForm, InvitationForm
 from portal.accounts.models import User
 from portal.errors import REFUSALS, message_of, problem, status_of
 from portal.web import chosen, require, text
@@ -68,7 +68,7 @@ def user(user_id: int) -> ResponseReturnValue:
     user = _managed(user_id)
     form = ApproveForm(data={"roles": sorted(user.roles)})
     grantable = accounts.invitable_roles(current_user)
-    form.roles.choices = [(r, r) for r in grantable]
+    form.roles.choices = [(r, ROLE_LABELS.get(r, r)) for r in grantable]
     may_set_city = user.city_code is None and "admin" in current_user.roles
     form.city.choices = [("", "—"), *_cities()] if may_set_city else []
     error, status = None, 200
@@ -80,7 +80,7 @@ def user(user_id: int) -> ResponseReturnValue:
             error, status = message_of(exc), status_of(exc)
         else:
             flash(_("%(name)s: %(status)s, roles %(roles)s.", name=user.name or user.sub, status=STATUS.get(user.status, user.status),
-                    roles=", ".join(sorted(user.roles))), "info")
+                    roles=", ".join(str(ROLE_LABELS.get(r, r)) for r in sorted(user.roles))), "info")
             return redirect(url_for("admin.user_list"))
     elif form.is_submitted():
         status = 400
@@ -111,7 +111,7 @@ def invitations() -> ResponseReturnValue:
     admin = "admin" in current_user.roles
     form = InvitationForm()
     form.city.choices = _cities() if admin else [(current_user.city_code or "", current_user.city_code or "—")]
-    form.role.choices = [(r, r) for r in accounts.invitable_roles(current_user)]
+    form.role.choices = [(r, ROLE_LABELS.get(r, r)) for r in accounts.invitable_roles(current_user)]
     error, status = None, 200
     if form.validate_on_submit():
         city = form.city.data if admin else (current_user.city_code or "")
@@ -121,7 +121,7 @@ def invitations() -> ResponseReturnValue:
         except REFUSALS as exc:
             error, status = message_of(exc), status_of(exc)
         else:
-            flash(_("Invited %(email)s as %(role)s of %(city)s.", email=text(form.email).strip().lower(), role=form.role.data, city=city), "info")
+            flash(_("Invited %(email)s as %(role)s of %(city)s.", email=text(form.email).strip().lower(), role=ROLE_LABELS.get(form.role.data, form.role.data), city=city), "info")
             return redirect(url_for("admin.invitations"))
     elif form.is_submitted():
         status = 400

@@ -80,12 +80,13 @@ def login() -> Response | tuple[str, int] | str:
     try:
         city = M.lookup(code)
     except LedgerError:
-        message = f"There is no municipality with the code {code[:10]!r}."
+        message = _("There is no municipality with the code %(code)s.", code=repr(code[:10]))
     else:
         found = next((p for p in auth.providers().values() if p.serves(city.code)), None)
         if found is not None:
             return redirect(url_for("auth.login_provider", name=found.name, next=target))
-        message = f"No login provider is configured for {city.name} ({city.code})."
+        named = f"{city.name} ({city.code})"
+        message = _("No login provider is configured for %(city)s.", city=named)
     return render_template("auth/login.html", providers=listed, next=target, message=message), 404
 
 

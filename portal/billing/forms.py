@@ -10,26 +10,28 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from portal.billing.texts import LANGUAGES
 from portal.web import DayField, Form, NumberField
 
+LANGUAGE_NAMES = {"fi": _l("Finnish"), "sv": _l("Swedish"), "en": _l("English")}
+
 
 class SellerForm(Form):
-    name = StringField("Name", validators=[InputRequired(), Length(max=210)], description="The lead city, e.g. Hämeenlinnan kaupunki")
-    business_id = StringField("Business ID", validators=[InputRequired(), Length(max=20)], description="Y-tunnus, e.g. 0139797-8")
-    iban = StringField("IBAN", validators=[InputRequired(), Length(max=50)])
-    bic = StringField("BIC", validators=[InputRequired(), Length(max=20)])
-    einvoice_address = StringField("E-invoice address", validators=[Optional(), Length(max=60)],
-                                   description="OVT code (0037…) or Peppol ID (0216:0037…)")
-    operator = StringField("E-invoice operator", validators=[Optional(), Length(max=20)], description="OVT-style ID or BIC")
-    address = StringField("Address", validators=[Optional(), Length(max=200)], description="Street, post code and town: Raatihuone, 13100 Hämeenlinna")
-    contact = StringField("Contact", validators=[Optional(), Length(max=200)], description="Who answers questions about the invoices")
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=210)], description=_l("The lead city, e.g. Hämeenlinnan kaupunki"))
+    business_id = StringField(_l("Business ID"), validators=[InputRequired(), Length(max=20)], description=_l("Y-tunnus, e.g. 0139797-8"))
+    iban = StringField(_l("IBAN"), validators=[InputRequired(), Length(max=50)])
+    bic = StringField(_l("BIC"), validators=[InputRequired(), Length(max=20)])
+    einvoice_address = StringField(_l("E-invoice address"), validators=[Optional(), Length(max=60)],
+                                   description=_l("OVT code (0037…) or Peppol ID (0216:0037…)"))
+    operator = StringField(_l("E-invoice operator"), validators=[Optional(), Length(max=20)], description=_l("OVT-style ID or BIC"))
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=200)], description=_l("Street, post code and town: Raatihuone, 13100 Hämeenlinna"))
+    contact = StringField(_l("Contact"), validators=[Optional(), Length(max=200)], description=_l("Who answers questions about the invoices"))
 
 
 class SettingsForm(Form):
-    instalments = NumberField("Instalments a year", validators=[InputRequired(), NumberRange(1, 12)])
-    terms_days = NumberField("Payment terms (days)", validators=[InputRequired(), NumberRange(0, 365)])
-    vat_rate = StringField("VAT rate %", validators=[InputRequired(), Length(max=10)], description="0 for none (the default)")
-    vat_reason = StringField("Why no VAT", validators=[Optional(), Length(max=70)], description="Printed on 0 % invoices")
-    reference_kind = SelectField("Reference on the barcode and e-invoice", choices=[("national", "national"), ("rf", "RF")])
-    reference_prefix = NumberField("Reference prefix", validators=[InputRequired(), NumberRange(1, 99_999_999_999)])
+    instalments = NumberField(_l("Instalments a year"), validators=[InputRequired(), NumberRange(1, 12)])
+    terms_days = NumberField(_l("Payment terms (days)"), validators=[InputRequired(), NumberRange(0, 365)])
+    vat_rate = StringField(_l("VAT rate %"), validators=[InputRequired(), Length(max=10)], description=_l("0 for none (the default)"))
+    vat_reason = StringField(_l("Why no VAT"), validators=[Optional(), Length(max=70)], description=_l("Printed on invoices with 0 % VAT"))
+    reference_kind = SelectField(_l("Reference on the barcode and e-invoice"), choices=[("national", _l("national")), ("rf", "RF")])
+    reference_prefix = NumberField(_l("Reference prefix"), validators=[InputRequired(), NumberRange(1, 99_999_999_999)])
 
 
 class MemberForm(Form):
@@ -37,21 +39,21 @@ class MemberForm(Form):
     so that the details shown are always the city's whose details are saved."""
 
     city = HiddenField(validators=[InputRequired()])
-    name = StringField("Official name", validators=[Optional(), Length(max=210)], description="e.g. Porvoon kaupunki")
-    business_id = StringField("Business ID", validators=[Optional(), Length(max=20)])
-    einvoice_address = StringField("E-invoice address", validators=[Optional(), Length(max=60)])
-    operator = StringField("E-invoice operator", validators=[Optional(), Length(max=20)])
-    buyer_reference = StringField("Buyer's reference or cost centre", validators=[Optional(), Length(max=70)])
-    email = StringField("Email for PDF invoices", validators=[Optional(), Length(max=320)])
-    language = SelectField("Invoice language", choices=[(code, code) for code in LANGUAGES])
-    address = StringField("Address", validators=[Optional(), Length(max=200)])
+    name = StringField(_l("Official name"), validators=[Optional(), Length(max=210)], description=_l("e.g. Porvoon kaupunki"))
+    business_id = StringField(_l("Business ID"), validators=[Optional(), Length(max=20)])
+    einvoice_address = StringField(_l("E-invoice address"), validators=[Optional(), Length(max=60)])
+    operator = StringField(_l("E-invoice operator"), validators=[Optional(), Length(max=20)])
+    buyer_reference = StringField(_l("Buyer's reference or cost centre"), validators=[Optional(), Length(max=70)])
+    email = StringField(_l("Email for PDF invoices"), validators=[Optional(), Length(max=320)])
+    language = SelectField(_l("Invoice language"), choices=[(code, LANGUAGE_NAMES.get(code, code)) for code in LANGUAGES])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
 
 
 class IssueForm(Form):
-    year = SelectField("Budget year", validators=[InputRequired()], choices=[])
-    date = DayField("Invoice date", validators=[Optional()])
-    due = DayField("Due date", validators=[Optional()], description="Or give the payment terms")
-    terms = NumberField("Payment terms (days)", validators=[Optional(), NumberRange(0, 365)])
+    year = SelectField(_l("Budget year"), validators=[InputRequired()], choices=[])
+    date = DayField(_l("Invoice date"), validators=[Optional()])
+    due = DayField(_l("Due date"), validators=[Optional()], description=_l("Or give the payment terms"))
+    terms = NumberField(_l("Payment terms (days)"), validators=[Optional(), NumberRange(0, 365)])
 
 
 class ConfirmForm(Form):

@@ -13,6 +13,8 @@ import datetime as dt
 
 from flask import Blueprint, Flask, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
@@ -29,6 +31,8 @@ from portal.projects.models import Project
 from portal.web import BOOKKEEPERS, VIEWERS, attachment, attempt, csv_attachment, require, text
 
 bp = Blueprint("billing", __name__)
+SAVED = {"seller": lambda: _("Saved the seller details."), "settings": lambda: _("Saved the settings details."),
+         "member": lambda: _("Saved the member details.")}  # called per request: the page's language
 api = Blueprint("billing_api", __name__, url_prefix="/api/v1")
 
 
@@ -124,7 +128,7 @@ def parties(slug: str, which: str | None = None) -> ResponseReturnValue:
         if form.validate_on_submit():
             saved, errors[which], status = attempt(lambda: _save(slug, which, form))
             if saved is not None:
-                flash(f"Saved the {which} details.", "success")
+                flash(SAVED[which](), "success")
                 return redirect(url_for("billing.parties", slug=slug, city=city if which == "member" else None))
         else:
             status = 400
@@ -184,14 +188,16 @@ def confirm(slug: str) -> ResponseReturnValue:
     project = projects.get_project(slug)
     form = forms.ConfirmForm()
     if not form.validate_on_submit():
-        return render_template("error.html", status=400, message="the confirmation is incomplete: preview again", details=[]), 400
+        return render_template("error.html", status=400, message=_("the confirmation is incomplete: preview again"), details=[]), 400
     try:
         run = _confirmed(slug, form)
     except REFUSALS as exc:
         return render_template("billing/issue.html", project=project, form=_issue_form(project, False), run=None,
                                error=message_of(exc), confirm=None), status_of(exc)
     numbers = [p.invoice.number for p in run.invoices]
-    flash(f"Issued {len(numbers)} invoice(s) for {run.year}: numbers {numbers[0]}–{numbers[-1]}.", "success")
+    flash(ngettext("Issued %(num)s invoice for %(year)s: numbers %(first)s–%(last)s.",
+                   "Issued %(num)s invoices for %(year)s: numbers %(first)s–%(last)s.", len(numbers),
+                   year=run.year, first=numbers[0], last=numbers[-1]), "success")
     return redirect(url_for("billing.invoices", slug=slug, year=run.year))
 
 

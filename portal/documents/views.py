@@ -126,13 +126,13 @@ def _sign_form(project: Project, found: documents.Agreement) -> SignForm:
     current = {*found.status.parties, *found.status.upcoming}
 
     def label(code: str, name: str) -> str:
-        note = " – signed" if code in signed else "" if code in current else " – former member"
+        note = " – " + _("signed") if code in signed else "" if code in current else " – " + _("former member")
         return f"{name} ({code}){note}"
 
-    form.city.choices = [("", "Choose a member city")] + [
+    form.city.choices = [("", _("Choose a member city"))] + [
         (code, label(code, name)) for code, name in sorted(found.names.items(), key=lambda kv: kv[1])]
     standing = [d for d in documents.documents_of(project) if not d.withdrawn]
-    form.document.choices = [("", "None")] + [(str(d.id), f"{d.id} · {d.title}") for d in standing]
+    form.document.choices = [("", _("None"))] + [(str(d.id), f"{d.id} · {d.title}") for d in standing]
     return form
 
 
