@@ -88,7 +88,7 @@ def test_contact_sees_the_members_and_only_its_own_history(page) -> None:
 
     response = page.goto("/p/iam/cities/109")
     assert response is not None and response.status == 403
-    expect(page.get_by_role("heading", level=1)).to_have_text("403")
+    expect(page.get_by_role("heading", level=1)).to_have_text("You do not have access to this page (403)")
 
 
 def test_accountant_queries_and_downloads(page, tmp_path: Path) -> None:

@@ -46,6 +46,8 @@ def test_lead_picks_two_cities_removes_one_and_the_others_join(page, portal) -> 
     page.get_by_label("Join date").fill("2026-06-01")
     page.get_by_label("Decision").fill("KH 5/2026")
     page.get_by_role("button", name="Add members").click()
+    expect(page.get_by_test_id("preview-table").locator('tr[data-city="179"]')).to_have_count(1)  # the preview first
+    page.get_by_role("button", name="Confirm and post").click()
 
     expect(page).to_have_url(re.compile(r"/p/iam/changes/\d+$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Jyväskylä (179), Tampere (837) join on 2026-06-01")
