@@ -119,9 +119,15 @@ def open_entry(date: dt.date, account: str, meta: data.Meta) -> data.Open:
     return data.Open(meta, date, account, [CURRENCY], None)
 
 
+@functools.lru_cache(maxsize=16384)  # a change's moves are mostly a few cents: the same amounts, thousands of times
+def _units(cents: int) -> Amount:
+    """``cents`` as an amount of EUR (immutable, so one object serves every posting of it)."""
+    return Amount(to_decimal(cents), CURRENCY)
+
+
 def _posting(account: str, cents: int, year: int | None) -> data.Posting:
     meta = {"year": Decimal(year)} if year is not None else None
-    return data.Posting(account, Amount(to_decimal(cents), CURRENCY), None, None, None, meta)
+    return data.Posting(account, _units(cents), None, None, None, meta)
 
 
 def deferred_account(income: str) -> str:

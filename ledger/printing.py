@@ -64,18 +64,18 @@ def _postings(postings: list[data.Posting], lines: list[str]) -> bool:
     A posting is written only with plain units (a finite ``Decimal`` and a currency), no cost, no
     price and no flag; its number as ``str`` gives it (``format(…, "f")`` where that would be an exponent).
     """
-    numbers = []
+    numbers: list[tuple[str, str]] = []  # each posting's number and currency
     for posting in postings:
         units = posting.units
         if (posting.cost is not None or posting.price is not None or posting.flag or type(units) is not Amount
                 or type(units.number) is not Decimal or not units.number.is_finite() or type(units.currency) is not str):
             return False
         number = str(units.number)
-        numbers.append(format(units.number, "f") if "E" in number else number)
+        numbers.append((format(units.number, "f") if "E" in number else number, units.currency))
     width = max((len(p.account) for p in postings), default=1)
-    digits = max((len(n) for n in numbers), default=1)
-    for posting, number in zip(postings, numbers, strict=True):
-        lines.append(f"  {posting.account:{width}}  {number:>{digits}} {posting.units.currency}")
+    digits = max((len(n) for n, _ in numbers), default=1)
+    for posting, (number, currency) in zip(postings, numbers, strict=True):
+        lines.append(f"  {posting.account:{width}}  {number:>{digits}} {currency}")
         if posting.meta and not _meta_lines(posting.meta, "    ", lines):
             return False
     return True

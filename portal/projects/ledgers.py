@@ -29,6 +29,7 @@ from werkzeug.local import LocalProxy
 from ledger import entries as E
 from ledger.cells import Books, Key
 from ledger.changes import apply
+from ledger.collector import paused, without_collection
 from ledger.errors import InvalidInput
 from ledger.journal import Journal
 from ledger.project import Op, ProjectState
@@ -50,6 +51,7 @@ class Rows(NamedTuple):
     accounts: bool          # whether ``books.opened`` holds every opened account (or none was read)
 
 
+@without_collection  # thousands of rows, none in a cycle: ledger.collector
 def read(project: Project, tags: Sequence[str] = E.SUMMED_TAGS, *, accounts: bool = True) -> Rows:
     """The project's sums of the transactions tagged ``tags``, and (``accounts``) every account it has opened.
 
@@ -189,7 +191,8 @@ class Ledgers:
         try:
             journal = self._journals.get(project.id)
             if journal is not None and journal.seq == seq - 1:
-                journal.add(seq, entries)
+                with paused():  # the journal the collector would walk is the biggest thing in the worker
+                    journal.add(seq, entries)
         finally:
             lock.release()
 
