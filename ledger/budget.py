@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from typing import NamedTuple
 
-from ledger.allocation import Rounded, largest_remainder, round_cumulative
+from ledger.allocation import Rounded, Running, largest_remainder, round_cumulative
 from ledger.bounds import Bounded, apply_bounds
 from ledger.cells import YearCell as Cell
 from ledger.errors import InvalidInput
@@ -141,20 +141,19 @@ def _year_shares(years: Mapping[int, YearLine], versions: Mapping[int, RuleVersi
 def _round(years: Mapping[int, YearLine], shares: Mapping[int, YearShares | None], bounded: Bounded, codes: list[str],
            closed: Mapping[int, Mapping[str, int]]) -> dict[int, tuple[dict[str, Fraction], Rounded | None, dict[str, int]]]:
     """Cumulative rounding over the years in order; closed years pass their kept cents through."""
-    running = dict.fromkeys(codes, Fraction(0))
+    running = Running.of(codes)
     cents = dict.fromkeys(codes, 0)
     out: dict[int, tuple[dict[str, Fraction], Rounded | None, dict[str, int]]] = {}
     for year in sorted(years):
         if year in closed:
             kept = {c: v for c, v in closed[year].items() if v}
+            running = running.plus(kept)
             for code, v in kept.items():
-                running[code] = running.get(code, Fraction(0)) + v
                 cents[code] = cents.get(code, 0) + v
             out[year] = ({c: Fraction(v) for c, v in kept.items()}, None, kept)
             continue
         exact = bounded.exact.get(year, {})
-        for code, e in exact.items():
-            running[code] += e
+        running = running.plus(exact)
         year_shares = shares.get(year)
         rounded = round_cumulative(running, cents, year_shares.days if year_shares else ())
         cents = rounded.totals

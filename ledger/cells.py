@@ -52,7 +52,15 @@ def posting_year(posting: data.Posting) -> int | None:
     A value that is not a whole year (text, a fraction, beyond 9999) counts as no year: an imported
     file's metadata must not break the sums.
     """
-    value = (posting.meta or {}).get("year")
+    meta = posting.meta
+    if not meta:
+        return None
+    value = meta.get("year")
+    if type(value) is Decimal:  # what the portal writes and beancount parses: the usual case, first
+        if not value.is_finite() or not 0 < value <= 9999:
+            return None
+        year = int(value)
+        return year if year == value else None
     if isinstance(value, str) and value.isascii() and value.isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
@@ -96,12 +104,13 @@ class Books(NamedTuple):
             if isinstance(entry, data.Open):
                 opened[entry.account] = min(entry.date, opened.get(entry.account, entry.date))
             elif isinstance(entry, data.Transaction):
+                tags = sorted(entry.tags or ()) or (UNTAGGED,)
                 for posting in entry.postings:
                     if posting.units is None or posting.units.currency != CURRENCY:
                         continue
-                    cents = posting_cents(posting)
-                    for tag in sorted(entry.tags or ()) or (UNTAGGED,):
-                        key = (tag, posting.account, posting_year(posting))
+                    cents, year = posting_cents(posting), posting_year(posting)
+                    for tag in tags:
+                        key = (tag, posting.account, year)
                         sums[key] = sums.get(key, 0) + cents
         return Books(sums, opened)
 

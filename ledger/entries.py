@@ -37,6 +37,7 @@ from beancount.core import convert, data
 from beancount.core.amount import Amount
 from beancount.parser import parser, printer
 
+from ledger import printing
 from ledger.cells import Books, Cell
 from ledger.cells import posting_cents as posting_cents  # re-exported: E.posting_cents, as before
 from ledger.cells import posting_year as posting_year
@@ -102,6 +103,7 @@ def member_account(code: str, name: str) -> str:
     return f"{RECEIVABLE}:{component}-{code}"
 
 
+@functools.lru_cache(maxsize=8192)  # the same few hundred accounts, once per posting of every change
 def code_of_account(account: str) -> str | None:
     """The municipality code of a member receivable account, or None for any other account."""
     match = _ACCOUNT_CODE.match(account)
@@ -117,9 +119,15 @@ def open_entry(date: dt.date, account: str, meta: data.Meta) -> data.Open:
     return data.Open(meta, date, account, [CURRENCY], None)
 
 
+@functools.lru_cache(maxsize=16384)  # a change's moves are mostly a few cents: the same amounts, thousands of times
+def _units(cents: int) -> Amount:
+    """``cents`` as an amount of EUR (immutable, so one object serves every posting of it)."""
+    return Amount(to_decimal(cents), CURRENCY)
+
+
 def _posting(account: str, cents: int, year: int | None) -> data.Posting:
     meta = {"year": Decimal(year)} if year is not None else None
-    return data.Posting(account, Amount(to_decimal(cents), CURRENCY), None, None, None, meta)
+    return data.Posting(account, _units(cents), None, None, None, meta)
 
 
 def deferred_account(income: str) -> str:
@@ -170,8 +178,7 @@ def recognitions(entry: data.Transaction | None, income: str) -> list[data.Trans
     deferred = deferred_account(income)
     out = []
     for posting in entry.postings:
-        year = posting_year(posting)
-        if posting.account != deferred or year is None:
+        if posting.account != deferred or (year := posting_year(posting)) is None:
             continue
         cents = posting_cents(posting)
         meta = {**entry.meta, "recognises": Decimal(year)}
@@ -205,8 +212,8 @@ def escape(text: str) -> str:
 
 
 def format_entry(entry: data.Directive) -> str:
-    """The entry as beancount text, metadata included (without filename/lineno)."""
-    return printer.format_entry(entry)
+    """The entry as beancount text, metadata included (without filename/lineno): ``ledger.printing``."""
+    return printing.format_entry(entry)
 
 
 def parse_entries(text: str, source: str, first_seq: int = 0) -> list[data.Directive]:

@@ -19,6 +19,7 @@ _CENT = Decimal("0.01")
 # so a total stays exact even in a client that reads JSON numbers as doubles, or in a
 # spreadsheet's 15 significant digits.
 MAX_CENTS = 10**12
+MAX_DIGITS = 10**27  # below this, ``Decimal(cents).scaleb(-2)`` is exact in the default context (28 digits)
 THOUSANDS = " \u00a0\u202f"  # space, no-break space, narrow no-break space: 530 000,00
 # ASCII digits only ([0-9], never \d, which also matches Arabic-Indic and other digits); the
 # thousands groups are of three; a decimal comma or point with one or two decimals.
@@ -97,6 +98,8 @@ def half_up(exact: Fraction | int) -> int:
 
 def to_decimal(cents: int) -> Decimal:
     """Cents as a two-decimal ``Decimal``."""
+    if type(cents) is int and abs(cents) < MAX_DIGITS:  # exact: the same digits, the exponent -2 (a change makes thousands)
+        return Decimal(cents).scaleb(-2)
     return (Decimal(cents) / 100).quantize(_CENT)
 
 

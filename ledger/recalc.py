@@ -31,6 +31,7 @@ from ledger import municipalities as M
 from ledger.budget import Assessment, Blocked, Charge
 from ledger.cells import Books, Cell, YearCell, totals_of
 from ledger.changes import apply
+from ledger.collector import without_collection
 from ledger.money import fmt
 from ledger.project import POSTED_AS_BUILT, Op, ProjectState, assess_state, version_for
 
@@ -108,9 +109,9 @@ def _kept(ledger: Mapping[Cell, int], new: Mapping[YearCell, int], closed: Itera
 
 def _moves(ledger: Mapping[Cell, int], kept: Mapping[Cell, int]) -> dict[Cell, int]:
     """What to post: each cell's difference; cells from before budget years existed are cleared."""
-    dated = {cell: v for cell, v in ledger.items() if cell[0] is not None}
-    moves = {cell: kept.get(cell, 0) - dated.get(cell, 0) for cell in set(kept) | set(dated)}
-    moves |= {cell: -v for cell, v in ledger.items() if cell[0] is None}
+    moves = dict(kept)
+    for cell, v in ledger.items():
+        moves[cell] = -v if cell[0] is None else moves.get(cell, 0) - v
     return {cell: v for cell, v in moves.items() if v}
 
 
@@ -142,7 +143,7 @@ def recalculate(before: ProjectState | None, after: ProjectState, op: Op, *, ass
     recognised = [*E.recognitions(transaction, E.CONTRIBUTIONS), *E.recognitions(fee_entry, E.JOINING_FEES)]
     recognised += F.entries(posting_date(op, after.start), F.moves(after, funded or {}), f"{op.summary}; funding owed by its funders",
                             _meta(op, {}))
-    needed = {E.member_account(c, names[c]) for _, c in [*moves, *fee_moves]}
+    needed = {E.member_account(c, names[c]) for c in {c for _, c in moves} | {c for _, c in fee_moves}}
     needed |= {E.member_account(c.code, names[c.code]) for c in new_charges}
     needed |= {p.account for e in [transaction, fee_entry, *recognised] if e for p in e.postings}
     if charge_entries:
@@ -204,6 +205,7 @@ def _charge_entries(before: ProjectState | None, after: ProjectState, op: Op,
     return new_charges, entries
 
 
+@without_collection  # some 100,000 short-lived objects, none in a cycle: ledger.collector
 def step(state: ProjectState | None, op: Op, *, assessed: Mapping[Cell, int], open_accounts: set[str],
          fees: Mapping[Cell, int] | None = None, funded: Mapping[tuple[int, str], int] | None = None) -> Recalculation:
     """Apply one op and recalculate: what the portal does for every change."""

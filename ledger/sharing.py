@@ -120,8 +120,31 @@ def _split(amount: Fraction, weights: Mapping[str, Fraction], what: str) -> dict
     return {c: amount * w / total for c, w in weights.items()}
 
 
+def _by_population(year: int, co_funded: int, version: RuleVersion, days: Mapping[str, int]) -> YearShares | None:
+    """The population rule: whole weights (residents x days), so each share is one exact division of whole numbers.
+
+    The same values as :func:`_split` gives (its whole-number case), without making a Fraction of
+    every weight first: a year of 300 members is 300 of them, in every year of every change.
+    """
+    pops = version.population_map
+    whole = {c: _population(version, pops, c) * n for c, n in days.items()}
+    if any(type(w) is not int for w in whole.values()):
+        return None  # figures that are not whole numbers: the general form
+    total = sum(whole.values())
+    if total == 0:
+        if co_funded == 0:
+            return YearShares(year, dict(days), {c: Fraction(w) for c, w in whole.items()}, dict.fromkeys(whole, Fraction(0)))
+        raise InvalidInput(f"the members' populations in {year} sum to zero: nothing to allocate by")
+    shares = {c: Fraction(co_funded * w, total) for c, w in whole.items()}
+    return YearShares(year, dict(days), {c: Fraction(w) for c, w in whole.items()}, shares)
+
+
 def unbounded(year: int, co_funded: int, version: RuleVersion, days: Mapping[str, int]) -> YearShares:
     """Each sharer's exact share of the year's co-funded amount by the rule, before bounds (section 5)."""
+    if version.kind == "population" and type(co_funded) is int and all(type(n) is int for n in days.values()):
+        whole = _by_population(year, co_funded, version, days)
+        if whole is not None:
+            return whole
     amount = Fraction(co_funded)
     d = {c: Fraction(n) for c, n in days.items()}
     if version.kind == "equal":

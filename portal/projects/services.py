@@ -31,6 +31,7 @@ from ledger import funders as F
 from ledger import municipalities as M
 from ledger.cells import Books, Cell, totals_of
 from ledger.changes import apply
+from ledger.collector import without_collection
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.journal import Journal
 from ledger.money import fmt
@@ -139,6 +140,7 @@ def _rows(rows: Sequence[ShareRow]) -> list[dict[str, str]]:
             for r in rows]
 
 
+@without_collection  # thousands of postings' sums and text: ledger.collector
 def _post(project: Project, entries: Sequence[Any], known: Rows | None = None) -> int:
     """Store ``entries`` as the project's next posting, and add their sums to its ``ledger_cells``."""
     seq = project.ledger_seq + 1
@@ -157,6 +159,7 @@ def _record(project: Project, op: Op, ledger_seq: int | None) -> int:
     return seq
 
 
+@without_collection
 def _details(op: Op, result: Recalculation) -> dict[str, Any]:
     state = result.state
     details: dict[str, Any] = {"summary": op.summary, "decision": op.decision, "effective": op.effective.isoformat(),
