@@ -24,7 +24,7 @@ from portal.audit import AuditEvent
 from portal.clock import today
 from portal.errors import REFUSALS, status_of
 from portal.extensions import db
-from portal.projects import charts, confirmation, dashboard, privacy, projections
+from portal.projects import charts, confirmation, dashboard, privacy, projections, wording
 from portal.projects import services as projects
 from portal.projects.forms import AddMembersForm, CreateProjectForm, WithdrawForm
 from portal.projects.models import Project
@@ -39,6 +39,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(api)
     app.add_template_filter(actor_name, "actor_name")
+    wording.init_app(app)
 
 
 def actor_name(actor: str) -> str:

@@ -1,0 +1,142 @@
+"""The core's words in the page's language: a rule's label, a policy, and each change's summary.
+
+The core writes its labels and the changes' summaries in English once, into the audit log and the
+ledger's narrations, where they stay as they were posted (an export reads the same in every
+language). A page in Finnish or Swedish words them again from what the op holds (its kind and
+parameters), here, at the one edge; an English page shows the stored text itself, so nothing a
+record says is ever reworded in its own language. A kind not worded here (imports, invoices and
+payments: their own pages say what they did) keeps its stored summary.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flask import Flask
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from ledger import municipalities as M
+from ledger.errors import LedgerError
+from ledger.money import from_fmt
+from ledger.project import Op
+from portal import formats
+from portal.i18n import select_locale
+
+_POPULATION = re.compile(r"^population \((\d{4})\)")
+_HYBRID = re.compile(r"^hybrid ([\d.,]+) % equal / ([\d.,]+) % population \((\d{4})\)")
+_FIXED = re.compile(r"^fixed (.+?)(?=, \d+ cap|$)")
+_BOUNDS = re.compile(r", (\d+) cap\(s\), (\d+) floor\(s\)$")
+
+
+def english() -> bool:
+    return select_locale() == "en"
+
+
+def rule_text(label: str) -> str:
+    """``ledger.rules.RuleVersion.describe``'s label (``population (2025)``, ``fixed 638 75 % / …``) worded."""
+    if not label or english():
+        return label
+    if label.startswith("equal"):
+        text = _("equal shares")
+    elif m := _POPULATION.match(label):
+        text = _("by population (%(year)s)", year=m.group(1))
+    elif m := _HYBRID.match(label):
+        text = _("%(base)s %% equally, %(rest)s %% by population (%(year)s)", base=m.group(1), rest=m.group(2), year=m.group(3))
+    elif m := _FIXED.match(label):
+        text = _("fixed percentages: %(list)s", list=m.group(1))
+    else:
+        return label
+    if b := _BOUNDS.search(label):
+        text += ", " + _("caps: %(caps)s, floors: %(floors)s", caps=b.group(1), floors=b.group(2))
+    return text
+
+
+def policy_text(policy: str) -> str:
+    labels = {"whole-term": _("whole term"), "pro-rata": _("pro rata")}
+    return policy if english() else labels.get(policy, policy)
+
+
+def _cities(codes: Any) -> str:
+    return ", ".join(_city(c) for c in codes or [])
+
+
+def _city(code: Any) -> str:
+    try:
+        return f"{M.lookup(str(code)).name} ({M.normalise_code(str(code))})"
+    except LedgerError:
+        return str(code)
+
+
+def _eur(cents: Any) -> str:
+    return formats.eur(int(cents)) if isinstance(cents, int) else formats.eur(from_fmt(str(cents)))
+
+
+def _day(text: Any) -> str:
+    import datetime as dt
+
+    try:
+        return formats.date(dt.date.fromisoformat(str(text)))
+    except ValueError:
+        return str(text)
+
+
+def _rule_set(p: Mapping[str, Any], effective: str) -> str:
+    from ledger.project import version_from_json
+
+    return _("Rule from %(date)s: %(rule)s", date=_day(effective), rule=rule_text(version_from_json(p["version"]).describe()))
+
+
+def _budget_set(p: Mapping[str, Any], effective: str) -> str:
+    years = p.get("years") or {}
+    if len(years) == 1:
+        (year, cents), = years.items()
+        return _("Budget of %(year)s set to %(amount)s", year=year, amount=_eur(cents))
+    return _("Budget changed: %(years)s", years=", ".join(f"{y} {_eur(c)}" for y, c in sorted(years.items())))
+
+
+WORDS: dict[str, Callable[[Mapping[str, Any], str], str]] = {
+    "project-created": lambda p, e: _("Project %(name)s created", name=p.get("name", "")),
+    "members-added": lambda p, e: ngettext("%(cities)s joins on %(date)s", "%(cities)s join on %(date)s",
+                                           len(p.get("cities") or []), cities=_cities(p.get("cities")), date=_day(e)),
+    "member-withdrawn": lambda p, e: _("%(city)s leaves on %(date)s", city=_city(p.get("city")), date=_day(e)),
+    "budget-set": _budget_set,
+    "rule-set": _rule_set,
+    "policy-set": lambda p, e: _("Policy changed to %(policy)s", policy=policy_text(str(p.get("policy", "")))),
+    "settings-set": lambda p, e: _("Settings of leavers and joiners changed"),
+    "year-closed": lambda p, e: _("Year %(year)s closed", year=p.get("year")),
+    "charge-added": lambda p, e: _("%(city)s charged %(amount)s: %(text)s", city=_city(p.get("city")),
+                                   amount=_eur(p.get("cents", 0)), text=str(p.get("text", "")).strip()),
+    "charge-cancelled": lambda p, e: _("Charge %(number)s cancelled: %(reason)s", number=p.get("number"),
+                                       reason=str(p.get("reason", ""))),
+    "grant-added": lambda p, e: _("Funding %(year)s: %(text)s, %(amount)s", year=p.get("year"), text=str(p.get("text", "")).strip(),
+                                  amount=_eur(p.get("cents", 0))),
+    "subsidy-set": lambda p, e: _("Subsidy %(key)s: %(rate)s per logged hour", key=p.get("key"), rate=_eur(p.get("rate_cents", 0))),
+    "hours-logged": lambda p, e: _("Hours logged for subsidy %(key)s", key=p.get("key")),
+    "joining-fee-set": lambda p, e: _("Joining fee set (%(year)s populations)", year=p.get("population_year")),
+}
+
+
+def summary(source: Any) -> str:
+    """A change's summary in the page's language: ``source`` an ``Op``, an audit record or its details."""
+    if isinstance(source, Op):
+        stored, kind, params, effective = source.summary, source.kind, source.params, source.effective.isoformat()
+    else:
+        details = source if isinstance(source, Mapping) else (getattr(source, "details", None) or {})
+        op = details.get("op") or {}
+        stored = str(details.get("summary") or getattr(source, "action", "") or "")
+        kind, params, effective = op.get("kind", ""), op.get("params") or {}, str(op.get("effective", ""))
+    worder = WORDS.get(kind)
+    if english() or worder is None:
+        return stored
+    try:
+        return worder(params, effective)
+    except (KeyError, TypeError, ValueError, LedgerError):  # an op recorded before its parameters took this shape
+        return stored
+
+
+def init_app(app: Flask) -> None:
+    for name, fn in (("change_summary", summary), ("rule_text", rule_text), ("policy_text", policy_text)):
+        app.add_template_filter(fn, name)
