@@ -33,6 +33,12 @@ PATTERNS: list[tuple[re.Pattern[str], LazyString]] = [(re.compile(pattern), temp
      _l("the import was refused; nothing was added (%(n)s problems)")),
     (r"the import was refused; nothing was added", _l("the import was refused; nothing was added")),
     (r"the file holds no transactions to import", _l("the file holds no transactions to import")),
+    (r"the fixed percentages from (?P<since>\S+) do not name (?P<codes>.+), who share (?P<year>[0-9]{4}): give every member's "
+     r"percentage with the join \(a new rule version from (?P<from>\S+)\), or set a new rule version naming every member",
+     _l("the fixed percentages from %(since)s do not name %(codes)s, who share %(year)s: give every member's percentage with "
+        "the join (a new rule version from %(from)s), or set a new rule version naming every member")),
+    (r"(?P<year>[0-9]{4}) is not over yet: only a past year can be closed",
+     _l("%(year)s is not over yet: only a past year can be closed")),
     (r"the portal is busy with another change; nothing was changed, try again in a moment",
      _l("the portal is busy with another change; nothing was changed, try again in a moment")),
     (r"the database cannot be reached just now; nothing was changed, try again in a moment",

@@ -74,3 +74,16 @@ def test_the_add_members_form_takes_the_new_percentages(client, app) -> None:
     with app.app_context():
         cells = services.assessed_cells(services.get_project("fixed-form"))
     assert cells[(2025, "091")] == 20_000_00
+
+
+def test_the_advice_is_in_the_pages_language(client, app) -> None:
+    from tests.common.web import csrf, login, submit_change
+
+    _fixed(app, "fixed-fi")
+    login(client, app, sub="lead", role="lead", city="109")
+    token = csrf(client, "/p/fixed-fi/members/add")
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fi"
+    refused = submit_change(client, "/p/fixed-fi/members/add", {"csrf_token": token, "cities": ["091"],
+                                                                "joined": "2026-06-01", "decision": "x"})
+    assert refused.status_code == 400
+    assert "anna kaikkien jäsenten prosenttiosuudet liittymisen yhteydessä" in refused.get_data(as_text=True)
