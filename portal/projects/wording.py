@@ -10,6 +10,7 @@ payments: their own pages say what they did) keeps its stored summary.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -18,12 +19,12 @@ from flask import Flask
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from ledger import municipalities as M
 from ledger.errors import LedgerError
 from ledger.money import from_fmt
-from ledger.project import Op
+from ledger.project import Op, version_from_json
 from portal import formats
 from portal.i18n import select_locale
+from portal.web import city_name
 
 _POPULATION = re.compile(r"^population \((\d{4})\)")
 _HYBRID = re.compile(r"^hybrid ([\d.,]+) % equal / ([\d.,]+) % population \((\d{4})\)")
@@ -60,14 +61,7 @@ def policy_text(policy: str) -> str:
 
 
 def _cities(codes: Any) -> str:
-    return ", ".join(_city(c) for c in codes or [])
-
-
-def _city(code: Any) -> str:
-    try:
-        return f"{M.lookup(str(code)).name} ({M.normalise_code(str(code))})"
-    except LedgerError:
-        return str(code)
+    return ", ".join(city_name(str(c)) for c in codes or [])
 
 
 def _eur(cents: Any) -> str:
@@ -75,8 +69,6 @@ def _eur(cents: Any) -> str:
 
 
 def _day(text: Any) -> str:
-    import datetime as dt
-
     try:
         return formats.date(dt.date.fromisoformat(str(text)))
     except ValueError:
@@ -84,8 +76,6 @@ def _day(text: Any) -> str:
 
 
 def _rule_set(p: Mapping[str, Any], effective: str) -> str:
-    from ledger.project import version_from_json
-
     return _("Rule from %(date)s: %(rule)s", date=_day(effective), rule=rule_text(version_from_json(p["version"]).describe()))
 
 
@@ -101,13 +91,13 @@ WORDS: dict[str, Callable[[Mapping[str, Any], str], str]] = {
     "project-created": lambda p, e: _("Project %(name)s created", name=p.get("name", "")),
     "members-added": lambda p, e: ngettext("%(cities)s joins on %(date)s", "%(cities)s join on %(date)s",
                                            len(p.get("cities") or []), cities=_cities(p.get("cities")), date=_day(e)),
-    "member-withdrawn": lambda p, e: _("%(city)s leaves on %(date)s", city=_city(p.get("city")), date=_day(e)),
+    "member-withdrawn": lambda p, e: _("%(city)s leaves on %(date)s", city=city_name(str(p.get("city", ""))), date=_day(e)),
     "budget-set": _budget_set,
     "rule-set": _rule_set,
     "policy-set": lambda p, e: _("Policy changed to %(policy)s", policy=policy_text(str(p.get("policy", "")))),
     "settings-set": lambda p, e: _("Settings of leavers and joiners changed"),
     "year-closed": lambda p, e: _("Year %(year)s closed", year=p.get("year")),
-    "charge-added": lambda p, e: _("%(city)s charged %(amount)s: %(text)s", city=_city(p.get("city")),
+    "charge-added": lambda p, e: _("%(city)s charged %(amount)s: %(text)s", city=city_name(str(p.get("city", ""))),
                                    amount=_eur(p.get("cents", 0)), text=str(p.get("text", "")).strip()),
     "charge-cancelled": lambda p, e: _("Charge %(number)s cancelled: %(reason)s", number=p.get("number"),
                                        reason=str(p.get("reason", ""))),
