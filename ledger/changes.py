@@ -76,7 +76,7 @@ def _members_added(state: ProjectState, op: Op) -> ProjectState:
     _open_year(state, joined.year, f"a join on {joined}")
     already = [c for c in codes if (m := state.member(c)) and m.left is None]
     if already:
-        raise Conflict("already a member: " + ", ".join(f"{M.lookup(c).name} ({c})" for c in already))
+        raise Conflict("already a member: %(cities)s", cities=", ".join(f"{M.lookup(c).name} ({c})" for c in already))
     early = [c for c in codes if (m := state.member(c)) and m.left is not None and joined <= m.left]
     if early:
         raise Conflict("a former member rejoins after its last leave date: " +
@@ -151,7 +151,7 @@ def _year_closed(state: ProjectState, op: Op) -> ProjectState:
     """Closing a year freezes what it holds now: its assessed shares and its joining fees."""
     year = _year(state, op.params["year"])
     if year in state.closed:
-        raise Conflict(f"{year} is closed already")
+        raise Conflict("%(year)s is closed already", year=year)
     assessment = assess_state(state)
     frozen = tuple(sorted((year, c, v) for (y, c), v in (assessment.assessed if assessment else {}).items() if y == year))
     fees: dict[str, int] = {}

@@ -41,7 +41,8 @@ def open_year(state: ProjectState, year: int, what: str) -> None:
 def in_term(state: ProjectState, when: dt.date, what: str) -> None:
     """A date within the term itself, not only within its years."""
     if not state.in_term(when):
-        raise InvalidInput(f"{what} {when} is outside the project's years ({state.start.isoformat()} – {state.end.isoformat()})")
+        raise InvalidInput("%(what)s %(when)s is outside the project's years (%(start)s – %(end)s)", what=what, when=when,
+                           start=state.start.isoformat(), end=state.end.isoformat())
 
 
 def year(state: ProjectState, value: Any) -> int:
@@ -50,7 +51,8 @@ def year(state: ProjectState, value: Any) -> int:
     except (TypeError, ValueError):
         raise InvalidInput(f"{value!r} is not a year") from None
     if found not in state.years:
-        raise InvalidInput(f"{found} is not one of the project's years ({state.start.year}–{state.end.year})")
+        raise InvalidInput("%(year)s is not one of the project's years (%(years)s)", year=found,
+                           years=f"{state.start.year}–{state.end.year}")
     return found
 
 
@@ -108,9 +110,10 @@ def versions_name_their_members(state: ProjectState) -> None:
     every open year of the term, so that year can be before its join date).
     """
     for version, first, missing in _unnamed(state):
-        raise InvalidInput(f"the fixed percentages from {version.effective} do not name {', '.join(sorted(missing))},"
-                           f" who share {first}: give every member's percentage with the join (a new rule version"
-                           f" from {max(dt.date(first, 1, 1), state.start)}), or set a new rule version naming every member")
+        raise InvalidInput("the fixed percentages from %(since)s do not name %(codes)s, who share %(year)s: give every member's"
+                           " percentage with the join (a new rule version from %(from)s), or set a new rule version naming"
+                           " every member", since=version.effective, codes=", ".join(sorted(missing)), year=first,
+                           **{"from": max(dt.date(first, 1, 1), state.start)})
 
 
 def percentages_from(state: ProjectState, codes: list[str], joined: dt.date) -> dt.date | None:

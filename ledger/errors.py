@@ -3,17 +3,45 @@
 They carry no HTTP status or exit code: the portal maps each kind to its status, JSON problem,
 form message and CLI exit in one place (``portal.errors``). Nothing has been changed when one is
 raised: every function of the core either returns its result or refuses as a whole.
+
+The core knows no languages, yet the portal's pages speak Finnish and Swedish. So a refusal is
+raised with a literal ``%(name)s`` template and its values (``InvalidInput("%(year)s is closed
+already", year=2025)``) rather than a finished sentence: ``message`` is the English text the CLI,
+the JSON API and the logs read, while the template is a msgid the portal's catalogs translate and
+fills with the same values (``portal.refusals``). A value that is itself an English word the reader
+should see translated (a field's name) is given as a :class:`Word`. The templates are literals so
+that Babel's extractor finds them; a test keeps every raise that way.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+
+class Word(str):
+    """A value of a refusal that is an English word or phrase of the core's (``"the amount"``), which
+    the edge translates as it translates the template; any other value (a name, a number) stays as given."""
+
+    __slots__ = ()
+
+
+def worded(template: str, params: Mapping[str, object]) -> str:
+    """The English sentence of a refusal: the template filled with its values (a template without
+    values is taken as it is, so a literal ``%`` needs no doubling there)."""
+    return template % dict(params) if params else template
+
 
 class LedgerError(Exception):
-    """Base class: a request the ledger refuses, with ``message`` and optional ``details`` lines."""
+    """Base class: a request the ledger refuses, with ``message`` and optional ``details`` lines.
 
-    def __init__(self, message: str, *, details: list[str] | None = None) -> None:
+    ``template`` and ``params`` are what ``message`` was made of, kept for translation."""
+
+    def __init__(self, template: str, *, details: list[str] | None = None, **params: object) -> None:
+        message = worded(template, params)
         super().__init__(message)
         self.message = message
+        self.template = template
+        self.params = params
         self.details = list(details or [])
 
     def __str__(self) -> str:

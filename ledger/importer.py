@@ -110,7 +110,7 @@ def validate(text: str, existing_opens: Iterable[data.Open], term: Term, *, seen
     progress("identities", 0, len(booked))
     identities = _identities(booked, problems, seen)
     if problems:
-        raise ImportRejected(f"the import was refused; nothing was added ({len(problems)} problems)", details=_listed(problems))
+        raise ImportRejected("the import was refused; nothing was added (%(n)s problems)", n=len(problems), details=_listed(problems))
     new_opens = [e for e in own if isinstance(e, data.Open) and e.account not in existing]
     return Imported([*new_opens, *booked], identities)
 

@@ -26,7 +26,6 @@ THOUSANDS = " \u00a0\u202f"  # space, no-break space, narrow no-break space: 530
 _AMOUNT = re.compile(r"(?P<sign>[-+]?)(?P<whole>[0-9]{1,3}(?:[" + THOUSANDS + r"][0-9]{3})+|[0-9]+)(?:[.,](?P<frac>[0-9]+))?")
 _SUFFIX = re.compile(r"\s*(?:€|EUR)$", re.IGNORECASE)
 _FMT = re.compile(r"(-?)([0-9]+)\.([0-9]{2})")
-HINT = "write it like 520000.00 or 520 000,00"
 
 
 def shown(text: object, limit: int = 40) -> str:
@@ -50,13 +49,15 @@ def parse_amount(text: str | Decimal | int, *, allow_negative: bool = False, wha
     raw = _SUFFIX.sub("", str(text).strip())
     found = _AMOUNT.fullmatch(raw) if len(raw) <= 1000 else None
     if found is None:
-        raise InvalidInput(f"{what} {shown(text)} is not a number ({HINT})")
+        raise InvalidInput("%(what)s %(text)s is not a number (write it like 520000.00 or 520 000,00)", what=what, text=shown(text))
     sign, frac = found["sign"], found["frac"] or ""
     if sign and not allow_negative:
-        raise InvalidInput(f"{what} must not be negative (got {shown(text)})" if sign == "-"
-                           else f"{what} {shown(text)} is not a number ({HINT}, without a sign)")
+        if sign == "-":
+            raise InvalidInput("%(what)s must not be negative (got %(text)s)", what=what, text=shown(text))
+        raise InvalidInput("%(what)s %(text)s is not a number (write it like 520000.00 or 520 000,00, without a sign)",
+                           what=what, text=shown(text))
     if len(frac) > 2:
-        raise InvalidInput(f"{what} {shown(text)} has more than two decimals")
+        raise InvalidInput("%(what)s %(text)s has more than two decimals", what=what, text=shown(text))
     whole = re.sub(f"[{THOUSANDS}]", "", found["whole"])
     if len(whole.lstrip("0")) > len(str(MAX_CENTS)) - 2:  # no int() of a thousand digits
         raise InvalidInput(f"{what} {shown(text)} is too large (at most {fmt_human(MAX_CENTS - 1)} EUR)")

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from ledger.errors import Conflict, ImportRejected, InvalidInput, LedgerError, NotFound, QueryError
+from ledger.errors import Conflict, ImportRejected, InvalidInput, LedgerError, NotFound, QueryError, worded
 from portal.extensions import is_connection_lost, is_lock_timeout
 from portal.refusals import translated
 
@@ -28,11 +28,15 @@ MB = 1024 * 1024  # what the size settings and messages call a megabyte
 
 
 class PortalRefusal(Exception):
-    """A refusal of the portal's own, with a message and details as the core's refusals have."""
+    """A refusal of the portal's own, with a message, its template and values, and details, as the
+    core's refusals have (``ledger.errors``)."""
 
-    def __init__(self, message: str, *, details: list[str] | None = None) -> None:
+    def __init__(self, template: str, *, details: list[str] | None = None, **params: object) -> None:
+        message = worded(template, params)
         super().__init__(message)
         self.message = message
+        self.template = template
+        self.params = params
         self.details = list(details or [])
 
     def __str__(self) -> str:
@@ -76,7 +80,7 @@ def status_of(exc: Refusal) -> int:
 
 def message_of(exc: Refusal) -> str:
     """A refusal in one line, its details in brackets: what a form or a flash shows."""
-    return translated(exc.message) + (f" ({'; '.join(exc.details)})" if exc.details else "")
+    return translated(exc) + (f" ({'; '.join(exc.details)})" if exc.details else "")
 
 
 def problem(status: int, title: str, detail: str, errors: list[str] | None = None) -> Response:
@@ -99,7 +103,7 @@ def refusal_response(exc: Refusal) -> Response | tuple[str, int]:
     status = status_of(exc)
     if _wants_json():
         return problem(status, type(exc).__name__, exc.message, exc.details)
-    return render_template("error.html", status=status, message=translated(exc.message), details=exc.details), status
+    return render_template("error.html", status=status, message=translated(exc), details=exc.details), status
 
 
 def retry_after() -> int:

@@ -317,7 +317,7 @@ def add_payment(slug: str, *, city: str, cents: int, date: dt.date, reference: s
 
     def build(project: Project, journal: Journal) -> tuple[Any, list[Any], dict[str, Any]]:
         if state_for(project).member(code) is None and not any(i.code == code for i in _invoices(project)):
-            raise Conflict(f"{M.lookup(code).name} ({code}) is not a member of {project.name}")
+            raise Conflict("%(city)s is not a member of %(project)s", city=f"{M.lookup(code).name} ({code})", project=project.name)
         invoices = _invoices(project)
         owed = open_amounts(invoices, journal.entries)
         invoice = _by_reference(invoices, parsed)
@@ -353,7 +353,7 @@ def allocate(slug: str, payment_id: int, *, invoice_number: int | None = None, c
         if invoice_number is not None and invoice is None:
             raise NotFound(f"project {project.slug!r} has no invoice {invoice_number} to allocate to")
         if code is not None and state_for(project).member(code) is None and not any(i.code == code for i in invoices):
-            raise Conflict(f"{M.lookup(code).name} ({code}) is not a member of {project.name}")
+            raise Conflict("%(city)s is not a member of %(project)s", city=f"{M.lookup(code).name} ({code})", project=project.name)
         before = max(owed.get(invoice.number, 0), 0) if invoice else 0
         split = split_payment(payment.amount_cents, invoices, owed, invoice=invoice, code=code)
         assert split.code is not None

@@ -230,7 +230,7 @@ def set_member(slug: str, *, city: str, actor: str, **given: str | None) -> Memb
         project = get_project(slug)
         code = M.lookup(city).code
         if state_for(project).member(code) is None:
-            raise Conflict(f"{M.lookup(code).name} ({code}) is not a member of {project.name}")
+            raise Conflict("%(city)s is not a member of %(project)s", city=f"{M.lookup(code).name} ({code})", project=project.name)
         values = _member_values(given)
         if not values:
             raise InvalidInput("give at least one billing detail to set")

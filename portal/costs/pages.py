@@ -84,7 +84,7 @@ def _set_settings(slug: str, form: SettingsForm) -> Outcome:
 
 def _close_year(slug: str, form: CloseYearForm) -> Outcome:
     if form.year.data is not None and form.year.data >= today().year:
-        raise InvalidInput(f"{form.year.data} is not over yet: only a past year can be closed")
+        raise InvalidInput("%(year)s is not over yet: only a past year can be closed", year=form.year.data)
     return costs.close_year(slug, form.year.data, actor=current_user.actor, decision=_decision(form))
 
 

@@ -195,7 +195,8 @@ def withdraw(slug: str, code: str) -> ResponseReturnValue:
     project = projects.get_project(slug)
     line = next((line for line in projects.shares(project) if line.code == M.normalise_code(code) and not line.withdrawn), None)
     if line is None:
-        raise NotFound(f"{M.lookup(code).name} ({M.normalise_code(code)}) is not a member of {project.name}")
+        raise NotFound("%(city)s is not a member of %(project)s", city=f"{M.lookup(code).name} ({M.normalise_code(code)})",
+                       project=project.name)
     form = WithdrawForm()
     error, status = None, 200
     if form.validate_on_submit():

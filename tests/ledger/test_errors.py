@@ -21,3 +21,14 @@ def test_the_details_follow_the_message_one_per_line() -> None:
     assert error.details == ["line 3: unbalanced", "line 9: unknown account"]
     assert str(error) == "the import was refused; nothing was added\n  line 3: unbalanced\n  line 9: unknown account"
     assert str(InvalidInput("no details")) == "no details" and error.args == ("the import was refused; nothing was added",)
+
+
+def test_a_refusal_keeps_its_template_and_values_for_translation() -> None:
+    error = Conflict("%(year)s is closed already", year=2025)
+    assert error.message == str(error) == "2025 is closed already" and error.args == ("2025 is closed already",)
+    assert error.template == "%(year)s is closed already" and error.params == {"year": 2025}
+
+
+def test_a_template_without_values_keeps_its_percent_signs() -> None:
+    assert InvalidInput("at most 100 %").message == "at most 100 %"
+    assert InvalidInput("%(share)s %% of the total", share=40).message == "40 % of the total"

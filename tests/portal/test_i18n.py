@@ -131,19 +131,31 @@ def test_the_pages_and_the_statement_in_each_language(client, language, title, s
     assert "PORTAL_ACCESSIBILITY_EMAIL" in page
 
 
-def test_the_cores_common_refusals_are_translated_at_the_edge(app) -> None:
+def test_the_cores_refusals_are_translated_at_the_edge(app) -> None:
+    from ledger.errors import Conflict, InvalidInput, Word
     from portal.refusals import translated
-    core = "Helsinki (091) is not a member of IAM 2025–2029"
+    core = Conflict("%(city)s is not a member of %(project)s", city="Helsinki (091)", project="IAM 2025–2029")
+    amount = InvalidInput("%(what)s %(text)s is not a number (write it like 520000.00 or 520 000,00)",
+                          what=Word("the budget"), text="'1e6'")
+    unknown = InvalidInput("a message of no known %(shape)s", shape="shape")
     with app.test_request_context("/", headers={"Accept-Language": "fi"}):
         assert translated(core) == "Helsinki (091) ei ole hankkeen IAM 2025–2029 jäsen"
-        assert translated("the budget '1e6' is not a number (write it like 520000.00 or 520 000,00)") == \
-            "'1e6' ei ole luku (kirjoita esimerkiksi 520000.00 tai 520 000,00)"
-        assert translated("a message of no known shape") == "a message of no known shape"
+        assert translated(amount) == "'1e6' ei ole luku (kirjoita esimerkiksi 520000.00 tai 520 000,00)"
+        assert translated(unknown) == "a message of no known shape"  # not in the catalog: the English sentence
     with app.test_request_context("/", headers={"Accept-Language": "sv"}):
         assert translated(core) == "Helsinki (091) är inte medlem i IAM 2025–2029"
     with app.test_request_context("/", headers={"Accept-Language": "en"}):
-        assert translated(core) == core
-    assert translated(core) == core  # outside a request (the command line): the core's English
+        assert translated(core) == core.message
+    assert translated(core) == core.message == "Helsinki (091) is not a member of IAM 2025–2029"  # outside a request
+
+
+def test_a_translation_that_does_not_fit_its_values_falls_back_to_english(app) -> None:
+    from ledger.errors import Conflict
+    from portal.refusals import translated
+    refusal = Conflict("%(year)s is closed already", year=2025)
+    refusal.params = {"other": 1}  # as if the catalog's placeholders and the values disagreed
+    with app.test_request_context("/", headers={"Accept-Language": "fi"}):
+        assert translated(refusal) == "2025 is closed already"
 
 
 def test_an_http_error_page_speaks_the_pages_language(app) -> None:

@@ -16,8 +16,12 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "portal" / "translations"
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
-METHODS = [("portal/**.py", "python"), ("portal/templates/**.html", "jinja2"), ("portal/templates/**.txt", "jinja2")]
+# The refusal kinds are keywords too: their templates are the msgids the pages translate (``portal.refusals``),
+# and so is ``Word``, a value of a refusal that is translated as well.
+REFUSALS = ("LedgerError", "InvalidInput", "Conflict", "NotFound", "QueryError", "ImportRejected", "PortalRefusal",
+            "Forbidden", "TooLarge", "Busy", "Moved", "Word")
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, **dict.fromkeys(REFUSALS)}
+METHODS = [("ledger/**.py", "python"), ("portal/**.py", "python"), ("portal/templates/**.html", "jinja2"), ("portal/templates/**.txt", "jinja2")]
 SKIPPED = ("portal/templates/devidp/",)  # the development provider's pages may stay English
 
 
