@@ -111,9 +111,9 @@ def versions_name_their_members(state: ProjectState) -> None:
     """
     for version, first, missing in _unnamed(state):
         raise InvalidInput("the fixed percentages from %(since)s do not name %(codes)s, who share %(year)s: give every member's"
-                           " percentage with the join (a new rule version from %(from)s), or set a new rule version naming"
+                           " percentage with the join (a new rule version from %(first)s), or set a new rule version naming"
                            " every member", since=version.effective, codes=", ".join(sorted(missing)), year=first,
-                           **{"from": max(dt.date(first, 1, 1), state.start)})
+                           first=max(dt.date(first, 1, 1), state.start))
 
 
 def percentages_from(state: ProjectState, codes: list[str], joined: dt.date) -> dt.date | None:

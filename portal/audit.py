@@ -48,7 +48,8 @@ def record(actor: str, action: str, details: dict[str, Any], *, ip: str | None =
            ledger_seq: int | None = None) -> AuditEvent:
     """Add an audit record to the current transaction (the caller commits it with its work)."""
     event = AuditEvent(actor=actor[:ACTOR_LENGTH], action=action, project_id=project_id, ledger_seq=ledger_seq)
-    event.details = {**details, **({"ip": ip} if ip is not None else {})}
+    details = {**details, **({"ip": ip} if ip is not None else {})}
+    event.details = details
     db.session.add(event)
-    recorded.send(event)
+    recorded.send(event, details=details)  # as given: a change's are thousands of cells, not parsed back
     return event

@@ -82,12 +82,13 @@ def _project_name(project_id: int | None) -> str:
     return project.name if project is not None else ""
 
 
-def on_audit(_sender: AuditEvent | None = None, **_: Any) -> None:
-    """The audit log's subscriber: queue what the recorded event means for whom."""
+def on_audit(_sender: AuditEvent | None = None, details: Mapping[str, Any] | None = None, **_: Any) -> None:
+    """The audit log's subscriber: queue what the recorded event means for whom (``details``: the
+    event's details as recorded, else read back from the event)."""
     event = _sender
     if event is None or not current_app.config.get("PORTAL_NOTIFY", True):
         return
-    details = event.details
+    details = event.details if details is None else details
     if event.action == "user-pending":
         queue(_active("lead", "admin"), "user-pending", {"name": details.get("name") or details.get("sub", ""),
                                                           "city": details.get("city") or ""})

@@ -29,7 +29,7 @@ from ledger import checks
 from ledger import entries as E
 from ledger import funders as F
 from ledger import municipalities as M
-from ledger.cells import Books, Cell, totals_of
+from ledger.cells import Books, Cell, Key, totals_of
 from ledger.changes import apply
 from ledger.collector import without_collection
 from ledger.errors import Conflict, InvalidInput, NotFound
@@ -141,13 +141,15 @@ def _rows(rows: Sequence[ShareRow]) -> list[dict[str, str]]:
 
 
 @without_collection  # thousands of postings' sums and text: ledger.collector
-def _post(project: Project, entries: Sequence[Any], known: Rows | None = None) -> int:
-    """Store ``entries`` as the project's next posting, and add their sums to its ``ledger_cells``."""
+def _post(project: Project, entries: Sequence[Any], known: Rows | None = None) -> tuple[int, Books, dict[Key, int]]:
+    """Store ``entries`` as the project's next posting, and add their sums to its ``ledger_cells``;
+    its number, its sums and the ids of the rows they added."""
     seq = project.ledger_seq + 1
-    add_books(project, Books.of(entries), known)
+    delta = Books.of(entries)
+    added = add_books(project, delta, known)
     db.session.add(LedgerPosting(project_id=project.id, seq=seq, text="\n".join(E.format_entry(e) for e in entries)))
     project.ledger_seq = seq
-    return seq
+    return seq, delta, added
 
 
 def _record(project: Project, op: Op, ledger_seq: int | None) -> int:
@@ -194,18 +196,19 @@ def change(slug: str, build: Callable[[ProjectState, Project], Op]) -> Outcome:
         previews.check(project.change_seq)
         before = ledgers.state(project)
         op = build(before, project)  # type: ignore[arg-type]  # None only while creating
-        rows = read(project)
+        rows = ledgers.sums(project)
         result = _step(before, op, rows.books)
         built = result.entries()
-        seq = _post(project, built, rows) if built else None
+        seq, delta, added = _post(project, built, rows) if built else (None, None, {})
         change_seq = _record(project, op, seq)
         event = audit.record(op.actor, op.kind, _details(op, result), project_id=project.id, ledger_seq=seq)
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
-    if seq is not None:
+    if seq is not None and delta is not None:
         ledgers.posted(project, seq, built)
+        ledgers.summed(project, seq, delta, added)
     ledgers.changed(project, change_seq, result.state)
     return Outcome(event, result, seq)
 
@@ -247,7 +250,7 @@ def post_entries(slug: str, build: Callable[[Project, Journal], tuple[Op, list[A
         project = _lock(slug)
         journal = ledgers.get(project)
         op, entries, details = build(project, journal)
-        seq = _post(project, entries)
+        seq, delta, added = _post(project, entries)
         change_seq = _record(project, op, seq)
         event = audit.record(op.actor, op.kind, {**details, "summary": op.summary, "shares": []},
                              project_id=project.id, ledger_seq=seq)
@@ -256,6 +259,7 @@ def post_entries(slug: str, build: Callable[[Project, Journal], tuple[Op, list[A
         db.session.rollback()
         raise
     ledgers.posted(project, seq, entries)
+    ledgers.summed(project, seq, delta, added)
     ledgers.changed(project, change_seq, None)
     return Outcome(event, None, seq)
 

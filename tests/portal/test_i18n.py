@@ -164,3 +164,13 @@ def test_an_http_error_page_speaks_the_pages_language(app) -> None:
     sv = client.get("/no/such/page", headers={"Accept-Language": "sv"}).get_data(as_text=True)
     assert "Sivua ei löytynyt" in fi and "Sidan hittades inte" in sv
     assert "requested URL" not in fi + sv  # Werkzeug's English description is not shown
+
+
+def test_a_refusal_given_as_the_reason_of_another_is_translated_too(app) -> None:
+    from ledger.errors import Conflict, InvalidInput
+    from portal.refusals import translated
+    inner = Conflict("%(year)s is closed already", year=2025)
+    outer = InvalidInput("entry %(number)s: %(reason)s", number=3, reason=inner)
+    assert outer.message == "entry 3: 2025 is closed already"
+    with app.test_request_context("/", headers={"Accept-Language": "fi"}):
+        assert translated(inner) != inner.message and translated(inner) in translated(outer)
