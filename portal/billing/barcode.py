@@ -64,15 +64,15 @@ class BankBarcode:
 def _account_digits(iban: str) -> str:
     compact = normalize_iban(iban)
     if not compact.startswith("FI"):
-        raise InvalidInput(f"IBAN {compact} is not Finnish; the bank barcode carries only FI accounts")
+        raise InvalidInput("IBAN %(iban)s is not Finnish; the bank barcode carries only FI accounts", iban=compact)
     return compact[2:]
 
 
 def _amount_digits(amount_cents: int) -> str:
     if isinstance(amount_cents, bool) or not isinstance(amount_cents, int):
-        raise InvalidInput(f"the barcode amount {amount_cents!r} must be a whole number of cents")
+        raise InvalidInput("the barcode amount %(amount)s must be a whole number of cents", amount=repr(amount_cents))
     if amount_cents < 0:
-        raise InvalidInput(f"the barcode amount {amount_cents} cents is negative; a barcode cannot ask for a refund")
+        raise InvalidInput("the barcode amount %(amount)s cents is negative; a barcode cannot ask for a refund", amount=amount_cents)
     if amount_cents >= MAX_AMOUNT_CENTS:
         return "0" * 8
     return f"{amount_cents:08d}"
@@ -82,7 +82,7 @@ def _due_digits(due_date: dt.date | None) -> str:
     if due_date is None:
         return _NO_DUE_DATE
     if not 2000 <= due_date.year <= 2099:
-        raise InvalidInput(f"due date {due_date.isoformat()} is outside 2000-2099, which the barcode can carry")
+        raise InvalidInput("due date %(date)s is outside 2000-2099, which the barcode can carry", date=due_date.isoformat())
     return due_date.strftime("%y%m%d")
 
 
@@ -97,7 +97,7 @@ def virtual_barcode(
     else:
         body = digits[4:]
         if not body.isdigit():
-            raise InvalidInput(f"RF reference {digits} contains letters; the bank barcode carries only digits")
+            raise InvalidInput("RF reference %(reference)s contains letters; the bank barcode carries only digits", reference=digits)
         code = "5" + head + digits[2:4] + body.zfill(21)
     return code + _due_digits(due_date)
 
@@ -108,7 +108,7 @@ def _parse_due(text: str, code: str) -> dt.date | None:
     try:
         return dt.date(2000 + int(text[:2]), int(text[2:4]), int(text[4:]))
     except ValueError:
-        raise InvalidInput(f"barcode {code} has an impossible due date {text}") from None
+        raise InvalidInput("barcode %(code)s has an impossible due date %(date)s", code=code, date=text) from None
 
 
 def _parse_reference(version: int, field: str, code: str) -> str:
@@ -117,23 +117,23 @@ def _parse_reference(version: int, field: str, code: str) -> str:
             return references.normalize_national_reference(field[3:])
         return references.normalize_rf_reference("RF" + field[:2] + field[2:].lstrip("0"))
     except InvalidInput as error:
-        raise InvalidInput(f"barcode {code} carries a broken reference: {error.message}") from None
+        raise InvalidInput("barcode %(code)s carries a broken reference: %(reason)s", code=code, reason=error.message) from None
 
 
 def parse_virtual_barcode(text: str) -> BankBarcode:
     """Read the 54 digits back (spaces allowed) and check every field."""
     code = "".join(text.split())
     if len(code) != LENGTH or not code.isdigit() or not code.isascii():
-        raise InvalidInput(f"a bank barcode has {LENGTH} digits; '{text}' does not")
+        raise InvalidInput("a bank barcode has %(length)s digits; '%(text)s' does not", length=LENGTH, text=text)
     version = int(code[0])
     if version not in (4, 5):
-        raise InvalidInput(f"barcode {code} has version {version}; only versions 4 and 5 are in use")
+        raise InvalidInput("barcode %(code)s has version %(version)s; only versions 4 and 5 are in use", code=code, version=version)
     if version == 4 and code[25:28] != "000":
-        raise InvalidInput(f"barcode {code} has {code[25:28]} in its reserved field, which must be 000")
+        raise InvalidInput("barcode %(code)s has %(field)s in its reserved field, which must be 000", code=code, field=code[25:28])
     try:
         iban = normalize_iban("FI" + code[1:17])
     except InvalidInput as error:
-        raise InvalidInput(f"barcode {code} carries a broken account: {error.message}") from None
+        raise InvalidInput("barcode %(code)s carries a broken account: %(reason)s", code=code, reason=error.message) from None
     cents = int(code[17:25])
     return BankBarcode(
         version=version,

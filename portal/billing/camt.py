@@ -37,7 +37,7 @@ from decimal import Decimal
 import pycountry
 from lxml import etree
 
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, Word
 from portal.billing.bankfile import BankFile, BankTransaction, Direction, FileKind, ReferenceSource
 from portal.billing.parties import normalize_iban
 from portal.billing.references import ParsedReference, parse_reference
@@ -79,14 +79,14 @@ def _parse_xml(data: bytes) -> etree._Element:
     if not isinstance(data, bytes):
         raise InvalidInput("the bank file must be given as bytes, as it was downloaded")
     if len(data) > MAX_FILE_BYTES:
-        raise InvalidInput(f"the bank file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+        raise InvalidInput("the bank file is larger than %(mb)s MB", mb=MAX_FILE_BYTES // (1024 * 1024))
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False, dtd_validation=False
     )
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as error:
-        raise InvalidInput(f"the bank file is not well-formed XML: {error.msg}") from None
+        raise InvalidInput("the bank file is not well-formed XML: %(reason)s", reason=error.msg) from None
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
         raise InvalidInput("the bank file declares a DTD, which bank files never do, so it is refused")
@@ -97,11 +97,11 @@ def _message_name(root: etree._Element) -> tuple[FileKind, str]:
     qname = etree.QName(root)
     namespace = qname.namespace or ""
     if qname.localname != "Document" or not namespace.startswith(_NS_PREFIX):
-        raise InvalidInput(f"the file is not an ISO 20022 bank file (its root element is {qname.localname})")
+        raise InvalidInput("the file is not an ISO 20022 bank file (its root element is %(root)s)", root=qname.localname)
     name = namespace[len(_NS_PREFIX) :]
     if name not in _SUPPORTED:
         raise InvalidInput(
-            f"the file is a {name} message; only camt.053 and camt.054 versions 001.02 and 001.08 are read"
+            "the file is a %(name)s message; only camt.053 and camt.054 versions 001.02 and 001.08 are read", name=name
         )
     kind: FileKind = "camt.053" if name.startswith("camt.053") else "camt.054"
     return kind, name[len("camt.05x.") :]
@@ -109,11 +109,11 @@ def _message_name(root: etree._Element) -> tuple[FileKind, str]:
 
 def _datetime(text: str | None, what: str) -> dt.datetime:
     if text is None:
-        raise InvalidInput(f"the {what} is missing")
+        raise InvalidInput("the %(what)s is missing", what=what)
     try:
         return dt.datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(f"the {what} '{text}' is not a date and time") from None
+        raise InvalidInput("the %(what)s '%(text)s' is not a date and time", what=what, text=text) from None
 
 
 def _date(reader: _Reader, element: etree._Element, path: str, what: str) -> dt.date | None:
@@ -123,7 +123,7 @@ def _date(reader: _Reader, element: etree._Element, path: str, what: str) -> dt.
     try:
         return dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text).date()
     except ValueError:
-        raise InvalidInput(f"the {what} '{text}' is not a date") from None
+        raise InvalidInput("the %(what)s '%(text)s' is not a date", what=what, text=text) from None
 
 
 def _amount(element: etree._Element | None) -> tuple[int, str]:
@@ -132,16 +132,16 @@ def _amount(element: etree._Element | None) -> tuple[int, str]:
         raise InvalidInput("the amount is missing")
     text = element.text.strip()
     if not _AMOUNT.fullmatch(text):
-        raise InvalidInput(f"the amount '{text}' is not a number")
+        raise InvalidInput("the amount '%(text)s' is not a number", text=text)
     cents = Decimal(text) * 100
     # A trailing zero ("10.500") is exact and harmless; a third significant decimal is not.
     if cents != cents.to_integral_value():
-        raise InvalidInput(f"the amount '{text}' has more than two decimals")
+        raise InvalidInput("the amount '%(text)s' has more than two decimals", text=text)
     currency = (element.get("Ccy") or "").strip()
     if not currency:
-        raise InvalidInput(f"the amount '{text}' has no currency")
+        raise InvalidInput("the amount '%(text)s' has no currency", text=text)
     if len(currency) != 3 or not currency.isupper() or pycountry.currencies.get(alpha_3=currency) is None:
-        raise InvalidInput(f"the amount '{text}' is in '{currency}', which is not a known currency")
+        raise InvalidInput("the amount '%(text)s' is in '%(currency)s', which is not a known currency", text=text, currency=currency)
     return int(cents), currency
 
 
@@ -150,7 +150,7 @@ def _direction(text: str | None) -> Direction:
         return "credit"
     if text == "DBIT":
         return "debit"
-    raise InvalidInput(f"the credit/debit indicator '{text or ''}' must be CRDT or DBIT")
+    raise InvalidInput("the credit/debit indicator '%(text)s' must be CRDT or DBIT", text=text or "")
 
 
 def _references(reader: _Reader, tx: etree._Element) -> tuple[ParsedReference | None, str | None, tuple[str, ...]]:
@@ -219,8 +219,8 @@ def _read_entry(reader: _Reader, element: etree._Element, number: int, iban: str
         direction=_direction(reader.text(element, "c:CdtDbtInd")),
         reversal=(reader.text(element, "c:RvslInd") or "").lower() in ("true", "1"),
         status=status,
-        booking_date=_date(reader, element, "c:BookgDt", "booking date"),
-        value_date=_date(reader, element, "c:ValDt", "value date"),
+        booking_date=_date(reader, element, "c:BookgDt", Word("booking date")),
+        value_date=_date(reader, element, "c:ValDt", Word("value date")),
         single=len(reader.findall(element, "c:NtryDtls/c:TxDtls")) <= 1,
     )
 
@@ -276,7 +276,7 @@ def _entry_transactions(reader: _Reader, element: etree._Element, number: int, i
     try:
         entry = _read_entry(reader, element, number, iban)
     except InvalidInput as error:
-        raise InvalidInput(f"entry {number}: {error.message}") from None
+        raise InvalidInput("entry %(number)s: %(reason)s", number=number, reason=error.message) from None
     details = reader.findall(element, "c:NtryDtls/c:TxDtls")
     if not details:
         return [_transaction(reader, entry, None, None)]
@@ -285,25 +285,26 @@ def _entry_transactions(reader: _Reader, element: etree._Element, number: int, i
         try:
             result.append(_transaction(reader, entry, tx, index))
         except InvalidInput as error:
-            raise InvalidInput(f"entry {number}, transaction {index}: {error.message}") from None
+            raise InvalidInput("entry %(number)s, transaction %(index)s: %(reason)s", number=number, index=index,
+                                   reason=error.message) from None
     return result
 
 
 def _report_iban(reader: _Reader, report: etree._Element, number: int) -> str:
     text = reader.text(report, "c:Acct/c:Id/c:IBAN")
     if text is None:
-        raise InvalidInput(f"account report {number} names no account IBAN")
+        raise InvalidInput("account report %(number)s names no account IBAN", number=number)
     try:
         return normalize_iban(text)
     except InvalidInput as error:
-        raise InvalidInput(f"account report {number}: {error.message}") from None
+        raise InvalidInput("account report %(number)s: %(reason)s", number=number, reason=error.message) from None
 
 
 def _all_transactions(reader: _Reader, reports: list[etree._Element]) -> tuple[list[str], list[BankTransaction]]:
     """Every transaction of every report; all entry problems are gathered before refusing."""
     ibans: list[str] = []
     transactions: list[BankTransaction] = []
-    problems: list[str] = []
+    problems: list[InvalidInput] = []
     number = 0
     for report_number, report in enumerate(reports, start=1):
         iban = _report_iban(reader, report, report_number)
@@ -313,9 +314,12 @@ def _all_transactions(reader: _Reader, reports: list[etree._Element]) -> tuple[l
             try:
                 transactions.extend(_entry_transactions(reader, element, number, iban))
             except InvalidInput as error:
-                problems.append(error.message)
+                problems.append(error)
     if problems:
-        raise InvalidInput(problems[0], details=problems)
+        # The first problem is the message, with its own template and values; all of them are the details.
+        first = problems[0]
+        first.details = [problem.message for problem in problems]
+        raise first
     return ibans, transactions
 
 
@@ -327,14 +331,14 @@ def parse_bank_file(data: bytes) -> BankFile:
     message_tag, report_tag = _CONTAINERS[kind]
     message = reader.find(root, f"c:{message_tag}")
     if message is None:
-        raise InvalidInput(f"the {kind} file has no {message_tag} element")
+        raise InvalidInput("the %(kind)s file has no %(element)s element", kind=kind, element=message_tag)
     message_id = reader.text(message, "c:GrpHdr/c:MsgId")
     if message_id is None:
         raise InvalidInput("the group header has no message id (MsgId)")
-    created_at = _datetime(reader.text(message, "c:GrpHdr/c:CreDtTm"), "file's creation time (CreDtTm)")
+    created_at = _datetime(reader.text(message, "c:GrpHdr/c:CreDtTm"), Word("file's creation time (CreDtTm)"))
     reports = reader.findall(message, f"c:{report_tag}")
     if not reports:
-        raise InvalidInput(f"the {kind} file reports no account ({report_tag})")
+        raise InvalidInput("the %(kind)s file reports no account (%(element)s)", kind=kind, element=report_tag)
     ibans, transactions = _all_transactions(reader, reports)
     booked = [t for t in transactions if t.status == "BOOK"]
     return BankFile(

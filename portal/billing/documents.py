@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from ledger import municipalities as M
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, Word
 from ledger.invoicing import outstanding
 from ledger.money import fmt
 from portal.billing import texts
@@ -91,10 +91,11 @@ def model_of(invoice: Invoice, lines: Sequence[InvoiceLine], *, project_name: st
 
 def finvoice(project: Project, invoice: Invoice) -> bytes:
     """The invoice's Finvoice 3.0 message (refused, with what is missing, when a party has no e-invoice routing)."""
-    for role, party in (("seller", invoice.seller), ("buyer", invoice.buyer)):
+    for role, party in ((Word("seller"), invoice.seller), (Word("buyer"), invoice.buyer)):
         if not party.get("einvoice_address") or not party.get("operator"):
-            raise InvalidInput(f"invoice {invoice.number} cannot be sent as Finvoice: the {role} {party['name']} had no e-invoice"
-                               f" address and operator when it was issued; send its PDF (portal invoice pdf {project.slug} {invoice.number})")
+            raise InvalidInput("invoice %(number)s cannot be sent as Finvoice: the %(role)s %(name)s had no e-invoice address and"
+                               " operator when it was issued; send its PDF (portal invoice pdf %(slug)s %(number)s)",
+                               number=invoice.number, role=role, name=party["name"], slug=project.slug)
     model = model_of(invoice, lines_of(invoice), project_name=project.name)
     issued = invoice.issued_at.replace(tzinfo=dt.UTC).astimezone(HELSINKI).replace(microsecond=0)
     return build_finvoice(model, Transmission(f"{invoice.seller_key}-{invoice.number}", issued))

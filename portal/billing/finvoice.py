@@ -29,7 +29,7 @@ from decimal import Decimal
 
 from lxml import etree
 
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, Word
 from portal.billing.barcode import virtual_barcode
 from portal.billing.invoice import Invoice, Party, Totals, plain_decimal
 from portal.billing.parties import parse_einvoice_address
@@ -54,7 +54,7 @@ class Transmission:
 
     def __post_init__(self) -> None:
         if not 2 <= len(self.message_id) <= 48:
-            raise InvalidInput(f"message id '{self.message_id}' must have 2 to 48 characters")
+            raise InvalidInput("message id '%(id)s' must have 2 to 48 characters", id=self.message_id)
         if self.timestamp.tzinfo is None or self.timestamp.utcoffset() is None:
             raise InvalidInput("the message time stamp must carry a time zone")
 
@@ -104,19 +104,19 @@ def _words(text: str, size: int) -> list[str]:
     return pieces
 
 
-def _route(party: Party, role: str) -> tuple[str, str, str]:
+def _route(party: Party, role: Word) -> tuple[str, str, str]:
     """(scheme, identifier, operator) of a party; the frame cannot be written without them."""
     if party.einvoice_address is None:
-        raise InvalidInput(f"the {role} {party.name} has no e-invoice address, so the message cannot be routed")
+        raise InvalidInput("the %(role)s %(name)s has no e-invoice address, so the message cannot be routed", role=role, name=party.name)
     if party.einvoice_operator is None:
-        raise InvalidInput(f"the {role} {party.name} has no e-invoice operator, so the message cannot be routed")
+        raise InvalidInput("the %(role)s %(name)s has no e-invoice operator, so the message cannot be routed", role=role, name=party.name)
     address = parse_einvoice_address(party.einvoice_address)
     return address.scheme, address.value, party.einvoice_operator
 
 
 def _transmission(root: etree._Element, invoice: Invoice, transmission: Transmission) -> None:
-    from_scheme, from_id, from_operator = _route(invoice.seller, "seller")
-    to_scheme, to_id, to_operator = _route(invoice.buyer, "buyer")
+    from_scheme, from_id, from_operator = _route(invoice.seller, Word("seller"))
+    to_scheme, to_id, to_operator = _route(invoice.buyer, Word("buyer"))
     frame = _sub(root, "MessageTransmissionDetails")
     sender = _sub(frame, "MessageSenderDetails")
     _sub(sender, "FromIdentifier", from_id, SchemeID=from_scheme)

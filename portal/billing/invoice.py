@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, Word
 from portal.billing import references
 from portal.billing.parties import (
     bic_for_iban,
@@ -43,25 +43,25 @@ def _set(obj: object, name: str, value: object) -> None:
     object.__setattr__(obj, name, value)
 
 
-def _text(value: str, what: str, low: int, high: int) -> str:
+def _text(value: str, what: Word, low: int, high: int) -> str:
     text = " ".join(value.split())
     if not low <= len(text) <= high:
-        raise InvalidInput(f"{what} '{text}' must have {low} to {high} characters")
+        raise InvalidInput("%(what)s '%(text)s' must have %(low)s to %(high)s characters", what=what, text=text, low=low, high=high)
     return text
 
 
-def _decimal(value: Decimal | int, what: str) -> Decimal:
+def _decimal(value: Decimal | int, what: Word) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
-        raise InvalidInput(f"{what} {value!r} must be a Decimal or a whole number, never a float")
+        raise InvalidInput("%(what)s %(value)s must be a Decimal or a whole number, never a float", what=what, value=repr(value))
     number = Decimal(value)
     if not number.is_finite():
-        raise InvalidInput(f"{what} {value!r} is not a number")
+        raise InvalidInput("%(what)s %(value)s is not a number", what=what, value=repr(value))
     return number
 
 
-def _cents(value: int, what: str) -> int:
+def _cents(value: int, what: Word) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(f"{what} {value!r} must be a whole number of cents")
+        raise InvalidInput("%(what)s %(value)s must be a whole number of cents", what=what, value=repr(value))
     return value
 
 
@@ -88,12 +88,12 @@ class PostalAddress:
     def __post_init__(self) -> None:
         if not 1 <= len(self.street) <= 3:
             raise InvalidInput("a postal address needs one to three street lines")
-        _set(self, "street", tuple(_text(line, "street line", 2, 35) for line in self.street))
-        _set(self, "post_code", _text(self.post_code, "post code", 2, 35))
-        _set(self, "town", _text(self.town, "town", 2, 35))
+        _set(self, "street", tuple(_text(line, Word("street line"), 2, 35) for line in self.street))
+        _set(self, "post_code", _text(self.post_code, Word("post code"), 2, 35))
+        _set(self, "town", _text(self.town, Word("town"), 2, 35))
         code = self.country_code.strip().upper()
         if len(code) != 2 or not code.isalpha():
-            raise InvalidInput(f"country code '{self.country_code}' must be two letters, like FI")
+            raise InvalidInput("country code '%(code)s' must be two letters, like FI", code=self.country_code)
         _set(self, "country_code", code)
 
 
@@ -102,7 +102,8 @@ def parse_address(text: str) -> PostalAddress:
     parts = [" ".join(part.split()) for part in str(text or "").split(",") if part.strip()]
     last = parts[-1].split(" ", 1) if parts else []
     if len(parts) < 2 or len(last) < 2:
-        raise InvalidInput(f"address '{text}' must be street lines and the post code and town, like 'Raatihuoneenkatu 5, 06100 Porvoo'")
+        raise InvalidInput("address '%(text)s' must be street lines and the post code and town, like 'Raatihuoneenkatu 5, 06100 Porvoo'",
+                           text=text)
     return PostalAddress(tuple(parts[:-1]), last[0], last[1])
 
 
@@ -128,7 +129,7 @@ class Party:
 
     def __post_init__(self) -> None:
         # Finvoice spreads a long name over 70-character elements; three are plenty.
-        _set(self, "name", _text(self.name, "party name", 2, 210))
+        _set(self, "name", _text(self.name, Word("party name"), 2, 210))
         if self.business_id is not None:
             _set(self, "business_id", normalize_business_id(self.business_id))
         if self.vat_number is not None:
@@ -152,7 +153,8 @@ class PaymentAccount:
         known = bic_for_iban(iban) if iban.startswith("FI") else None
         # Compare bank and country only: a bank's BICs differ in location/branch.
         if known is not None and known[:6] != bic[:6]:
-            raise InvalidInput(f"BIC {bic} does not belong to the bank of IBAN {iban} (expected {known})")
+            raise InvalidInput("BIC %(bic)s does not belong to the bank of IBAN %(iban)s (expected %(expected)s)", bic=bic, iban=iban,
+                               expected=known)
         _set(self, "iban", iban)
         _set(self, "bic", bic)
 
@@ -169,22 +171,23 @@ class InvoiceRow:
     unit: str | None = None
 
     def __post_init__(self) -> None:
-        _set(self, "text", _text(self.text, "row text", 1, 100))
-        quantity = _decimal(self.quantity, "quantity")
-        price = _cents(self.unit_price_cents, "unit price")
-        amount = _cents(self.row_amount_cents, "row amount")
+        _set(self, "text", _text(self.text, Word("row text"), 1, 100))
+        quantity = _decimal(self.quantity, Word("quantity"))
+        price = _cents(self.unit_price_cents, Word("unit price"))
+        amount = _cents(self.row_amount_cents, Word("row amount"))
         expected = round_cents(quantity * price)
         if amount != expected:
             raise InvalidInput(
-                f"row '{self.text}': {quantity} x {price} cents is {expected} cents, not {amount}"
+                "row '%(text)s': %(quantity)s x %(price)s cents is %(expected)s cents, not %(amount)s",
+                text=self.text, quantity=quantity, price=price, expected=expected, amount=amount,
             )
-        rate = plain_decimal(_decimal(self.vat_rate, "VAT rate"))
+        rate = plain_decimal(_decimal(self.vat_rate, Word("VAT rate")))
         if not 0 <= rate < 100 or rate != rate.quantize(Decimal("0.0001")):
-            raise InvalidInput(f"row '{self.text}': VAT rate {rate} % must be 0 to 99.9999")
+            raise InvalidInput("row '%(text)s': VAT rate %(rate)s %% must be 0 to 99.9999", text=self.text, rate=rate)
         _set(self, "quantity", quantity)
         _set(self, "vat_rate", rate)
         if self.unit is not None:
-            _set(self, "unit", _text(self.unit, "unit", 1, 14))
+            _set(self, "unit", _text(self.unit, Word("unit"), 1, 14))
 
 
 @dataclass(frozen=True)
@@ -197,9 +200,10 @@ class VatExemption:
     def __post_init__(self) -> None:
         code = self.code.strip().upper()
         if code not in ZERO_VAT_CODES:
-            raise InvalidInput(f"VAT category '{self.code}' for 0 % VAT must be one of {', '.join(ZERO_VAT_CODES)}")
+            raise InvalidInput("VAT category '%(code)s' for 0 %% VAT must be one of %(codes)s", code=self.code,
+                               codes=", ".join(ZERO_VAT_CODES))
         _set(self, "code", code)
-        _set(self, "reason", _text(self.reason, "VAT exemption reason", 1, 70))
+        _set(self, "reason", _text(self.reason, Word("VAT exemption reason"), 1, 70))
 
 
 @dataclass(frozen=True)
@@ -246,23 +250,24 @@ class Invoice:
 
     def __post_init__(self) -> None:
         if self.kind not in ("invoice", "credit_note"):
-            raise InvalidInput(f"invoice kind '{self.kind}' must be 'invoice' or 'credit_note'")
-        _set(self, "number", _text(self.number, "invoice number", 1, MAX_INVOICE_NUMBER))
+            raise InvalidInput("invoice kind '%(kind)s' must be 'invoice' or 'credit_note'", kind=self.kind)
+        _set(self, "number", _text(self.number, Word("invoice number"), 1, MAX_INVOICE_NUMBER))
         if self.due_date < self.invoice_date:
             raise InvalidInput(
-                f"invoice {self.number} falls due on {self.due_date.isoformat()},"
-                f" before its date {self.invoice_date.isoformat()}"
+                "invoice %(number)s falls due on %(due)s, before its date %(date)s",
+                number=self.number, due=self.due_date.isoformat(), date=self.invoice_date.isoformat(),
             )
         if not self.rows:
-            raise InvalidInput(f"invoice {self.number} has no rows")
+            raise InvalidInput("invoice %(number)s has no rows", number=self.number)
         if self.seller.business_id is None:
-            raise InvalidInput(f"invoice {self.number}: the seller {self.seller.name} needs its business ID")
+            raise InvalidInput("invoice %(number)s: the seller %(seller)s needs its business ID", number=self.number, seller=self.seller.name)
         _set(self, "reference", references.parse_reference(self.reference).digits)
-        for name, high in (("payment_terms", 70), ("buyer_reference", 70), ("order_identifier", 70)):
+        for name, what in (("payment_terms", Word("payment terms")), ("buyer_reference", Word("buyer reference")),
+                           ("order_identifier", Word("order identifier"))):
             value = getattr(self, name)
             if value is not None:
-                _set(self, name, _text(value, name.replace("_", " "), 1, high))
-        _set(self, "free_text", tuple(_text(t, "free text", 1, 512) for t in self.free_text))
+                _set(self, name, _text(value, what, 1, 70))
+        _set(self, "free_text", tuple(_text(t, Word("free text"), 1, 512) for t in self.free_text))
         self._check_kind()
         self._check_vat()
 
@@ -270,24 +275,26 @@ class Invoice:
         total = self.totals().total_cents
         if self.kind == "credit_note":
             if self.original_invoice_number is None:
-                raise InvalidInput(f"credit note {self.number} must name the invoice it credits")
-            _set(self, "original_invoice_number", _text(self.original_invoice_number, "original invoice number", 1, 20))
+                raise InvalidInput("credit note %(number)s must name the invoice it credits", number=self.number)
+            _set(self, "original_invoice_number", _text(self.original_invoice_number, Word("original invoice number"), 1, 20))
             if total >= 0:
                 raise InvalidInput(
-                    f"credit note {self.number} totals {total} cents; give the credited rows as negative amounts"
+                    "credit note %(number)s totals %(total)s cents; give the credited rows as negative amounts",
+                    number=self.number, total=total,
                 )
         else:
             if self.original_invoice_number is not None or self.original_invoice_date is not None:
-                raise InvalidInput(f"invoice {self.number} is not a credit note and names no original invoice")
+                raise InvalidInput("invoice %(number)s is not a credit note and names no original invoice", number=self.number)
             if total < 0:
-                raise InvalidInput(f"invoice {self.number} totals {total} cents; a negative invoice is a credit note")
+                raise InvalidInput("invoice %(number)s totals %(total)s cents; a negative invoice is a credit note", number=self.number,
+                                   total=total)
 
     def _check_vat(self) -> None:
         zero = any(row.vat_rate == 0 for row in self.rows)
         if zero and self.vat_exemption is None:
-            raise InvalidInput(f"invoice {self.number} has 0 % VAT rows and must say why (a VAT exemption)")
+            raise InvalidInput("invoice %(number)s has 0 %% VAT rows and must say why (a VAT exemption)", number=self.number)
         if not zero and self.vat_exemption is not None:
-            raise InvalidInput(f"invoice {self.number} gives a VAT exemption but has no 0 % VAT rows")
+            raise InvalidInput("invoice %(number)s gives a VAT exemption but has no 0 %% VAT rows", number=self.number)
 
     def totals(self) -> Totals:
         """The rows' sum, the VAT per rate and the total to pay."""

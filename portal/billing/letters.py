@@ -79,9 +79,9 @@ def issue_reminder(slug: str, number: int, *, actor: str, fee_cents: int = 0, on
         day = on or today()
         found = next((r for r in listing(project) if r.invoice.id == invoice.id), None)
         if found is None or found.outstanding <= 0 or invoice.kind == "credit-note":
-            raise Conflict(f"invoice {number} has nothing open to remind of")
+            raise Conflict("invoice %(number)s has nothing open to remind of", number=number)
         if invoice.due_date >= day:
-            raise Conflict(f"invoice {number} is not overdue: it is due on {texts.day(invoice.due_date)}")
+            raise Conflict("invoice %(number)s is not overdue: it is due on %(due)s", number=number, due=texts.day(invoice.due_date))
         if isinstance(fee_cents, bool) or not isinstance(fee_cents, int) or fee_cents < 0:
             raise InvalidInput("the reminder fee must be zero or more")
         reminder = Reminder(project_id=project.id, invoice_id=invoice.id, reminder_date=day, outstanding_cents=found.outstanding,
@@ -107,7 +107,7 @@ def reminder_pdf(project: Project, reminder_id: int) -> bytes:
     """A recorded reminder as a PDF in the member's language."""
     found = next(((r, i) for r, i in reminders(project) if r.id == reminder_id), None)
     if found is None:
-        raise NotFound(f"project {project.slug!r} has no reminder {reminder_id}")
+        raise NotFound("project %(slug)s has no reminder %(id)s", slug=repr(project.slug), id=reminder_id)
     reminder, invoice = found
     language = reminder.language
     national, rf = reference_texts(invoice)

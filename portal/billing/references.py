@@ -66,15 +66,15 @@ def national_check_digit(base: str) -> int:
 
 def _base_digits(base: int | str) -> str:
     if isinstance(base, bool) or not isinstance(base, (int, str)):
-        raise InvalidInput(f"reference base {base!r} must be a whole number")
+        raise InvalidInput("reference base %(base)s must be a whole number", base=repr(base))
     text = str(base) if isinstance(base, int) else _compact(base)
     if not text.isdigit() or not text.isascii():
-        raise InvalidInput(f"reference base {base!r} may contain only digits")
+        raise InvalidInput("reference base %(base)s may contain only digits", base=repr(base))
     digits = text.lstrip("0")
     if not MIN_BASE_DIGITS <= len(digits) <= MAX_BASE_DIGITS:
         raise InvalidInput(
-            f"reference base {base!r} has {len(digits)} significant digits;"
-            f" a Finnish reference base has {MIN_BASE_DIGITS} to {MAX_BASE_DIGITS}"
+            "reference base %(base)s has %(n)s significant digits; a Finnish reference base has %(low)s to %(high)s",
+            base=repr(base), n=len(digits), low=MIN_BASE_DIGITS, high=MAX_BASE_DIGITS,
         )
     return digits
 
@@ -93,17 +93,18 @@ def normalize_national_reference(text: str) -> str:
     """Check a national reference as typed (spaces allowed) and return its digits."""
     compact = _compact(text)
     if not compact or not compact.isdigit() or not compact.isascii():
-        raise InvalidInput(f"reference '{text}' may contain only digits and spaces")
+        raise InvalidInput("reference '%(text)s' may contain only digits and spaces", text=text)
     digits = compact.lstrip("0")
     if not MIN_BASE_DIGITS + 1 <= len(digits) <= MAX_BASE_DIGITS + 1:
         raise InvalidInput(
-            f"reference '{text}' has {len(digits)} significant digits;"
-            f" a Finnish reference has {MIN_BASE_DIGITS + 1} to {MAX_BASE_DIGITS + 1}"
+            "reference '%(text)s' has %(n)s significant digits; a Finnish reference has %(low)s to %(high)s",
+            text=text, n=len(digits), low=MIN_BASE_DIGITS + 1, high=MAX_BASE_DIGITS + 1,
         )
     expected = digits[:-1] + str(national_check_digit(digits[:-1]))
     if digits != expected:
         raise InvalidInput(
-            f"reference '{text}' has a wrong check digit (expected {format_national_reference(expected)})"
+            "reference '%(text)s' has a wrong check digit (expected %(expected)s)",
+            text=text, expected=format_national_reference(expected),
         )
     return digits
 
@@ -137,14 +138,15 @@ def normalize_rf_reference(text: str) -> str:
     compact = _compact(text).upper()
     if not _RF_SHAPE.fullmatch(compact):
         raise InvalidInput(
-            f"RF reference '{text}' must be RF, two check digits and 1 to 21 letters or digits"
+            "RF reference '%(text)s' must be RF, two check digits and 1 to 21 letters or digits", text=text
         )
     try:
         return str(iso11649.validate(compact))
     except ValidationError:
         expected = f"RF{_rf_check_digits(compact[4:])}{compact[4:]}"
         raise InvalidInput(
-            f"RF reference '{text}' has wrong check digits (expected {format_rf_reference(expected)})"
+            "RF reference '%(text)s' has wrong check digits (expected %(expected)s)",
+            text=text, expected=format_rf_reference(expected),
         ) from None
 
 
@@ -189,17 +191,18 @@ def reference_for(prefix: int, number: int) -> str:
     the last eight digits.  The same invoice always gets the same reference.
     """
     if isinstance(prefix, bool) or not isinstance(prefix, int) or prefix < 1:
-        raise InvalidInput(f"reference prefix {prefix!r} must be a whole number of at least 1")
+        raise InvalidInput("reference prefix %(prefix)s must be a whole number of at least 1", prefix=repr(prefix))
     if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-        raise InvalidInput(f"invoice number {number!r} must be a whole number of at least 1")
+        raise InvalidInput("invoice number %(number)s must be a whole number of at least 1", number=repr(number))
     if number >= 10**NUMBER_DIGITS:
         raise InvalidInput(
-            f"invoice number {number} has more than {NUMBER_DIGITS} digits and cannot go into a reference"
+            "invoice number %(number)s has more than %(digits)s digits and cannot go into a reference",
+            number=number, digits=NUMBER_DIGITS,
         )
     max_prefix_digits = MAX_BASE_DIGITS - NUMBER_DIGITS
     if len(str(prefix)) > max_prefix_digits:
         raise InvalidInput(
-            f"reference prefix {prefix} has more than {max_prefix_digits} digits"
-            " and leaves no room for the invoice number"
+            "reference prefix %(prefix)s has more than %(digits)s digits and leaves no room for the invoice number",
+            prefix=prefix, digits=max_prefix_digits,
         )
     return make_national_reference(f"{prefix}{number:0{NUMBER_DIGITS}d}")

@@ -77,7 +77,7 @@ def check_language(value: object) -> str:
     """An invoice language: fi, sv or en."""
     text = str(value or "").strip().lower()
     if text not in LANGUAGES:
-        raise InvalidInput(f"invoice language {value!r} must be one of {', '.join(LANGUAGES)}")
+        raise InvalidInput("invoice language %(value)s must be one of %(languages)s", value=repr(value), languages=", ".join(LANGUAGES))
     return text
 
 

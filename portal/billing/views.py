@@ -20,7 +20,7 @@ from flask_wtf import FlaskForm
 
 from ledger import municipalities as M
 from ledger import parse
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, Word
 from portal.billing import documents, forms, issuing, payviews, pdf, statements, texts
 from portal.billing import services as billing
 from portal.billing.models import Invoice
@@ -174,10 +174,10 @@ def issue(slug: str) -> ResponseReturnValue:
 def _confirmed(slug: str, form: forms.ConfirmForm) -> issuing.Run:
     terms = text(form.terms).strip()
     if terms and not terms.isdigit():
-        raise InvalidInput(f"payment terms {terms!r} must be a whole number of days")
+        raise InvalidInput("payment terms %(terms)s must be a whole number of days", terms=repr(terms))
     return issuing.issue(slug, year=parse.year(text(form.year)), actor=current_user.actor,
-                         date=parse.date(text(form.date), "the invoice date") if text(form.date) else None,
-                         due=parse.date(text(form.due), "the due date") if text(form.due) else None,
+                         date=parse.date(text(form.date), Word("the invoice date")) if text(form.date) else None,
+                         due=parse.date(text(form.due), Word("the due date")) if text(form.due) else None,
                          terms=int(terms) if terms else None, expect_seq=int(text(form.seq)) if text(form.seq).isdigit() else -1)
 
 
