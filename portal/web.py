@@ -83,7 +83,7 @@ def chosen(field: SelectMultipleField) -> list[str]:
 def day(field: DateField) -> dt.date:
     """A required date field's value (its ``InputRequired`` validator has run)."""
     if not isinstance(field.data, dt.date):
-        raise InvalidInput(f"give the {str(field.label.text).lower()}")
+        raise InvalidInput("give the %(what)s", what=str(field.label.text).lower())
     return field.data
 
 

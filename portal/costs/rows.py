@@ -30,7 +30,7 @@ def _clean(value: Any, where: str) -> str:
     """A row's text as one line of plain text, without the separators of the text form."""
     raw = parse.text(str(value or ""), where, max_length=MAX_VALUE).strip()
     if any(mark in raw for mark in FORBIDDEN):
-        raise InvalidInput(_("%(where)s: %(value)r is not one value", where=where, value=raw))
+        raise InvalidInput("%(where)s: %(value)r is not one value", where=where, value=raw)
     return raw
 
 
@@ -42,7 +42,7 @@ def city_items(field: str, rows: FieldList) -> list[parse.Item]:
         where = _("%(field)s, row %(number)s", field=field, number=number)
         code, value = _clean(entry.form.city.data, where), _clean(entry.form.value.data, where)
         if value and not code:
-            raise InvalidInput(_("%(where)s: choose the city of %(value)s", where=where, value=value))
+            raise InvalidInput("%(where)s: choose the city of %(value)s", where=where, value=value)
         if value:
             items.append(parse.Item(field, where, f"{code}={value}"))
     return items
@@ -55,7 +55,7 @@ def tier_items(rows: FieldList) -> list[parse.Item]:
         where = _("%(field)s, row %(number)s", field="tiers", number=number)
         until, price = _clean(entry.form.until.data, where), _clean(entry.form.price.data, where)
         if until and not price:
-            raise InvalidInput(_("%(where)s: give the price per resident until %(until)s", where=where, until=until))
+            raise InvalidInput("%(where)s: give the price per resident until %(until)s", where=where, until=until)
         if price:
             items.append(parse.Item("tiers", where, f"{until or 'after'}={price}"))
     return items
@@ -65,8 +65,8 @@ def merged(field: str, rows: Mapping[str, V], pasted: Mapping[str, V], show: Cal
     """The rows' pairs and the pasted ones together; one city with two different values is refused."""
     for code in rows.keys() & pasted.keys():
         if rows[code] != pasted[code]:
-            raise InvalidInput(_("%(field)s: %(code)s is %(rows)s in the rows but %(text)s in the text; give it once",
-                                 field=field, code=code, rows=show(rows[code]), text=show(pasted[code])))
+            raise InvalidInput("%(field)s: %(code)s is %(rows)s in the rows but %(text)s in the text; give it once",
+                               field=field, code=code, rows=show(rows[code]), text=show(pasted[code]))
     return {**pasted, **rows}
 
 
@@ -85,14 +85,14 @@ def tiers(rows: FieldList, pasted: str | None) -> list[tuple[dt.date | None, int
     """The rows' tiers, then the pasted ones; a last date in both with two prices is refused."""
     row_items, text_items = tier_items(rows), parse.line_items("tiers", pasted)
     if not row_items and not text_items:
-        raise InvalidInput(_("give at least one tier"))
+        raise InvalidInput("give at least one tier")
     from_rows = parse.tiers(row_items) if row_items else []
     from_text = parse.tiers(text_items) if text_items else []
     prices = dict(from_rows)
     for until, cents in from_text:
         if until in prices and prices[until] != cents:
-            raise InvalidInput(_("tiers: %(until)s is %(rows)s in the rows but %(text)s in the text; give it once",
-                                 until=until or "after", rows=fmt(prices[until]), text=fmt(cents)))
+            raise InvalidInput("tiers: %(until)s is %(rows)s in the rows but %(text)s in the text; give it once",
+                               until=until or "after", rows=fmt(prices[until]), text=fmt(cents))
     return from_rows + [(until, cents) for until, cents in from_text if until not in prices]
 
 

@@ -61,7 +61,8 @@ def _new_total(state: ProjectState, budget: int, effective: dt.date | None) -> d
             if y in state.closed or y < first}
     rest = budget - sum(kept.values())
     if rest < 0:
-        raise InvalidInput(f"the years kept as they are hold {fmt(sum(kept.values()))} EUR already, more than {fmt(budget)} EUR")
+        raise InvalidInput("the years kept as they are hold %(kept)s EUR already, more than %(budget)s EUR",
+                           kept=fmt(sum(kept.values())), budget=fmt(budget))
     weights = {y: c for y, c in state.budget_map.items() if y not in kept and c > 0}
     if not weights:
         return {y: c for y, c in spread(budget, state.start, state.end, kept).items() if y not in kept}
@@ -154,8 +155,8 @@ def _not_ahead(rows: Sequence[Mapping[str, str]]) -> None:
         except ValueError:
             continue  # the core refuses a malformed date with its own message
         if when > last:
-            raise InvalidInput(f"row {i}: hours cannot be logged for {when.isoformat()}, a date after today "
-                               f"({last.isoformat()}); log them once they are worked")
+            raise InvalidInput("row %(row)s: hours cannot be logged for %(date)s, a date after today (%(today)s); "
+                               "log them once they are worked", row=i, date=when.isoformat(), today=last.isoformat())
 
 
 def set_joining_fee(slug: str, *, tiers: Sequence[tuple[dt.date | None, int]], population_year: int, actor: str,

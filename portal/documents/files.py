@@ -36,20 +36,23 @@ def size_text(size: int) -> str:
 def check_pdf(data: bytes, filename: str, limit_mb: int) -> int:
     """The number of pages of a PDF that passes; refuses an empty, oversize or non-PDF file."""
     if not data:
-        raise InvalidInput(f"{filename} is empty")
+        raise InvalidInput("%(filename)s is empty", filename=filename)
     if len(data) > limit_mb * MB:
-        raise TooLarge(f"{filename} is {size_text(len(data))}; a document may be at most {limit_mb} MB")
+        raise TooLarge("%(filename)s is %(size)s; a document may be at most %(limit)s MB",
+                       filename=filename, size=size_text(len(data)), limit=limit_mb)
     if not HEADER.match(data):
-        raise InvalidInput(f"{filename} is not a PDF file: its content does not begin with the PDF header (%PDF-); "
-                           "attach the agreement or the decision as PDF")
+        raise InvalidInput("%(filename)s is not a PDF file: its content does not begin with the PDF header (%%PDF-); "
+                           "attach the agreement or the decision as PDF", filename=filename)
     try:
         pages = len(PdfReader(io.BytesIO(data), strict=False).pages)
     except FileNotDecryptedError:
-        raise InvalidInput(f"{filename} is protected by a password; attach a copy that opens without one") from None
+        raise InvalidInput("%(filename)s is protected by a password; attach a copy that opens without one",
+                           filename=filename) from None
     except Exception as exc:  # noqa: BLE001 - a damaged or hostile file can break the parser in any way: each means "not readable"
-        raise InvalidInput(f"{filename} is not a readable PDF file ({type(exc).__name__}: {str(exc)[:120]})") from None
+        raise InvalidInput("%(filename)s is not a readable PDF file (%(error)s: %(reason)s)", filename=filename,
+                           error=type(exc).__name__, reason=str(exc)[:120]) from None
     if pages < 1:
-        raise InvalidInput(f"{filename} is a PDF file without pages")
+        raise InvalidInput("%(filename)s is a PDF file without pages", filename=filename)
     return pages
 
 

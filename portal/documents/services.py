@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ledger import municipalities as M
-from ledger.errors import Conflict, InvalidInput, NotFound
+from ledger.errors import Conflict, InvalidInput, NotFound, Word
 from ledger.project import KINDS as CHANGE_KINDS
 from portal import audit, clock
 from portal.audit import AuditEvent
@@ -50,7 +50,7 @@ def may_read(user: Reader, project: Project) -> bool:
 
 def require_reader(user: Reader, project: Project) -> None:
     if not may_read(user, project):
-        raise Forbidden(f"the documents of {project.name} are for the users of its member cities only")
+        raise Forbidden("the documents of %(project)s are for the users of its member cities only", project=project.name)
 
 
 def _commit() -> None:
@@ -61,12 +61,13 @@ def _commit() -> None:
         raise
 
 
-def _text(value: str | None, what: str, limit: int, *, required: bool = True) -> str:
+def _text(value: str | None, what: Word, limit: int, *, required: bool = True) -> str:
     text = " ".join((value or "").split())
     if required and not text:
-        raise InvalidInput(f"give the {what}")
+        raise InvalidInput("give the %(what)s", what=what)
     if len(text) > limit:
-        raise InvalidInput(f"the {what} is {len(text)} characters long; at most {limit} are kept")
+        raise InvalidInput("the %(what)s is %(length)s characters long; at most %(limit)s are kept",
+                           what=what, length=len(text), limit=limit)
     return text
 
 
@@ -76,7 +77,8 @@ def change_row(project: Project, number: int) -> ProjectChange:
     row = db.session.execute(select(ProjectChange).where(ProjectChange.project_id == project.id,
                                                          ProjectChange.seq == number)).scalar_one_or_none()
     if row is None:
-        raise NotFound(f"{project.name} has no change {number} (its changes are numbered 1 to {project.change_seq})")
+        raise NotFound("%(project)s has no change %(number)s (its changes are numbered 1 to %(last)s)",
+                       project=project.name, number=number, last=project.change_seq)
     return row
 
 
@@ -132,16 +134,16 @@ def documents_of(project: Project, change: ProjectChange | None = None) -> list[
 def get_document(project: Project, document_id: int) -> Document:
     document = db.session.get(Document, document_id)
     if document is None or document.project_id != project.id:
-        raise NotFound(f"{project.name} has no document {document_id}")
+        raise NotFound("%(project)s has no document %(document)s", project=project.name, document=document_id)
     return document
 
 
 def attach(slug: str, data: bytes, *, filename: str, title: str, kind: str, actor: str, change: int | None = None) -> Document:
     """Store a PDF for the project (or its change ``change``) with its audit record; refuse anything else."""
     project = get_project(slug)
-    title = _text(title, "title", TITLE_LENGTH)
+    title = _text(title, Word("title"), TITLE_LENGTH)
     if kind not in KINDS:
-        raise InvalidInput(f"the kind of a document is one of {', '.join(KINDS)}, not {kind!r}")
+        raise InvalidInput("the kind of a document is one of %(kinds)s, not %(kind)r", kinds=", ".join(KINDS), kind=kind)
     row = change_row(project, change) if change is not None else None
     filename = (filename or "document.pdf").replace("\\", "/").rsplit("/", 1)[-1][:255] or "document.pdf"
     pages = check_pdf(data, filename, limit_mb())
@@ -150,7 +152,7 @@ def attach(slug: str, data: bytes, *, filename: str, title: str, kind: str, acto
                                   Document.change_id == row.id if row else Document.change_id.is_(None))
     twin = db.session.execute(same).scalars().first()
     if twin is not None:
-        raise Conflict(f"this file is attached already, as document {twin.id} “{twin.title}”")
+        raise Conflict("this file is attached already, as document %(document)s “%(title)s”", document=twin.id, title=twin.title)
     try:
         document = Document(project_id=project.id, change_id=row.id if row else None, title=title, kind=kind, filename=filename,
                             size=len(data), sha256=sha, content=data, attached_by=actor)
@@ -172,9 +174,10 @@ def withdraw(slug: str, document_id: int, *, reason: str, actor: str) -> Documen
     """Mark a document withdrawn, with who and why; it stays stored and listed, as withdrawn."""
     project = get_project(slug)
     document = get_document(project, document_id)
-    reason = _text(reason, "reason for withdrawing it", TEXT_LENGTH)
+    reason = _text(reason, Word("reason for withdrawing it"), TEXT_LENGTH)
     if document.withdrawn:
-        raise Conflict(f"document {document.id} “{document.title}” was withdrawn already, by {document.withdrawn_by}")
+        raise Conflict("document %(document)s “%(title)s” was withdrawn already, by %(by)s", document=document.id,
+                       title=document.title, by=document.withdrawn_by)
     document.withdrawn_at, document.withdrawn_by, document.withdrawn_reason = clock.utcnow(), actor, reason
     audit.record(actor, "document-withdrawn", {"summary": f"Document “{document.title}” withdrawn: {reason}",
                                                "document": document.id, "reason": reason, "sha256": document.sha256},
@@ -208,12 +211,13 @@ def signatures_of(project: Project) -> list[Signature]:
 def _check_date(project: Project, signed_on: dt.date) -> None:
     state = state_for(project)
     if signed_on > clock.today():
-        raise InvalidInput(f"a signature cannot be dated in the future ({clock.fi_date(signed_on)})")
+        raise InvalidInput("a signature cannot be dated in the future (%(date)s)", date=clock.fi_date(signed_on))
     if signed_on > state.end:
-        raise InvalidInput(f"the signature date {clock.fi_date(signed_on)} is after the term ends ({clock.fi_date(state.end)})")
+        raise InvalidInput("the signature date %(date)s is after the term ends (%(end)s)", date=clock.fi_date(signed_on),
+                           end=clock.fi_date(state.end))
     if signed_on < state.start - EARLIEST_SIGNATURE:
-        raise InvalidInput(f"the signature date {clock.fi_date(signed_on)} is more than a year before the term starts "
-                           f"({clock.fi_date(state.start)})")
+        raise InvalidInput("the signature date %(date)s is more than a year before the term starts (%(start)s)",
+                           date=clock.fi_date(signed_on), start=clock.fi_date(state.start))
 
 
 def _period(project: Project, code: str, signed_on: dt.date) -> dt.date:
@@ -221,16 +225,19 @@ def _period(project: Project, code: str, signed_on: dt.date) -> dt.date:
     periods = state_for(project).periods(code)
     label = f"{M.lookup(code).name} ({code})"
     if not periods:
-        raise Conflict(f"{label} is not a member of {project.name}; only its members sign its agreement")
+        raise Conflict("%(city)s is not a member of %(project)s; only its members sign its agreement", city=label,
+                       project=project.name)
     period = agreement.period_for(periods, signed_on)
     if period is None:
-        raise Conflict(f"{label} left {project.name} on {clock.fi_date(periods[-1].left or signed_on)}; "
-                       f"a signature dated {clock.fi_date(signed_on)} binds it for no membership")
+        raise Conflict("%(city)s left %(project)s on %(left)s; a signature dated %(date)s binds it for no membership",
+                       city=label, project=project.name, left=clock.fi_date(periods[-1].left or signed_on),
+                       date=clock.fi_date(signed_on))
     twin = db.session.execute(select(Signature).where(Signature.project_id == project.id, Signature.city_code == code,
                                                       Signature.period_joined == period.joined)).scalar_one_or_none()
     if twin is not None:
-        raise Conflict(f"{label} has signed already for its membership from {clock.fi_date(period.joined)}: "
-                       f"on {clock.fi_date(twin.signed_on)}, by {twin.signer}")
+        raise Conflict("%(city)s has signed already for its membership from %(joined)s: on %(signed)s, by %(signer)s",
+                       city=label, joined=clock.fi_date(period.joined), signed=clock.fi_date(twin.signed_on),
+                       signer=twin.signer)
     return period.joined
 
 
@@ -239,12 +246,12 @@ def sign(slug: str, code: str, *, signer: str, signed_on: dt.date, actor: str, d
     """Record one member's signature of the agreement (or of an accession to it), with its audit record."""
     project = get_project(slug)
     city = M.lookup(code)
-    signer = _text(signer, "signer's name and title", SIGNER_LENGTH)
-    decision = _text(decision, "decision", TEXT_LENGTH, required=False)
+    signer = _text(signer, Word("signer's name and title"), SIGNER_LENGTH)
+    decision = _text(decision, Word("decision"), TEXT_LENGTH, required=False)
     _check_date(project, signed_on)
     joined = _period(project, city.code, signed_on)
     if document_id is not None and get_document(project, document_id).withdrawn:
-        raise Conflict(f"document {document_id} has been withdrawn; name one that stands")
+        raise Conflict("document %(document)s has been withdrawn; name one that stands", document=document_id)
     row = Signature(project_id=project.id, city_code=city.code, period_joined=joined, signer=signer, signed_on=signed_on,
                     decision=decision, document_id=document_id, recorded_by=actor)
     try:
@@ -252,7 +259,8 @@ def sign(slug: str, code: str, *, signer: str, signed_on: dt.date, actor: str, d
         db.session.flush()
     except IntegrityError:  # the same signature, recorded by someone else a moment ago
         db.session.rollback()
-        raise Conflict(f"{city.name} ({city.code}) has signed already for its membership from {clock.fi_date(joined)}") from None
+        raise Conflict("%(city)s has signed already for its membership from %(joined)s",
+                       city=f"{city.name} ({city.code})", joined=clock.fi_date(joined)) from None
     audit.record(actor, "agreement-signed", {
         "summary": f"{city.name} ({city.code}) signed the agreement on {clock.fi_date(signed_on)} ({signer})",
         "city": city.code, "signer": signer, "signed_on": signed_on.isoformat(), "decision": decision,

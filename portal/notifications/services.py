@@ -154,7 +154,7 @@ def set_choices(user: User, wanted: Iterable[str]) -> None:
     """Turn on exactly the ``wanted`` kinds for ``user``; every other kind off."""
     keep = set(wanted)
     if keep - set(KINDS):
-        raise InvalidInput(f"unknown notification kinds: {', '.join(sorted(keep - set(KINDS)))}")
+        raise InvalidInput("unknown notification kinds: %(kinds)s", kinds=", ".join(sorted(keep - set(KINDS))))
     db.session.execute(delete(NotificationOptOut).where(NotificationOptOut.user_id == user.id))
     for kind in KINDS:
         if kind not in keep:

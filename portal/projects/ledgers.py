@@ -91,10 +91,11 @@ def _check(delta: Books) -> None:
     """Refuse what the store cannot hold, before anything is written (a clear message, never a database error)."""
     for (_tag, account, _year), cents in delta.sums.items():
         if abs(cents) > MAX_CENTS:
-            raise InvalidInput(f"an amount of {cents // 100} EUR on {account[:80]} is beyond what the ledger takes")
+            raise InvalidInput("an amount of %(euros)s EUR on %(account)s is beyond what the ledger takes",
+                               euros=cents // 100, account=account[:80])
     for name in itertools.chain((key[0] for key in delta.sums), (key[1] for key in delta.sums), delta.opened):
         if len(name) > MAX_NAME:
-            raise InvalidInput(f"an account or tag is longer than {MAX_NAME} characters: {name[:80]}…")
+            raise InvalidInput("an account or tag is longer than %(limit)s characters: %(name)s…", limit=MAX_NAME, name=name[:80])
 
 
 def add_books(project: Project, delta: Books, known: Rows | None = None) -> dict[Key, int]:

@@ -39,7 +39,7 @@ class Figures:
             PopulationFigure.year == year, PopulationFigure.code == normal)).scalar_one_or_none()
         if found is None:
             M.check_year(self, year)
-            raise InvalidInput(f"the loaded {year} figures have no population for {normal}")
+            raise InvalidInput("the loaded %(year)s figures have no population for %(code)s", year=year, code=normal)
         return int(found)
 
 
@@ -55,7 +55,8 @@ def _rows(text: str) -> list[tuple[int, str, int]]:
     header = [h.strip().lower() for h in reader.fieldnames or []]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
-        raise InvalidInput(f"the file needs the columns {', '.join(COLUMNS)} (missing: {', '.join(missing)})")
+        raise InvalidInput("the file needs the columns %(columns)s (missing: %(missing)s)", columns=", ".join(COLUMNS),
+                           missing=", ".join(missing))
     reader.fieldnames = header
     rows, problems, seen = [], [], set()
     for record in reader:
@@ -90,11 +91,11 @@ def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
 def load(year: int, text: str, *, source: str, actor: str) -> Loaded:
     """Load the official figures of ``year``; refused as a whole if any row is wrong."""
     if year in M.available_years():
-        raise Conflict(f"the {year} figures are bundled with the portal and cannot be replaced")
+        raise Conflict("the %(year)s figures are bundled with the portal and cannot be replaced", year=year)
     if not 1900 <= year <= 2200:
-        raise InvalidInput(f"{year} is not a population year")
+        raise InvalidInput("%(year)s is not a population year", year=year)
     if db.session.execute(select(func.count()).select_from(PopulationFigure).where(PopulationFigure.year == year)).scalar():
-        raise Conflict(f"figures for {year} are loaded already")
+        raise Conflict("figures for %(year)s are loaded already", year=year)
     rows = _rows(text)
     try:
         for _, code, residents in rows:

@@ -116,8 +116,8 @@ def check(change_seq: int) -> None:
     """Under the project's lock: refuse a confirmation made on a preview the project has moved on from."""
     expected = _expected.get()
     if expected is not None and expected != change_seq:
-        raise Moved(f"the project has changed since the preview (change {expected}, now {change_seq}); "
-                    "nothing was posted: check the new preview and confirm again")
+        raise Moved("the project has changed since the preview (change %(expected)s, now %(now)s); "
+                    "nothing was posted: check the new preview and confirm again", expected=expected, now=change_seq)
 
 
 def confirmed(call: Callable[[], Any], change_seq: int) -> Any:

@@ -48,7 +48,7 @@ def parse_scenario(text: str) -> tuple[list[str], list[str]]:
         if not item:
             continue
         if item[0] not in "+-":
-            raise InvalidInput(f"{item!r}: write +CODE for a city joining or -CODE for a city leaving")
+            raise InvalidInput("%(item)r: write +CODE for a city joining or -CODE for a city leaving", item=item)
         (joins if item[0] == "+" else leaves).append(item[1:])
     return joins, leaves
 

@@ -62,7 +62,7 @@ class Outcome(NamedTuple):
 def get_project(slug: str) -> Project:
     project: Project | None = db.session.execute(select(Project).where(Project.slug == slug)).scalar_one_or_none()
     if project is None:
-        raise NotFound(f"no project {slug!r}")
+        raise NotFound("no project %(slug)r", slug=slug)
     return project
 
 
@@ -84,7 +84,7 @@ def assessed_cells(project: Project) -> dict[Cell, int]:
 def state_for(project: Project) -> ProjectState:
     state = ledgers.state(project)
     if state is None:
-        raise NotFound(f"project {project.slug!r} has no recorded changes")
+        raise NotFound("project %(slug)r has no recorded changes", slug=project.slug)
     return state
 
 
@@ -119,9 +119,10 @@ def _lock(slug: str) -> Project:
         if not is_lock_timeout(exc):
             raise
         db.session.rollback()
-        raise Busy(f"project {slug!r} is busy with another change; nothing was changed, try again in a moment") from None
+        raise Busy("project %(slug)r is busy with another change; nothing was changed, try again in a moment",
+                   slug=slug) from None
     if project is None:
-        raise NotFound(f"no project {slug!r}")
+        raise NotFound("no project %(slug)r", slug=slug)
     return project
 
 
@@ -279,11 +280,11 @@ def create_project(slug: str, *, name: str, start: dt.date, end: dt.date, rule: 
     """A new project; ``budget`` (a total, spread over the years by days) or ``years`` (cents per year)."""
     slug = (slug or "").strip()
     if not SLUG.match(slug):
-        raise InvalidInput(f"project id {slug!r} must be 2 to 63 lower-case letters, digits or dashes")
+        raise InvalidInput("project id %(slug)r must be 2 to 63 lower-case letters, digits or dashes", slug=slug)
     if (budget is None) == (years is None):
         raise InvalidInput("give the budget either as a total or by years")
     if end <= start:
-        raise InvalidInput(f"the end date {end} must come after the start date {start}")
+        raise InvalidInput("the end date %(end)s must come after the start date %(start)s", end=end, start=start)
     by_year = spread(budget, start, end) if budget is not None else dict(years or {})
     version = rule_params(rule, effective=start, decision=decision, population_year=population_year, figures=Figures(), **rule_kw)
     op = make_op("project-created", start, actor, f"Project {(name or '').strip()} created", decision, name=name,
@@ -291,7 +292,7 @@ def create_project(slug: str, *, name: str, start: dt.date, end: dt.date, rule: 
                  rule=version, settings={k: v for k, v in (settings or {}).items() if v})
     apply(None, op)  # validate before touching the database
     if db.session.execute(select(Project.id).where(Project.slug == slug)).first():
-        raise Conflict(f"a project {slug!r} exists already")
+        raise Conflict("a project %(slug)r exists already", slug=slug)
     try:
         db.session.add(Project(slug=slug, name=name.strip(), ledger_seq=0, lock_version=0, change_seq=0))
         db.session.flush()

@@ -150,7 +150,7 @@ def change(slug: str, event_id: int) -> ResponseReturnValue:
     event = db.session.get(AuditEvent, event_id)
     viewer = privacy.viewer()
     if event is None or event.project_id != project.id or not viewer.sees(privacy.owner(event, projects.state_for(project))):
-        raise NotFound(f"no change {event_id} in project {slug!r}")
+        raise NotFound("no change %(number)s in project %(slug)r", number=event_id, slug=slug)
     details = privacy.details(viewer, event.details)
     shares = details.get("shares", [])
     return render_template("projects/change.html", project=project, event=event, details=details, shares=shares,
