@@ -38,13 +38,13 @@ def _remaining(caps: Mapping[str, int], floors: Mapping[str, int], kept: Mapping
     """The bounds less what closed years already hold; refused when a closed year already breaks one."""
     for code, cap in caps.items():
         if kept.get(code, 0) > cap:
-            raise InvalidInput(f"the cap of {code} ({fmt(cap)}) is below what closed years already hold for it"
-                               f" ({fmt(kept[code])}): closed years cannot be reassessed")
+            raise InvalidInput("the cap of %(code)s (%(cap)s) is below what closed years already hold for it (%(kept)s):"
+                               " closed years cannot be reassessed", code=code, cap=fmt(cap), kept=fmt(kept[code]))
     floors_left = {c: f - kept.get(c, 0) for c, f in floors.items() if f - kept.get(c, 0) > 0}
     for code in floors_left:
         if term.get(code, 0) == 0:
-            raise InvalidInput(f"the floor of {code} ({fmt(floors[code])}) cannot be met: it shares no open year"
-                               f" and closed years hold {fmt(kept.get(code, 0))} for it")
+            raise InvalidInput("the floor of %(code)s (%(floor)s) cannot be met: it shares no open year and closed years"
+                               " hold %(kept)s for it", code=code, floor=fmt(floors[code]), kept=fmt(kept.get(code, 0)))
     return {c: cap - kept.get(c, 0) for c, cap in caps.items()}, floors_left
 
 
@@ -57,10 +57,11 @@ def _spread(unbounded: Shares, co_funded: Mapping[int, int], held: Mapping[str, 
         free = {c: b for c, b in shares.items() if c not in held}
         base = sum(free.values(), Fraction(0))
         if rest < 0:
-            raise InvalidInput(f"the floors cannot hold: in {year} the members held at a floor would pay more than the "
-                               f"{fmt(co_funded[year])} EUR the members co-fund")
+            raise InvalidInput("the floors cannot hold: in %(year)s the members held at a floor would pay more than the"
+                               " %(amount)s EUR the members co-fund", year=year, amount=fmt(co_funded[year]))
         if rest and base == 0:
-            raise InvalidInput(f"the caps and floors cannot hold: in {year} every member that shares it is held at a bound")
+            raise InvalidInput("the caps and floors cannot hold: in %(year)s every member that shares it is held at a bound",
+                               year=year)
         exact[year] = {**fixed, **{c: rest * b / base if base else Fraction(0) for c, b in free.items()}}
     return exact
 

@@ -23,7 +23,7 @@ from typing import NamedTuple
 from ledger.allocation import Rounded, Running, largest_remainder, round_cumulative
 from ledger.bounds import Bounded, apply_bounds
 from ledger.cells import YearCell as Cell
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, Word
 from ledger.funding import FundingLine, Grant, Subsidy, Unused, YearLine, funding_lines, targeted, year_lines
 from ledger.money import whole_cents
 from ledger.rules import RuleVersion
@@ -34,7 +34,7 @@ __all__ = ["POLICIES", "Assessment", "Blocked", "Charge", "Membership", "Term", 
 
 def check_policy(policy: object) -> str:
     """The policy, if it is one of :data:`POLICIES`; the one place that says which exist."""
-    return check_choice(policy, POLICIES, "policy")
+    return check_choice(policy, POLICIES, Word("policy"))
 
 
 class Charge(NamedTuple):
@@ -105,19 +105,19 @@ class Assessment(NamedTuple):
 
 def _validate(budget: Mapping[int, int], policy: str, leaver: str, memberships: Iterable[Membership]) -> tuple[Membership, ...]:
     check_policy(policy)
-    check_choice(leaver, LEAVERS, "leaver setting")
+    check_choice(leaver, LEAVERS, Word("leaver setting"))
     if not budget:
         raise InvalidInput("the budget has no years")
     for year, cents in budget.items():
         if isinstance(cents, int) and not isinstance(cents, bool) and cents < 0:
-            raise InvalidInput(f"the budget of {year} is negative")
+            raise InvalidInput("the budget of %(year)s is negative", year=year)
         whole_cents(cents, f"the budget of {year}")
     members = tuple(sorted(memberships))
     if not members:
         raise InvalidInput("the project has no members")
     for m in members:
         if m.left is not None and m.left < m.joined:
-            raise InvalidInput(f"{m.code} leaves ({m.left}) before it joins ({m.joined})")
+            raise InvalidInput("%(code)s leaves (%(left)s) before it joins (%(joined)s)", code=m.code, left=m.left, joined=m.joined)
     return members
 
 
@@ -133,7 +133,8 @@ def _year_shares(years: Mapping[int, YearLine], versions: Mapping[int, RuleVersi
                 out[year] = None
             continue
         if line.co_funded and not days:
-            raise InvalidInput(f"no member in {year} to share its co-funded budget of {line.co_funded / 100:.2f} EUR")
+            raise InvalidInput("no member in %(year)s to share its co-funded budget of %(amount)s EUR", year=year,
+                               amount=format(line.co_funded / 100, ".2f"))
         out[year] = unbounded(year, line.co_funded, versions[year], days)
     return out
 
@@ -191,7 +192,7 @@ def assess(term: Term, budget: Mapping[int, int], policy: str, versions: Mapping
     members = _validate(budget, policy, leaver, memberships)
     missing = sorted(set(budget) - set(versions))
     if missing:
-        raise InvalidInput(f"no rule version is in force for {', '.join(map(str, missing))}")
+        raise InvalidInput("no rule version is in force for %(years)s", years=", ".join(map(str, missing)))
     periods = periods_by_code(members)
     codes = sorted(periods)
     lines = funding_lines(funding, set(codes))
@@ -213,7 +214,7 @@ def assess(term: Term, budget: Mapping[int, int], policy: str, versions: Mapping
     charge_list = tuple(sorted(charges))
     for charge in charge_list:
         if charge.code not in periods:
-            raise InvalidInput(f"charge {charge.text!r} is to {charge.code}, not a member")
+            raise InvalidInput("charge %(text)s is to %(code)s, not a member", text=repr(charge.text), code=charge.code)
         whole_cents(charge.cents, f"charge {charge.text!r}") if charge.cents >= 0 else None
     result = {y: YearResult(y, years[y], versions[y], y in closed, shares[y], *rounded[y]) for y in sorted(years)}
     every_unused = sorted([*unused, *unused_targeted], key=lambda u: (u[0], u[1] or "", u[2]))

@@ -16,7 +16,7 @@ from typing import Any
 from ledger import checks, parse
 from ledger import municipalities as M
 from ledger.budget import Charge, check_policy
-from ledger.errors import Conflict, InvalidInput
+from ledger.errors import Conflict, InvalidInput, Word
 from ledger.funding import Grant, HoursEntry
 from ledger.joining import make_tiers
 from ledger.money import whole_cents
@@ -26,18 +26,25 @@ from ledger.sharing import JOINERS, LEAVERS, Membership, check_choice
 _text, _open_year, _in_term, _year = checks.text, checks.open_year, checks.in_term, checks.year
 
 
+def _named(code: str) -> str:
+    """A member as refusals name it: ``"Sipoo (753)"``."""
+    return f"{M.lookup(code).name} ({code})"
+
+
 def _city(state: ProjectState, value: Any, *, current: bool = False) -> str:
     code = M.normalise_code(str(value))
     m = state.member(code)
+    if m is None and not current:
+        raise Conflict("%(city)s is not a member of %(project)s", city=_named(code), project=state.name)
     if m is None or (current and m.left is not None):
-        raise Conflict(f"{M.lookup(code).name} ({code}) is not {'a current' if current else 'a'} member of {state.name}")
+        raise Conflict("%(city)s is not a current member of %(project)s", city=_named(code), project=state.name)
     return code
 
 
 def apply(state: ProjectState | None, op: Op) -> ProjectState:
     """The state after ``op``; every refusal is an :class:`InvalidInput` or :class:`Conflict` saying why."""
     if op.kind not in KINDS:
-        raise InvalidInput(f"unknown change {op.kind!r}")
+        raise InvalidInput("unknown change %(kind)s", kind=repr(op.kind))
     if op.kind == "project-created":
         if state is not None:
             raise Conflict("the project exists already")
@@ -56,11 +63,11 @@ def _created(op: Op) -> ProjectState:
     p = op.params
     start, end = dt.date.fromisoformat(p["start"]), dt.date.fromisoformat(p["end"])
     if end <= start:
-        raise InvalidInput(f"the end date {end} must come after the start date {start}")
+        raise InvalidInput("the end date %(end)s must come after the start date %(start)s", end=end, start=start)
     settings = p.get("settings") or {}
-    created = ProjectState(_text(p["name"], "the project's name"), start, end, check_policy(p.get("policy", "whole-term")),
-                           leaver=check_choice(settings.get("leaver", "keeps-years"), LEAVERS, "leaver setting"),
-                           joiner=check_choice(settings.get("joiner", "open-years"), JOINERS, "joiner setting"))
+    created = ProjectState(_text(p["name"], Word("the project's name")), start, end, check_policy(p.get("policy", "whole-term")),
+                           leaver=check_choice(settings.get("leaver", "keeps-years"), LEAVERS, Word("leaver setting")),
+                           joiner=check_choice(settings.get("joiner", "open-years"), JOINERS, Word("joiner setting")))
     budget = {_year(created, y): whole_cents(c, f"the budget of {y}") for y, c in p["budget"].items()}
     version = version_from_json(p["rule"])
     return created._replace(budget=tuple(sorted(budget.items())), versions=(version,))
@@ -72,20 +79,23 @@ def _members_added(state: ProjectState, op: Op) -> ProjectState:
         raise InvalidInput("name at least one city to add")
     if len(set(codes)) != len(codes):
         raise InvalidInput("a city is named twice")
-    _in_term(state, joined, "the join date")
-    _open_year(state, joined.year, f"a join on {joined}")
+    _in_term(state, joined, Word("the join date"))
+    _open_year(state, joined.year, Word("a join on"), joined)
     already = [c for c in codes if (m := state.member(c)) and m.left is None]
     if already:
-        raise Conflict("already a member: %(cities)s", cities=", ".join(f"{M.lookup(c).name} ({c})" for c in already))
+        raise Conflict("already a member: %(cities)s", cities=", ".join(map(_named, already)))
     early = [c for c in codes if (m := state.member(c)) and m.left is not None and joined <= m.left]
+    if len(early) == 1:
+        raise Conflict("a former member rejoins after its last leave date: %(city)s left on %(left)s",
+                       city=_named(early[0]), left=state.member(early[0]).left)  # type: ignore[union-attr]
     if early:
-        raise Conflict("a former member rejoins after its last leave date: " +
-                       ", ".join(f"{M.lookup(c).name} ({c}) left on {state.member(c).left}" for c in early))  # type: ignore[union-attr]
+        raise Conflict("a former member rejoins after its last leave date: %(cities)s",
+                       cities=", ".join(f"{_named(c)} left on {state.member(c).left}" for c in early))  # type: ignore[union-attr]
     figures = {(int(y), c, int(n)) for y, by_code in (op.params.get("populations") or {}).items() for c, n in by_code.items()}
     have = {(y, c) for y, c, _ in figures} | {(y, c) for y, c, _ in state.populations}
     missing = [f"{c} ({y})" for y in sorted(state.population_years()) for c in codes if (y, c) not in have]
     if missing:
-        raise InvalidInput(f"the change needs the population of {', '.join(missing)}")
+        raise InvalidInput("the change needs the population of %(missing)s", missing=", ".join(missing))
     first = [c for c in codes if state.member(c) is None]
     after = state._replace(members=tuple(sorted((*state.members, *(Membership(c, joined) for c in codes)))),
                            populations=tuple(sorted({*state.populations, *figures})))
@@ -101,26 +111,27 @@ def _member_withdrawn(state: ProjectState, op: Op) -> ProjectState:
     m = state.member(code)
     assert m is not None
     if left < m.joined:
-        raise InvalidInput(f"the leave date {left} is before {M.lookup(code).name} joined ({m.joined})")
-    _in_term(state, left, "the leave date")
-    _open_year(state, left.year, f"a withdrawal on {left}")
+        raise InvalidInput("the leave date %(left)s is before %(city)s joined (%(joined)s)", left=left, city=M.lookup(code).name,
+                           joined=m.joined)
+    _in_term(state, left, Word("the leave date"))
+    _open_year(state, left.year, Word("a withdrawal on"), left)
     members = tuple(x._replace(left=left) if x == m else x for x in state.members)
     return state._replace(members=members)
 
 
 def _budget_set(state: ProjectState, op: Op) -> ProjectState:
-    _in_term(state, op.effective, "the budget's effective date")
+    _in_term(state, op.effective, Word("the budget's effective date"))
     years = {_year(state, y): whole_cents(c, f"the budget of {y}") for y, c in op.params["years"].items()}
     if not years:
         raise InvalidInput("name at least one budget year")
     for year in years:
-        _open_year(state, year, f"a new budget for {year}")
+        _open_year(state, year, Word("a new budget for"), year)
     return state._replace(budget=tuple(sorted({**state.budget_map, **years}.items())))
 
 
 def _with_version(state: ProjectState, version: Any) -> ProjectState:
-    _in_term(state, version.effective, "the rule's effective date")
-    _open_year(state, version.effective.year, f"a rule taking effect on {version.effective}")
+    _in_term(state, version.effective, Word("the rule's effective date"))
+    _open_year(state, version.effective.year, Word("a rule taking effect on"), version.effective)
     checks.bounds_name_members(state, version)
     checks.percentages_name_members(state, version)
     after = state._replace(versions=(*state.versions, version))
@@ -135,15 +146,15 @@ def _rule_set(state: ProjectState, op: Op) -> ProjectState:
 def _policy_set(state: ProjectState, op: Op) -> ProjectState:
     policy = check_policy(op.params["policy"])
     if policy == state.policy:
-        raise Conflict(f"the policy is {policy} already")
+        raise Conflict("the policy is %(policy)s already", policy=policy)
     return state._replace(policy=policy)
 
 
 def _settings_set(state: ProjectState, op: Op) -> ProjectState:
-    leaver = check_choice(op.params.get("leaver", state.leaver), LEAVERS, "leaver setting")
-    joiner = check_choice(op.params.get("joiner", state.joiner), JOINERS, "joiner setting")
+    leaver = check_choice(op.params.get("leaver", state.leaver), LEAVERS, Word("leaver setting"))
+    joiner = check_choice(op.params.get("joiner", state.joiner), JOINERS, Word("joiner setting"))
     if (leaver, joiner) == (state.leaver, state.joiner):
-        raise Conflict(f"the settings are leaver {leaver}, joiner {joiner} already")
+        raise Conflict("the settings are leaver %(leaver)s, joiner %(joiner)s already", leaver=leaver, joiner=joiner)
     return state._replace(leaver=leaver, joiner=joiner)
 
 
@@ -165,9 +176,10 @@ def _year_closed(state: ProjectState, op: Op) -> ProjectState:
 def _charge_added(state: ProjectState, op: Op) -> ProjectState:
     code = _city(state, op.params["city"])
     when = op.effective
-    _in_term(state, when, "the charge's date")
-    _open_year(state, when.year, f"a charge dated {when}")
-    charge = Charge(code, when, whole_cents(op.params["cents"], "the charge", positive=True), _text(op.params["text"], "the charge's text"))
+    _in_term(state, when, Word("the charge's date"))
+    _open_year(state, when.year, Word("a charge dated"), when)
+    charge = Charge(code, when, whole_cents(op.params["cents"], Word("the charge"), positive=True),
+                    _text(op.params["text"], Word("the charge's text")))
     return state._replace(charges=(*state.charges, charge))
 
 
@@ -175,27 +187,30 @@ def _charge_cancelled(state: ProjectState, op: Op) -> ProjectState:
     """A charge made in error is cancelled by a reversing entry; the charge itself stays in the ledger."""
     number = op.params["number"]
     if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= len(state.charges):
-        raise InvalidInput(f"there is no charge number {number!r} (the project has {len(state.charges)})")
+        raise InvalidInput("there is no charge number %(number)s (the project has %(count)s)", number=repr(number),
+                           count=len(state.charges))
     if number in state.cancelled:
-        raise Conflict(f"charge {number} is cancelled already")
+        raise Conflict("charge %(number)s is cancelled already", number=number)
     charge = state.charges[number - 1]
-    _open_year(state, charge.date.year, f"cancelling a charge dated {charge.date}")
-    _text(op.params.get("reason"), "the reason for the cancellation")
+    _open_year(state, charge.date.year, Word("cancelling a charge dated"), charge.date)
+    _text(op.params.get("reason"), Word("the reason for the cancellation"))
     return state._replace(cancelled=tuple(sorted((*state.cancelled, number))))
 
 
 def _grant_added(state: ProjectState, op: Op) -> ProjectState:
     year = _year(state, op.params["year"])
-    _open_year(state, year, f"funding for {year}")
+    _open_year(state, year, Word("funding for"), year)
     target = _city(state, op.params["target"]) if op.params.get("target") else None
-    grant = Grant(year, whole_cents(op.params["cents"], "the grant", positive=True), _text(op.params["text"], "the grant's text"), target)
+    grant = Grant(year, whole_cents(op.params["cents"], Word("the grant"), positive=True), _text(op.params["text"], Word("the grant's text")),
+                  target)
     return state._replace(grants=(*state.grants, grant))
 
 
 def _subsidy_set(state: ProjectState, op: Op) -> ProjectState:
-    key = _text(op.params["key"], "the subsidy's name")
+    key = _text(op.params["key"], Word("the subsidy's name"))
     target = _city(state, op.params["target"]) if op.params.get("target") else None
-    scheme = SubsidyScheme(key, whole_cents(op.params["rate_cents"], "the hourly rate"), _text(op.params["text"], "the subsidy's text"), target)
+    scheme = SubsidyScheme(key, whole_cents(op.params["rate_cents"], Word("the hourly rate")), _text(op.params["text"], Word("the subsidy's text")),
+                           target)
     others = tuple(s for s in state.subsidies if s.key != key)
     return state._replace(subsidies=tuple(sorted((*others, scheme))))
 
@@ -203,16 +218,16 @@ def _subsidy_set(state: ProjectState, op: Op) -> ProjectState:
 def _hours_logged(state: ProjectState, op: Op) -> ProjectState:
     key = op.params["key"]
     if not any(s.key == key for s in state.subsidies):
-        raise InvalidInput(f"no subsidy {key!r}: set it up first (portal subsidy set)")
+        raise InvalidInput("no subsidy %(key)s: set it up first (portal subsidy set)", key=repr(key))
     rows = op.params["entries"]
     if not rows:
         raise InvalidInput("log at least one row of hours")
     logged = []
     for i, row in enumerate(rows, 1):
         when = parse.date(str(row.get("date")), f"row {i}: {row.get('date')!r}")
-        _in_term(state, when, f"row {i}: the date")
-        _open_year(state, when.year, f"row {i}: hours on {when}")
-        entry = HoursEntry(_text(row.get("person"), f"row {i}: the person"), when, _text(row.get("task"), f"row {i}: the task"),
+        _in_term(state, when, Word("the date"), row=i)
+        _open_year(state, when.year, Word("hours on"), when, row=i)
+        entry = HoursEntry(_text(row.get("person"), Word("the person"), row=i), when, _text(row.get("task"), Word("the task"), row=i),
                            parse.hours(row.get("hours"), f"row {i}: the hours"))
         logged.append(Logged(key, entry))
     return state._replace(hours=(*state.hours, *logged))
@@ -226,7 +241,7 @@ def _joining_fee_set(state: ProjectState, op: Op) -> ProjectState:
     have = {(y, c) for y, c, _ in figures} | {(y, c) for y, c, _ in state.populations}
     missing = [c for c in state.codes() if (year, c) not in have]
     if missing:
-        raise InvalidInput(f"the joining fee needs the {year} population of {', '.join(missing)}")
+        raise InvalidInput("the joining fee needs the %(year)s population of %(codes)s", year=year, codes=", ".join(missing))
     return state._replace(tiers=tiers, fee_year=year, populations=tuple(sorted({*state.populations, *figures})))
 
 

@@ -25,34 +25,52 @@ from ledger.sharing import Membership, periods_by_code, sharers, unbounded
 MAX_TEXT = 500
 
 
-def text(value: Any, what: str) -> str:
-    """A text of a change (a charge's, a grant's): not empty, and text as :func:`ledger.parse.text` says."""
+def text(value: Any, what: str, *, row: int | None = None) -> str:
+    """A text of a change (a charge's, a grant's): not empty, and text as :func:`ledger.parse.text` says.
+
+    ``what`` names it (a :class:`~ledger.errors.Word`, so that pages translate it); ``row`` is the
+    row of a table it is in, if any ("row 2: the person must not be empty")."""
     result = str(value or "").strip()
     if not result:
-        raise InvalidInput(f"{what} must not be empty")
-    return parse.text(result, what, max_length=MAX_TEXT)
+        if row is not None:
+            raise InvalidInput("row %(row)s: %(what)s must not be empty", row=row, what=what)
+        raise InvalidInput("%(what)s must not be empty", what=what)
+    return parse.text(result, what if row is None else f"row {row}: {what}", max_length=MAX_TEXT)
 
 
-def open_year(state: ProjectState, year: int, what: str) -> None:
-    if year in state.closed:
-        raise Conflict(f"{year} is closed: {what} would change what was assessed for it")
+def open_year(state: ProjectState, year: int, what: str, when: object = None, *, row: int | None = None) -> None:
+    """Refused when ``year`` is closed: ``what`` (a :class:`~ledger.errors.Word` such as "a join on")
+    with its date or year ``when`` would change it; ``row`` is the row of a table it is in, if any."""
+    if year not in state.closed:
+        return
+    if row is not None:
+        raise Conflict("%(year)s is closed: row %(row)s: %(what)s %(when)s would change what was assessed for it",
+                       year=year, row=row, what=what, when=when)
+    if when is not None:
+        raise Conflict("%(year)s is closed: %(what)s %(when)s would change what was assessed for it", year=year, what=what, when=when)
+    raise Conflict("%(year)s is closed: %(what)s would change what was assessed for it", year=year, what=what)
 
 
-def in_term(state: ProjectState, when: dt.date, what: str) -> None:
-    """A date within the term itself, not only within its years."""
-    if not state.in_term(when):
-        raise InvalidInput("%(what)s %(when)s is outside the project's years (%(start)s – %(end)s)", what=what, when=when,
-                           start=state.start.isoformat(), end=state.end.isoformat())
+def in_term(state: ProjectState, when: dt.date, what: str, *, row: int | None = None) -> None:
+    """A date within the term itself, not only within its years; ``what`` names the date (a
+    :class:`~ledger.errors.Word`), ``row`` the row of a table it is in, if any."""
+    if state.in_term(when):
+        return
+    if row is not None:
+        raise InvalidInput("row %(row)s: %(what)s %(when)s is outside the project's years (%(start)s – %(end)s)", row=row,
+                           what=what, when=when, start=state.start.isoformat(), end=state.end.isoformat())
+    raise InvalidInput("%(what)s %(when)s is outside the project's years (%(start)s – %(end)s)", what=what, when=when,
+                       start=state.start.isoformat(), end=state.end.isoformat())
 
 
 def year(state: ProjectState, value: Any) -> int:
     try:
         found = int(value)
     except (TypeError, ValueError):
-        raise InvalidInput(f"{value!r} is not a year") from None
+        raise InvalidInput("%(value)s is not a year", value=repr(value)) from None
     if found not in state.years:
-        raise InvalidInput("%(year)s is not one of the project's years (%(years)s)", year=found,
-                           years=f"{state.start.year}–{state.end.year}")
+        span = f"{state.start.year}–{state.end.year}"
+        raise InvalidInput("%(year)s is not one of the project's years (%(years)s)", year=found, years=span)
     return found
 
 
@@ -61,25 +79,27 @@ def bounds_name_members(state: ProjectState, version: RuleVersion) -> None:
     if not state.members:
         return
     members = set(state.codes())
-    for what, mapping in (("caps", version.cap_map), ("floors", version.floor_map)):
-        strangers = sorted(set(mapping) - members)
-        if strangers:
-            raise InvalidInput(f"the {what} name non-members: {', '.join(strangers)}")
+    strangers = sorted(set(version.cap_map) - members)
+    if strangers:
+        raise InvalidInput("the caps name non-members: %(codes)s", codes=", ".join(strangers))
+    strangers = sorted(set(version.floor_map) - members)
+    if strangers:
+        raise InvalidInput("the floors name non-members: %(codes)s", codes=", ".join(strangers))
 
 
 def version_governs(state: ProjectState) -> None:
     """The version just set governs at least one year (a later version of the same year would win)."""
     if not governed_years(state)[-1]:
         version = state.versions[-1]
-        raise InvalidInput(f"the rule version from {version.effective} would govern no year: a version from a later date"
-                           f" in {version.effective.year} governs it; set this one from a later date instead")
+        raise InvalidInput("the rule version from %(since)s would govern no year: a version from a later date in %(year)s"
+                           " governs it; set this one from a later date instead", since=version.effective, year=version.effective.year)
 
 
 def percentages_name_members(state: ProjectState, version: RuleVersion) -> None:
     """A fixed version set on a project with members names only members, current or former."""
     strangers = sorted(set(version.percentage_map) - set(state.codes())) if state.members else []
     if strangers:
-        raise InvalidInput(f"the percentages name non-members: {', '.join(strangers)}")
+        raise InvalidInput("the percentages name non-members: %(codes)s", codes=", ".join(strangers))
 
 
 def _unnamed(state: ProjectState) -> list[tuple[RuleVersion, int, set[str]]]:

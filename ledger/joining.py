@@ -29,18 +29,17 @@ def make_tiers(pairs: Iterable[tuple[dt.date | None, int]]) -> tuple[Tier, ...]:
         raise InvalidInput("a joining fee needs at least one tier")
     for i, tier in enumerate(tiers):
         if isinstance(tier.cents_per_resident, bool) or not isinstance(tier.cents_per_resident, int) or tier.cents_per_resident < 0:
-            raise InvalidInput(f"tier {i + 1}: the price per resident must be whole cents not below zero")
+            raise InvalidInput("tier %(n)s: the price per resident must be whole cents not below zero", n=i + 1)
         last = i == len(tiers) - 1
         if tier.until is None and not last:
-            raise InvalidInput(f"tier {i + 1} is open-ended but is not the last tier")
+            raise InvalidInput("tier %(n)s is open-ended but is not the last tier", n=i + 1)
         if tier.until is not None and last:
             raise InvalidInput("the last tier must be open-ended (no end date): every joining date needs a price")
         before = tiers[i - 1].until if i else None
         if tier.until is not None and before is not None and tier.until <= before:
-            raise InvalidInput(
-                f"tier {i + 1} ends {tier.until.isoformat()}, not after tier {i} ({before.isoformat()}):"
-                " tiers must be in date order without overlap"
-            )
+            raise InvalidInput("tier %(n)s ends %(until)s, not after tier %(previous)s (%(before)s):"
+                               " tiers must be in date order without overlap", n=i + 1, until=tier.until.isoformat(), previous=i,
+                               before=before.isoformat())
     return tiers
 
 
@@ -55,7 +54,7 @@ def fee_tier(joined: dt.date, tiers: Iterable[tuple[dt.date | None, int]]) -> Ti
 def joining_fee(population: int, joined: dt.date, tiers: Iterable[tuple[dt.date | None, int]]) -> int:
     """The fee in cents: residents × the price of the tier of the joining date (exact, no rounding)."""
     if isinstance(population, bool) or not isinstance(population, int) or population < 0:
-        raise InvalidInput(f"the population must be a whole number not below zero (got {population!r})")
+        raise InvalidInput("the population must be a whole number not below zero (got %(population)s)", population=repr(population))
     return population * fee_tier(joined, tiers).cents_per_resident
 
 

@@ -10,7 +10,7 @@ import re
 from decimal import Decimal
 from fractions import Fraction
 
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, Word
 
 CURRENCY = "EUR"
 _CENT = Decimal("0.01")
@@ -34,7 +34,7 @@ def shown(text: object, limit: int = 40) -> str:
     return repr(raw if len(raw) <= limit else raw[:limit] + "…")
 
 
-def parse_amount(text: str | Decimal | int, *, allow_negative: bool = False, what: str = "amount") -> int:
+def parse_amount(text: str | Decimal | int, *, allow_negative: bool = False, what: str = Word("amount")) -> int:
     """An amount typed by a person (``"520000.00"``, ``"520 000,00"``, ``"12 €"``) in cents; never a float.
 
     The one rule for amounts, on the web and the command line alike: ASCII digits, thousands
@@ -60,10 +60,12 @@ def parse_amount(text: str | Decimal | int, *, allow_negative: bool = False, wha
         raise InvalidInput("%(what)s %(text)s has more than two decimals", what=what, text=shown(text))
     whole = re.sub(f"[{THOUSANDS}]", "", found["whole"])
     if len(whole.lstrip("0")) > len(str(MAX_CENTS)) - 2:  # no int() of a thousand digits
-        raise InvalidInput(f"{what} {shown(text)} is too large (at most {fmt_human(MAX_CENTS - 1)} EUR)")
+        raise InvalidInput("%(what)s %(text)s is too large (at most %(most)s EUR)", what=what, text=shown(text),
+                           most=fmt_human(MAX_CENTS - 1))
     cents = int(whole) * 100 + int(frac.ljust(2, "0"))
     if cents >= MAX_CENTS:
-        raise InvalidInput(f"{what} {shown(text)} is too large (at most {fmt_human(MAX_CENTS - 1)} EUR)")
+        raise InvalidInput("%(what)s %(text)s is too large (at most %(most)s EUR)", what=what, text=shown(text),
+                           most=fmt_human(MAX_CENTS - 1))
     return -cents if sign == "-" else cents
 
 
@@ -74,7 +76,7 @@ def from_fmt(text: str) -> int:
     """
     found = _FMT.fullmatch(str(text).strip())
     if found is None:
-        raise InvalidInput(f"{shown(text)} is not an amount written by the portal")
+        raise InvalidInput("%(text)s is not an amount written by the portal", text=shown(text))
     cents = int(found[2]) * 100 + int(found[3])
     return -cents if found[1] else cents
 
@@ -86,7 +88,9 @@ def whole_cents(value: object, what: str, *, positive: bool = False) -> int:
     as an op's stored parameters; text goes through :func:`parse_amount` first.
     """
     if isinstance(value, bool) or not isinstance(value, int) or value < 0 or (positive and value == 0):
-        raise InvalidInput(f"{what} must be whole cents {'above' if positive else 'not below'} zero (got {value!r})")
+        if positive:
+            raise InvalidInput("%(what)s must be whole cents above zero (got %(value)s)", what=what, value=repr(value))
+        raise InvalidInput("%(what)s must be whole cents not below zero (got %(value)s)", what=what, value=repr(value))
     return value
 
 

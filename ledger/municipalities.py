@@ -36,9 +36,7 @@ def municipalities(year: int | None = None) -> dict[str, Municipality]:
     years = available_years()
     year = years[-1] if year is None else year
     if year not in years:
-        raise InvalidInput(
-            f"no population figures for {year}; available: {', '.join(map(str, years))}"
-        )
+        raise InvalidInput("no population figures for %(year)s; available: %(years)s", year=year, years=", ".join(map(str, years)))
     path = DATA / f"municipalities-{year}.csv"
     with path.open(encoding="utf-8", newline="") as handle:
         return {
@@ -51,7 +49,7 @@ def normalise_code(text: str) -> str:
     """``"97"`` and ``" 097 "`` are Hirvensalmi's code ``"097"``; anything else (other scripts' digits too) is an error."""
     raw = str(text).strip()
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 3:
-        raise InvalidInput(f"{str(text)[:20]!r} is not a municipality code (three digits, for example 638)")
+        raise InvalidInput("%(text)s is not a municipality code (three digits, for example 638)", text=repr(str(text)[:20]))
     return raw.zfill(3)
 
 
@@ -60,7 +58,7 @@ def lookup(code: str, year: int | None = None) -> Municipality:
     normalised = normalise_code(code)
     found = municipalities(year).get(normalised)
     if found is None:
-        raise InvalidInput(f"unknown municipality code {normalised}")
+        raise InvalidInput("unknown municipality code %(code)s", code=normalised)
     return found
 
 
@@ -88,5 +86,6 @@ BUNDLED = Bundled()
 def check_year(figures: Figures, year: int) -> int:
     """A population year the figures have, or a refusal naming the years there are."""
     if year not in figures.years():
-        raise InvalidInput(f"no population figures for {year}; available: {', '.join(map(str, figures.years()))}")
+        raise InvalidInput("no population figures for %(year)s; available: %(years)s", year=year,
+                           years=", ".join(map(str, figures.years())))
     return year

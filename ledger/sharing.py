@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from fractions import Fraction
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from ledger.errors import InvalidInput
 from ledger.rules import RuleVersion
@@ -50,9 +50,11 @@ class YearShares(NamedTuple):
 
 
 def check_choice(value: object, choices: tuple[str, ...], what: str) -> str:
-    """``value`` if it is one of ``choices``: the one check of a policy or a setting."""
+    """``value`` if it is one of ``choices``: the one check of a policy or a setting (``what``, a
+    :class:`~ledger.errors.Word` such as "policy")."""
     if value not in choices:
-        raise InvalidInput(f"unknown {what} {value!r}; choose one of: {', '.join(choices)}")
+        raise InvalidInput("unknown %(what)s %(value)s; choose one of: %(choices)s", what=what, value=repr(value),
+                           choices=", ".join(choices))
     return str(value)
 
 
@@ -101,11 +103,14 @@ def sharers(policy: str, year: int, periods: Mapping[str, list[Membership]], ter
 def _population(version: RuleVersion, pops: Mapping[str, int], code: str) -> int:
     """``code``'s population in the version's frozen figures (``pops``: its ``population_map``, made once per year)."""
     if code not in pops:
-        raise InvalidInput(f"the rule version has no {version.population_year} population for {code}")
+        raise InvalidInput("the rule version has no %(year)s population for %(code)s", year=version.population_year, code=code)
     return pops[code]
 
 
-def _split(amount: Fraction, weights: Mapping[str, Fraction], what: str) -> dict[str, Fraction]:
+def _split(amount: Fraction, weights: Mapping[str, Fraction], year: int,
+           zero: Literal["sharers", "percentages", "populations"]) -> dict[str, Fraction]:
+    """``amount`` split by ``weights``; refused when they sum to zero and there is something to split,
+    saying which weights (``zero``) of ``year`` those are."""
     if amount.denominator == 1 and all(w.denominator == 1 for w in weights.values()):
         # Whole amount, whole weights (the usual case): one exact division each, the same values
         # as the general form below at a third of its cost (a year of 300 members is 300 of them).
@@ -116,7 +121,11 @@ def _split(amount: Fraction, weights: Mapping[str, Fraction], what: str) -> dict
     if total == 0:
         if amount == 0:
             return dict.fromkeys(weights, Fraction(0))
-        raise InvalidInput(what)
+        if zero == "sharers":
+            raise InvalidInput("nobody shares %(year)s", year=year)
+        if zero == "percentages":
+            raise InvalidInput("the fixed percentages of the members of %(year)s are all zero", year=year)
+        raise InvalidInput("the members' populations in %(year)s sum to zero: nothing to allocate by", year=year)
     return {c: amount * w / total for c, w in weights.items()}
 
 
@@ -134,7 +143,7 @@ def _by_population(year: int, co_funded: int, version: RuleVersion, days: Mappin
     if total == 0:
         if co_funded == 0:
             return YearShares(year, dict(days), {c: Fraction(w) for c, w in whole.items()}, dict.fromkeys(whole, Fraction(0)))
-        raise InvalidInput(f"the members' populations in {year} sum to zero: nothing to allocate by")
+        raise InvalidInput("the members' populations in %(year)s sum to zero: nothing to allocate by", year=year)
     shares = {c: Fraction(co_funded * w, total) for c, w in whole.items()}
     return YearShares(year, dict(days), {c: Fraction(w) for c, w in whole.items()}, shares)
 
@@ -149,24 +158,23 @@ def unbounded(year: int, co_funded: int, version: RuleVersion, days: Mapping[str
     d = {c: Fraction(n) for c, n in days.items()}
     if version.kind == "equal":
         weights = d
-        shares = _split(amount, weights, f"nobody shares {year}")
+        shares = _split(amount, weights, year, "sharers")
     elif version.kind == "fixed":
         pct = version.percentage_map
         missing = sorted(c for c in d if c not in pct)
         if missing:
-            raise InvalidInput(f"the fixed percentages do not name {', '.join(missing)}, who share {year}:"
-                               " set a new rule version with a percentage for every member")
+            raise InvalidInput("the fixed percentages do not name %(codes)s, who share %(year)s:"
+                               " set a new rule version with a percentage for every member", codes=", ".join(missing), year=year)
         weights = {c: Fraction(pct[c]) * d[c] for c in d}
-        shares = _split(amount, weights, f"the fixed percentages of the members of {year} are all zero")
+        shares = _split(amount, weights, year, "percentages")
     else:
         pops = version.population_map
         weights = {c: Fraction(_population(version, pops, c) * n) for c, n in days.items()}
-        what = f"the members' populations in {year} sum to zero: nothing to allocate by"
         if version.kind == "population":
-            shares = _split(amount, weights, what)
+            shares = _split(amount, weights, year, "populations")
         else:
             base = Fraction(version.base_percent or 0, 100)
-            equal = _split(amount * base, d, f"nobody shares {year}")
-            by_people = _split(amount * (1 - base), weights, what)
+            equal = _split(amount * base, d, year, "sharers")
+            by_people = _split(amount * (1 - base), weights, year, "populations")
             shares = {c: equal[c] + by_people[c] for c in d}
     return YearShares(year, dict(days), weights, shares)
