@@ -126,9 +126,9 @@ def invite(*, email: str, city: str, role: str, by: User | None, actor: str, day
     """Invite ``email`` into ``city`` with ``role``; a lead invites into their own city only."""
     email = (email or "").strip().lower()
     if not EMAIL.match(email) or len(email) > 320:
-        raise InvalidInput(f"{email!r} is not an email address")
+        raise InvalidInput("%(email)r is not an email address", email=email)
     if role not in ROLES:
-        raise InvalidInput(f"unknown role {role!r}; choose one of: {', '.join(ROLES)}")
+        raise InvalidInput("unknown role %(role)r; choose one of: %(roles)s", role=role, roles=", ".join(ROLES))
     code = M.lookup(city).code if city else ""
     if not code:
         raise InvalidInput("an invitation needs a city (the city whose provider the person logs in with)")
@@ -139,7 +139,7 @@ def invite(*, email: str, city: str, role: str, by: User | None, actor: str, day
             raise Forbidden("only an admin may invite an admin")
     clash = select(Invitation.id).where(func.lower(Invitation.email) == email, Invitation.city_code == code, _open())
     if db.session.execute(clash).first():
-        raise Conflict(f"{email} already has an open invitation to city {code}")
+        raise Conflict("%(email)s already has an open invitation to city %(code)s", email=email, code=code)
     invitation = Invitation(email=email, city_code=code, role=role, invited_by=actor[:audit.ACTOR_LENGTH],
                             expires_at=utcnow() + dt.timedelta(days=days))
     db.session.add(invitation)
@@ -165,7 +165,7 @@ def revoke(invitation_id: int, *, by: User | None, actor: str) -> None:
     """Withdraw an invitation that has not bound yet (it is deleted; the audit log keeps it)."""
     invitation = db.session.get(Invitation, invitation_id)
     if invitation is None:
-        raise NotFound(f"no invitation {invitation_id}")
+        raise NotFound("no invitation %(id)s", id=invitation_id)
     if by is not None and "admin" not in by.roles and invitation.city_code != by.city_code:
         raise Forbidden("a project lead manages their own city's invitations only")
     if invitation.used_at is not None:
@@ -187,7 +187,7 @@ def grant(*, issuer: str, sub: str, role: str, city: str | None, name: str = "",
     if not issuer or not sub:
         raise InvalidInput("both --issuer and --sub are needed: users are keyed on them")
     if role not in ROLES:
-        raise InvalidInput(f"unknown role {role!r}; choose one of: {', '.join(ROLES)}")
+        raise InvalidInput("unknown role %(role)r; choose one of: %(roles)s", role=role, roles=", ".join(ROLES))
     code = M.lookup(city).code if city else None
     user = find(issuer, sub)
     if user is None:
@@ -228,7 +228,7 @@ def visible(by: User | None, status: str | None = None) -> list[User]:
     query = select(User).order_by(User.created_at.desc(), User.id.desc())
     if status:
         if status not in STATUSES:
-            raise InvalidInput(f"unknown status {status!r}; choose one of: {', '.join(STATUSES)}")
+            raise InvalidInput("unknown status %(status)r; choose one of: %(statuses)s", status=status, statuses=", ".join(STATUSES))
         query = query.where(User.status == status)
     if by is not None and "admin" not in by.roles:
         query = query.where(User.city_code == by.city_code) if by.city_code else query.where(false())
@@ -238,8 +238,9 @@ def visible(by: User | None, status: str | None = None) -> list[User]:
 
 def _check(by: User | None, user: User) -> None:
     if not may_manage(by, user):
-        raise Forbidden("you may not change this account" if by is None or by.id != user.id
-                        else "you may not change your own account")
+        if by is not None and by.id == user.id:
+            raise Forbidden("you may not change your own account")
+        raise Forbidden("you may not change this account")
 
 
 def approve(user: User, roles: set[str] | list[str], *, by: User | None, actor: str, city: str | None = None) -> User:
@@ -250,12 +251,12 @@ def approve(user: User, roles: set[str] | list[str], *, by: User | None, actor: 
     if not roles:
         raise InvalidInput("choose at least one role")
     if unknown := roles - set(ROLES):
-        raise InvalidInput(f"unknown role {sorted(unknown)[0]!r}; choose from: {', '.join(ROLES)}")
+        raise InvalidInput("unknown role %(role)r; choose from: %(roles)s", role=sorted(unknown)[0], roles=", ".join(ROLES))
     if "admin" in roles and by is not None and "admin" not in by.roles:
         raise Forbidden("only an admin may grant the admin role")
     code = M.lookup(city).code if city else None
     if code and user.city_code and code != user.city_code:
-        raise InvalidInput(f"the city is {user.city_code}, as the user's provider vouches; it cannot be changed here")
+        raise InvalidInput("the city is %(code)s, as the user's provider vouches; it cannot be changed here", code=user.city_code)
     if code and not user.city_code:
         if by is not None and "admin" not in by.roles:
             raise Forbidden("only an admin may give a city to a user whose provider vouches for none")
@@ -274,7 +275,7 @@ def disable(user: User, *, by: User | None, actor: str) -> int:
     """Disable ``user`` and end every session of theirs at once; returns how many were ended."""
     _check(by, user)
     if user.status == "disabled":
-        raise Conflict(f"{user.sub}@{user.issuer} is already disabled")
+        raise Conflict("%(sub)s@%(issuer)s is already disabled", sub=user.sub, issuer=user.issuer)
     user.status = "disabled"
     _audit_user(actor, "user-disabled", user)
     db.session.commit()
@@ -286,7 +287,7 @@ def enable(user: User, *, by: User | None, actor: str) -> User:
     """Re-enable a disabled user with the roles they had."""
     _check(by, user)
     if user.status != "disabled":
-        raise Conflict(f"{user.sub}@{user.issuer} is not disabled")
+        raise Conflict("%(sub)s@%(issuer)s is not disabled", sub=user.sub, issuer=user.issuer)
     user.status = "active" if user.roles else "pending"
     _audit_user(actor, "user-enabled", user, status=user.status)
     db.session.commit()
@@ -296,12 +297,12 @@ def enable(user: User, *, by: User | None, actor: str) -> User:
 def get(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound(f"no user {user_id}")
+        raise NotFound("no user %(id)s", id=user_id)
     return user
 
 
 def find_or_refuse(issuer: str, sub: str) -> User:
     user = find((issuer or "").strip(), (sub or "").strip())
     if user is None:
-        raise NotFound(f"no user {sub}@{issuer}: they appear after their first login")
+        raise NotFound("no user %(sub)s@%(issuer)s: they appear after their first login", sub=sub, issuer=issuer)
     return user

@@ -76,11 +76,11 @@ def dates(seller: Seller, date: dt.date | None, due: dt.date | None, terms: int 
         raise InvalidInput("give the due date or the payment terms, not both")
     if due is not None:
         if due < day:
-            raise InvalidInput(f"the due date {due.isoformat()} is before the invoice date {day.isoformat()}")
+            raise InvalidInput("the due date %(due)s is before the invoice date %(date)s", due=due.isoformat(), date=day.isoformat())
         return Dates(day, due, (due - day).days)
     days = seller.terms_days if terms is None else terms
     if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 365:
-        raise InvalidInput(f"payment terms must be 0 to 365 days (got {days!r})")
+        raise InvalidInput("payment terms must be 0 to %(most)s days (got %(value)r)", most=365, value=days)
     return Dates(day, day + dt.timedelta(days=days), days)
 
 
@@ -221,7 +221,7 @@ def issue(slug: str, *, year: int, actor: str, date: dt.date | None = None, due:
         state = state_for(project)
         drafts = _drafts(project, state, journal, seller, year)
         if not drafts:
-            raise Conflict(f"nothing to invoice for {year}: every member's invoices already match what the ledger holds")
+            raise Conflict("nothing to invoice for %(year)s: every member's invoices already match what the ledger holds", year=year)
         stored.extend(_store(project, state, seller, drafts, when, actor))
         when_box.append(when)
         numbers = [p.invoice.number for p in stored]

@@ -26,7 +26,7 @@ from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError
 from stdnum.fi import ytunnus
 
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, Word
 
 EInvoiceAddressKind = Literal["ovt", "peppol", "iban"]
 OperatorKind = Literal["ovt", "bic"]
@@ -78,7 +78,7 @@ def business_id_check_digit(first_seven: str) -> int:
     remainder = total % 11
     if remainder == 1:
         raise InvalidInput(
-            f"business ID {first_seven}-? cannot exist: its first seven digits give no valid check digit"
+            "business ID %(digits)s-? cannot exist: its first seven digits give no valid check digit", digits=first_seven
         )
     return 0 if remainder == 0 else 11 - remainder
 
@@ -91,12 +91,12 @@ def normalize_business_id(text: str) -> str:
     """
     match = _BUSINESS_ID_SHAPE.fullmatch(_compact(text))
     if match is None:
-        raise InvalidInput(f"business ID '{text}' must look like 1234567-8")
+        raise InvalidInput("business ID '%(text)s' must look like 1234567-8", text=text)
     first_seven = match.group(1).zfill(7)
     expected = f"{first_seven}-{business_id_check_digit(first_seven)}"
     candidate = f"{first_seven}-{match.group(2)}"
     if candidate != expected or not ytunnus.is_valid(candidate):
-        raise InvalidInput(f"business ID {candidate} has a wrong check digit (expected {expected})")
+        raise InvalidInput("business ID %(given)s has a wrong check digit (expected %(expected)s)", given=candidate, expected=expected)
     return str(ytunnus.format(candidate))
 
 
@@ -110,7 +110,7 @@ def normalize_vat_number(text: str) -> str:
     try:
         return str(eu_vat.validate(text))
     except ValidationError:
-        raise InvalidInput(f"VAT number '{text}' is not a valid EU VAT number") from None
+        raise InvalidInput("VAT number '%(text)s' is not a valid EU VAT number", text=text) from None
 
 
 def normalize_iban(text: str) -> str:
@@ -118,7 +118,7 @@ def normalize_iban(text: str) -> str:
     try:
         return str(IBAN(text).compact)
     except SchwiftyException as error:
-        raise InvalidInput(f"IBAN '{text}' is not valid: {_schwifty_reason(error)}") from None
+        raise InvalidInput("IBAN '%(text)s' is not valid: %(reason)s", text=text, reason=_schwifty_reason(error)) from None
 
 
 def format_iban(text: str) -> str:
@@ -131,7 +131,7 @@ def normalize_bic(text: str) -> str:
     try:
         return str(BIC(_compact(text)).compact)
     except SchwiftyException as error:
-        raise InvalidInput(f"BIC '{text}' is not valid: {_schwifty_reason(error)}") from None
+        raise InvalidInput("BIC '%(text)s' is not valid: %(reason)s", text=text, reason=_schwifty_reason(error)) from None
 
 
 def bic_for_iban(iban: str) -> str | None:
@@ -146,11 +146,12 @@ def _schwifty_reason(error: SchwiftyException) -> str:
     return reason[0].lower() + reason[1:]
 
 
-def _ovt(text: str, compact: str, what: str) -> str:
+def _ovt(text: str, compact: str, what: Word) -> str:
     match = _OVT_SHAPE.fullmatch(compact.upper())
     if match is None:
         raise InvalidInput(
-            f"{what} '{text}' must be 0037, the eight digits of a business ID and at most five more letters or digits"
+            "%(what)s '%(text)s' must be 0037, the eight digits of a business ID and at most five more letters or digits",
+            what=what, text=text,
         )
     digits = match.group(1)
     try:
@@ -158,8 +159,8 @@ def _ovt(text: str, compact: str, what: str) -> str:
     except InvalidInput:
         expected = f"{digits[:7]}-{business_id_check_digit(digits[:7])}"
         raise InvalidInput(
-            f"{what} '{text}' contains business ID {digits[:7]}-{digits[7]}"
-            f" with a wrong check digit (expected {expected})"
+            "%(what)s '%(text)s' contains business ID %(given)s with a wrong check digit (expected %(expected)s)",
+            what=what, text=text, given=f"{digits[:7]}-{digits[7]}", expected=expected,
         ) from None
     return match.group(0)
 
@@ -167,9 +168,10 @@ def _ovt(text: str, compact: str, what: str) -> str:
 def _peppol(text: str, scheme: str, value: str) -> EInvoiceAddress:
     if scheme not in PEPPOL_SCHEMES:
         known = ", ".join(f"{code} ({name})" for code, name in PEPPOL_SCHEMES.items())
-        raise InvalidInput(f"Peppol address '{text}' has scheme {scheme}; known schemes are {known}")
+        raise InvalidInput("Peppol address '%(text)s' has scheme %(scheme)s; known schemes are %(known)s", text=text, scheme=scheme,
+                           known=known)
     if scheme in ("0216", "0037"):
-        value = _ovt(text, value, "Peppol address")
+        value = _ovt(text, value, Word("Peppol address"))
     elif scheme == "0212":
         value = normalize_business_id(value)
     else:
@@ -186,12 +188,12 @@ def parse_einvoice_address(text: str) -> EInvoiceAddress:
     if peppol is not None:
         return _peppol(text, peppol.group(1), peppol.group(2))
     if compact.isdigit() or compact.startswith("0037"):
-        value = _ovt(text, compact, "e-invoice address")
+        value = _ovt(text, compact, Word("e-invoice address"))
         return EInvoiceAddress("ovt", value, "0037", value)
     if compact[:2].isalpha():
         iban = normalize_iban(compact)
         return EInvoiceAddress("iban", iban, "IBAN", iban)
-    raise InvalidInput(f"e-invoice address '{text}' is neither an OVT code, a Peppol id nor an IBAN")
+    raise InvalidInput("e-invoice address '%(text)s' is neither an OVT code, a Peppol id nor an IBAN", text=text)
 
 
 def parse_operator_id(text: str) -> OperatorId:
@@ -200,7 +202,7 @@ def parse_operator_id(text: str) -> OperatorId:
     if not compact:
         raise InvalidInput("the e-invoice operator id is empty")
     if compact[0].isdigit():
-        return OperatorId("ovt", _ovt(text, compact, "e-invoice operator id"))
+        return OperatorId("ovt", _ovt(text, compact, Word("e-invoice operator id")))
     if len(compact) in (8, 11):
         return OperatorId("bic", normalize_bic(compact))
-    raise InvalidInput(f"e-invoice operator id '{text}' is neither an OVT-style id (0037…) nor a BIC")
+    raise InvalidInput("e-invoice operator id '%(text)s' is neither an OVT-style id (0037…) nor a BIC", text=text)

@@ -240,7 +240,7 @@ def import_file(slug: str, content: bytes, *, actor: str) -> Imported:
     project = get_project(slug)
     seller = seller_of(project)
     if seller is not None and seller.iban not in bank.account_ibans:
-        raise InvalidInput(f"the bank file is for account {bank.account_iban}, not the project's account {seller.iban}")
+        raise InvalidInput("the bank file is for account %(account)s, not the project's account %(iban)s", account=bank.account_iban, iban=seller.iban)
     result = Imported(repeated_file=_file_seen(project, sha))
     if _known(project, [_bank_reference(t, bank.message_id) for t in bank.credits]) >= {
             _bank_reference(t, bank.message_id) for t in bank.credits}:
@@ -322,7 +322,7 @@ def add_payment(slug: str, *, city: str, cents: int, date: dt.date, reference: s
         owed = open_amounts(invoices, journal.entries)
         invoice = _by_reference(invoices, parsed)
         if parsed is not None and (invoice is None or invoice.code != code):
-            raise InvalidInput(f"reference {reference} is not one of {M.lookup(code).name}'s invoices")
+            raise InvalidInput("reference %(reference)s is not one of %(city)s's invoices", reference=reference, city=M.lookup(code).name)
         before = max(owed.get(invoice.number, 0), 0) if invoice else sum(max(owed.get(i.number, 0), 0) for i in invoices if i.code == code)
         split = split_payment(cents, invoices, owed, invoice=invoice, code=code)
         payment = Payment(project_id=project.id, bank_reference=f"manual-{uuid.uuid4().hex[:16]}", source="manual", payment_date=date,
@@ -351,7 +351,7 @@ def allocate(slug: str, payment_id: int, *, invoice_number: int | None = None, c
         owed = open_amounts(invoices, journal.entries)
         invoice = next((i for i in invoices if i.number == invoice_number and i.kind != "credit-note"), None)
         if invoice_number is not None and invoice is None:
-            raise NotFound(f"project {project.slug!r} has no invoice {invoice_number} to allocate to")
+            raise NotFound("project %(slug)r has no invoice %(number)s to allocate to", slug=project.slug, number=invoice_number)
         if code is not None and state_for(project).member(code) is None and not any(i.code == code for i in invoices):
             raise Conflict("%(city)s is not a member of %(project)s", city=f"{M.lookup(code).name} ({code})", project=project.name)
         before = max(owed.get(invoice.number, 0), 0) if invoice else 0
@@ -375,10 +375,10 @@ def allocate(slug: str, payment_id: int, *, invoice_number: int | None = None, c
 def _unallocated_payment(project: Project, payment_id: int) -> Payment:
     payment: Payment | None = db.session.get(Payment, payment_id) if isinstance(payment_id, int) else None
     if payment is None or payment.project_id != project.id:
-        raise NotFound(f"project {project.slug!r} has no payment {payment_id}")
+        raise NotFound("project %(slug)r has no payment %(id)s", slug=project.slug, id=payment_id)
     allocated = db.session.execute(select(Allocation.id).where(Allocation.payment_id == payment.id)).first()
     if payment.code is not None or allocated is not None:
-        raise Conflict(f"payment {payment_id} is already allocated")
+        raise Conflict("payment %(id)s is already allocated", id=payment_id)
     return payment
 
 

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import func, select
 
 from ledger import municipalities as M
-from ledger.errors import Conflict, InvalidInput, NotFound
+from ledger.errors import Conflict, InvalidInput, NotFound, Word
 from ledger.invoicing import check_instalments
 from portal import audit
 from portal.billing import texts
@@ -60,7 +60,7 @@ def _text(value: str | None, what: str, low: int, high: int) -> str | None:
     if not text:
         return None
     if not low <= len(text) <= high:
-        raise InvalidInput(f"{what} '{text}' must have {low} to {high} characters")
+        raise InvalidInput("%(what)s '%(text)s' must have %(low)s to %(high)s characters", what=what, text=text, low=low, high=high)
     return text
 
 
@@ -83,7 +83,7 @@ def _business_id(value: str | None) -> str | None:
 def _email(value: str | None) -> str | None:
     email = (value or "").strip()
     if email and (not EMAIL.match(email) or len(email) > 320):
-        raise InvalidInput(f"{email!r} is not an email address")
+        raise InvalidInput("%(email)r is not an email address", email=email)
     return email or None
 
 
@@ -92,15 +92,15 @@ def vat_rate(value: object) -> Decimal:
     try:
         rate = Decimal(str(value).strip().rstrip("%").strip().replace(",", "."))
     except InvalidOperation:
-        raise InvalidInput(f"VAT rate {value!r} is not a number (write it like 25.5)") from None
+        raise InvalidInput("VAT rate %(value)r is not a number (write it like 25.5)", value=value) from None
     if not rate.is_finite() or not 0 <= rate < 100 or rate != rate.quantize(Decimal("0.01")):
-        raise InvalidInput(f"VAT rate {value} % must be from 0 to 99.99 with at most two decimals")
+        raise InvalidInput("VAT rate %(value)s %% must be from 0 to 99.99 with at most two decimals", value=value)
     return rate
 
 
 def _terms(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TERMS_DAYS:
-        raise InvalidInput(f"payment terms must be 0 to {MAX_TERMS_DAYS} days (got {value!r})")
+        raise InvalidInput("payment terms must be 0 to %(most)s days (got %(value)r)", most=MAX_TERMS_DAYS, value=value)
     return value
 
 
@@ -114,7 +114,8 @@ def required_seller(project: Project) -> Seller:
     """The project's seller; invoicing cannot start without one."""
     seller = seller_of(project)
     if seller is None:
-        raise Conflict(f"project {project.slug!r} has no seller yet: set it first (portal billing seller {project.slug} …)")
+        raise Conflict("project %(slug)r has no seller yet: set it first (portal billing seller %(name)s …)", slug=project.slug,
+                       name=project.slug)
     return seller
 
 
@@ -131,10 +132,10 @@ def _seller_values(name: str, business_id: str, iban: str, bic: str, einvoice_ad
                    address: str | None, contact: str | None) -> dict[str, Any]:
     account = PaymentAccount(iban, bic)  # IBAN and BIC checked, and the BIC against the IBAN's bank
     if not account.iban.startswith("FI"):
-        raise InvalidInput(f"IBAN {account.iban} is not Finnish: the invoices' bank barcode needs a Finnish account")
-    return {"name": _text(name, "the seller's name", 2, 210), "business_id": normalize_business_id(business_id),
+        raise InvalidInput("IBAN %(iban)s is not Finnish: the invoices' bank barcode needs a Finnish account", iban=account.iban)
+    return {"name": _text(name, Word("the seller's name"), 2, 210), "business_id": normalize_business_id(business_id),
             "iban": account.iban, "bic": account.bic, "einvoice_address": _einvoice(einvoice_address),
-            "operator": _operator(operator), "address": _address(address), "contact": _text(contact, "the contact", 1, 200)}
+            "operator": _operator(operator), "address": _address(address), "contact": _text(contact, Word("the contact"), 1, 200)}
 
 
 def set_seller(slug: str, *, name: str, business_id: str, iban: str, bic: str, einvoice_address: str | None = None,
@@ -148,7 +149,8 @@ def set_seller(slug: str, *, name: str, business_id: str, iban: str, bic: str, e
         seller = seller_of(project)
         before = _snapshot(seller, SELLER_FIELDS)
         if seller is not None and seller.business_id != values["business_id"] and _issued_under(project, seller.business_id):
-            raise Conflict(f"invoices were issued under business ID {seller.business_id}; the seller's business ID cannot change now")
+            raise Conflict("invoices were issued under business ID %(business_id)s; the seller's business ID cannot change now",
+                           business_id=seller.business_id)
         if seller is None:
             seller = Seller(project_id=project.id, instalments=1, terms_days=21, vat_rate="0", reference_kind="national",
                             reference_prefix=1)
@@ -176,16 +178,16 @@ def _setting_values(instalments: int | None, terms_days: int | None, vat: object
     if vat is not None:
         values["vat_rate"] = str(vat_rate(vat))
     if vat_reason is not None:
-        values["vat_reason"] = _text(vat_reason, "the VAT reason", 1, 70)
+        values["vat_reason"] = _text(vat_reason, Word("the VAT reason"), 1, 70)
         if values["vat_reason"]:
             VatExemption("O", values["vat_reason"])
     if reference_kind is not None:
         if reference_kind not in REFERENCE_KINDS:
-            raise InvalidInput(f"reference kind {reference_kind!r} must be national or rf")
+            raise InvalidInput("reference kind %(kind)r must be national or rf", kind=reference_kind)
         values["reference_kind"] = reference_kind
     if reference_prefix is not None:
         if isinstance(reference_prefix, bool) or not isinstance(reference_prefix, int) or not 1 <= reference_prefix <= 99_999_999_999:
-            raise InvalidInput(f"the reference prefix must be a whole number from 1 to 11 digits (got {reference_prefix!r})")
+            raise InvalidInput("the reference prefix must be a whole number from 1 to 11 digits (got %(value)r)", value=reference_prefix)
         values["reference_prefix"] = reference_prefix
     return values
 
@@ -215,8 +217,8 @@ def set_settings(slug: str, *, instalments: int | None = None, terms_days: int |
 
 # -- the members ---------------------------------------------------------------------------------
 def _member_values(given: dict[str, str | None]) -> dict[str, Any]:
-    checks = {"name": lambda v: _text(v, "the member's name", 2, 210), "business_id": _business_id, "einvoice_address": _einvoice,
-              "operator": _operator, "buyer_reference": lambda v: _text(v, "the buyer's reference", 1, 70), "email": _email,
+    checks = {"name": lambda v: _text(v, Word("the member's name"), 2, 210), "business_id": _business_id, "einvoice_address": _einvoice,
+              "operator": _operator, "buyer_reference": lambda v: _text(v, Word("the buyer's reference"), 1, 70), "email": _email,
               "language": texts.check_language, "address": _address}
     return {key: checks[key](value) for key, value in given.items() if value is not None}
 
@@ -225,7 +227,7 @@ def set_member(slug: str, *, city: str, actor: str, **given: str | None) -> Memb
     """Set some of a member's billing details (``None``: leave as it is; ``""``: clear it)."""
     unknown = sorted(set(given) - set(MEMBER_FIELDS))
     if unknown:
-        raise InvalidInput(f"unknown billing details: {', '.join(unknown)}")
+        raise InvalidInput("unknown billing details: %(fields)s", fields=", ".join(unknown))
     try:
         project = get_project(slug)
         code = M.lookup(city).code
@@ -280,9 +282,9 @@ def get_seller_or_none(slug: str) -> tuple[Project, Seller | None]:
 def find_invoice(project: Project, number: int) -> Invoice:
     """Invoice ``number`` of the project (refused as not found when it is another project's or none)."""
     if isinstance(number, bool) or not isinstance(number, int):
-        raise InvalidInput(f"invoice number {number!r} must be a whole number")
+        raise InvalidInput("invoice number %(number)r must be a whole number", number=number)
     invoice: Invoice | None = db.session.execute(
         select(Invoice).where(Invoice.project_id == project.id, Invoice.number == number)).scalar_one_or_none()
     if invoice is None:
-        raise NotFound(f"project {project.slug!r} has no invoice {number}")
+        raise NotFound("project %(slug)r has no invoice %(number)s", slug=project.slug, number=number)
     return invoice
