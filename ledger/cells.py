@@ -73,7 +73,7 @@ def posting_year(posting: data.Posting) -> int | None:
 def posting_cents(posting: data.Posting) -> int:
     """A posting's amount in cents (postings of the portal's own accounts are whole cents of EUR)."""
     if posting.units is None or not isinstance(posting.units.number, Decimal):
-        raise InvalidInput(f"a posting to {posting.account} has no amount")
+        raise InvalidInput("a posting to %(account)s has no amount", account=posting.account)
     return int(posting.units.number * 100)
 
 

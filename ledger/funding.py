@@ -74,7 +74,8 @@ def subsidy_amount(subsidy: Subsidy) -> SubsidyAmount:
     by_hours: dict[int, Fraction] = {}
     for entry in subsidy.hours:
         if not isinstance(entry.hours, (Decimal, int)) or isinstance(entry.hours, bool) or entry.hours < 0:
-            raise InvalidInput(f"hours of {entry.person} on {entry.date} must be a Decimal not below zero")
+            raise InvalidInput("hours of %(person)s on %(date)s must be a Decimal not below zero", person=entry.person,
+                               date=entry.date)
         by_hours[entry.date.year] = by_hours.get(entry.date.year, Fraction(0)) + Fraction(entry.hours)
     hours = sum((Decimal(e.hours) for e in subsidy.hours), Decimal(0))
     exact = hours * subsidy.rate_cents
@@ -89,7 +90,7 @@ def funding_lines(funding: Iterable[Grant | Subsidy], codes: set[str]) -> list[F
     lines: list[FundingLine] = []
     for item in funding:
         if item.target is not None and item.target not in codes:
-            raise InvalidInput(f"funding {item.text!r} is targeted to {item.target}, not a member")
+            raise InvalidInput("funding %(text)s is targeted to %(target)s, not a member", text=repr(item.text), target=item.target)
         if isinstance(item, Grant):
             lines.append(FundingLine(item.year, item.text, item.target, whole_cents(item.cents, f"grant {item.text!r}")))
         else:

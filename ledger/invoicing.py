@@ -149,7 +149,8 @@ def held(targets: Mapping[str, Mapping[str, Component]]) -> dict[str, int]:
 def check_instalments(value: object) -> int:
     """The number of instalments a year's share is invoiced in: a whole number from 1 to 12."""
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_INSTALMENTS:
-        raise InvalidInput(f"instalments must be a whole number from 1 to {MAX_INSTALMENTS} (got {value!r})")
+        raise InvalidInput("instalments must be a whole number from 1 to %(most)s (got %(value)s)", most=MAX_INSTALMENTS,
+                           value=repr(value))
     return value
 
 
@@ -242,7 +243,8 @@ def narration(draft: Draft, number: int) -> str:
 def invoice_entry(draft: Draft, number: int, *, date: dt.date, vat_cents: int, meta: Mapping[str, object]) -> data.Transaction:
     """The balanced ``#invoice`` transaction of one invoice: members' receivable to invoiced (a credit note: back)."""
     if (draft.net > 0) != (draft.kind != "credit-note") or (vat_cents and (vat_cents > 0) != (draft.net > 0)):
-        raise InvalidInput(f"{narration(draft, number)}: a credit note and its VAT are negative, an invoice's positive")
+        raise InvalidInput("%(invoice)s: a credit note and its VAT are negative, an invoice's positive",
+                           invoice=narration(draft, number))
     name = M.lookup(draft.code).name
     postings = [_posting(E.member_account(draft.code, name), -draft.net, draft.year),
                 _posting(E.invoiced_account(draft.code, name), draft.net + vat_cents, draft.year, number)]

@@ -78,7 +78,7 @@ class Journal:
         """Take in the entries of posting ``seq``, which must be the next one."""
         with self._lock:
             if seq != self.seq + 1:
-                raise InvalidInput(f"posting {seq} is out of order: the journal is at {self.seq}")
+                raise InvalidInput("posting %(seq)s is out of order: the journal is at %(at)s", seq=seq, at=self.seq)
             for entry in new:
                 entry = entry._replace(meta={**entry.meta, **E.source_meta(self.source, seq)})
                 bisect.insort_right(self._entries, entry, key=data.entry_sortkey)

@@ -15,7 +15,7 @@ from typing import Any
 
 from ledger import municipalities as M
 from ledger.allocation import largest_remainder
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, Word
 from ledger.money import fmt
 from ledger.project import ProjectState, version_to_json
 from ledger.rules import make_version
@@ -30,7 +30,8 @@ def spread(total: int, start: dt.date, end: dt.date, keep: Mapping[int, int] | N
     keep = dict(keep or {})
     rest = total - sum(keep.values())
     if rest < 0:
-        raise InvalidInput(f"the closed years hold {fmt(sum(keep.values()))} EUR already, more than {fmt(total)} EUR")
+        raise InvalidInput("the closed years hold %(kept)s EUR already, more than %(total)s EUR", kept=fmt(sum(keep.values())),
+                           total=fmt(total))
     days = {y: (min(end, dt.date(y, 12, 31)) - max(start, dt.date(y, 1, 1))).days + 1
             for y in range(start.year, end.year + 1) if y not in keep}
     if not days:
@@ -60,7 +61,7 @@ def rule_params(kind: str, *, effective: dt.date, decision: str = "", population
     pops = None
     if kind in ("population", "hybrid"):
         if population_year is None:
-            raise InvalidInput(f"the {kind} rule needs a reference year (--population-year)")
+            raise InvalidInput("the %(kind)s rule needs a reference year (--population-year)", kind=Word(kind))
         pops = freeze(codes, population_year, figures)
     def norm(mapping: Mapping[str, Any] | None) -> dict[str, Any] | None:
         return {M.normalise_code(c): v for c, v in (mapping or {}).items()} or None

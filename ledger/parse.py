@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import NamedTuple, TypeVar
 
 from ledger import municipalities as M
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, Word
 from ledger.money import parse_amount, shown
 
 K = TypeVar("K")
@@ -67,7 +67,8 @@ def split_pair(item: Item, shape: str, example: str) -> tuple[str, str]:
     sep = "=" if "=" in item.text else ":" if ":" in item.text else None
     left, right = item.text.split(sep, 1) if sep else ("", "")
     if not left.strip() or not right.strip():
-        raise InvalidInput(f"{item.where}: {item.text.strip()!r} is not CODE=VALUE; write it as {shape}, e.g. {example}")
+        raise InvalidInput("%(where)s: %(text)s is not CODE=VALUE; write it as %(shape)s, e.g. %(example)s", where=item.where,
+                           text=repr(item.text.strip()), shape=shape, example=example)
     return left.strip(), right.strip()
 
 
@@ -79,7 +80,7 @@ def pairs(items: Iterable[Item], *, shape: str, example: str, key: Callable[[str
         left, right = split_pair(item, shape, example)
         k = key(left)
         if k in out:
-            raise InvalidInput(f"{item.field}: {left} is given twice")
+            raise InvalidInput("%(field)s: %(left)s is given twice", field=item.field, left=left)
         out[k] = value(k, right)
     return out
 
@@ -93,7 +94,7 @@ def year(text: str | int) -> int:
     """A four-digit year in ASCII digits (``2025``); superscripts and other digits are refused."""
     raw = str(text).strip()
     if not (raw.isascii() and raw.isdigit() and len(raw) == 4):
-        raise InvalidInput(f"{shown(text)} is not a year (write it like 2025)")
+        raise InvalidInput("%(text)s is not a year (write it like 2025)", text=shown(text))
     return int(raw)
 
 
@@ -101,24 +102,26 @@ def number(text: str | int, what: str, *, minimum: int = 0, maximum: int = MAX_I
     """A whole number in ASCII digits, from ``minimum`` to ``maximum`` (an id, a count of days, a port)."""
     raw = str(text).strip()
     if not (raw.isascii() and raw.isdigit()):
-        raise InvalidInput(f"{what} {shown(text)} is not a whole number (write digits only, like 12)")
+        raise InvalidInput("%(what)s %(text)s is not a whole number (write digits only, like 12)", what=what, text=shown(text))
     if len(raw.lstrip("0")) > len(str(maximum)) or not minimum <= int(raw) <= maximum:  # no int() of a thousand digits
-        raise InvalidInput(f"{what} must be from {minimum} to {maximum} (got {shown(text)})")
+        raise InvalidInput("%(what)s must be from %(minimum)s to %(maximum)s (got %(text)s)", what=what, minimum=minimum,
+                           maximum=maximum, text=shown(text))
     return int(raw)
 
 
-def percent(text: str, what: str = "the percentage") -> str:
+def percent(text: str, what: str = Word("the percentage")) -> str:
     """``"33,5 %"`` as ``"33.5"``: from 0 to 100, at most six decimals, left as text so the rule reads it
     exactly (never as a float)."""
     raw = str(text).strip().removesuffix("%").strip()
     found = _DECIMAL.fullmatch(raw) if len(raw) <= 100 else None
     if found is None or found["sign"]:
-        raise InvalidInput(f"{what} {shown(text)} is not a number (write it like 40 or 33.5)")
+        raise InvalidInput("%(what)s %(text)s is not a number (write it like 40 or 33.5)", what=what, text=shown(text))
     whole, frac = found["whole"].lstrip("0") or "0", found["frac"]
     if len(frac or "") > PERCENT_DECIMALS:
-        raise InvalidInput(f"{what} {shown(text)} has more than {PERCENT_DECIMALS} decimals")
+        raise InvalidInput("%(what)s %(text)s has more than %(decimals)s decimals", what=what, text=shown(text),
+                           decimals=PERCENT_DECIMALS)
     if len(whole) > 3 or Decimal(f"{whole}.{frac or 0}") > 100:
-        raise InvalidInput(f"{what} must be between 0 and 100 (got {shown(text)})")
+        raise InvalidInput("%(what)s must be between 0 and 100 (got %(text)s)", what=what, text=shown(text))
     return whole + (f".{frac}" if frac is not None else "")
 
 
@@ -139,7 +142,7 @@ def amounts(items: Iterable[Item], what: str) -> dict[str, int]:
 
 def budget_years(items: Iterable[Item]) -> dict[int, int]:
     return pairs(items, shape="YEAR=AMOUNT", example="2025=80000.00", key=year,
-                 value=lambda _, text: parse_amount(text, what="the budget"))
+                 value=lambda _, text: parse_amount(text, what=Word("the budget")))
 
 
 def tiers(items: Iterable[Item]) -> list[tuple[dt.date | None, int]]:
@@ -148,35 +151,40 @@ def tiers(items: Iterable[Item]) -> list[tuple[dt.date | None, int]]:
     for item in items:
         until_text, price = split_pair(item, "DATE=AMOUNT", "2010-10-31=1.00 or after=6.00")
         until = None if until_text.lower() in OPEN_ENDED else date(until_text, f"{item.where}: {until_text!r}",
-                                                                   hint=" or “after”")
+                                                                   open_ended=True)
         result.append((until, parse_amount(price, what=f"the price per resident in {item.where}")))
     if not result:
         raise InvalidInput("give at least one tier")
     return result
 
 
-def date(text: str, what: str = "the date", *, hint: str = "") -> dt.date:
-    """An ISO date in ASCII digits, ``2026-12-01`` (nothing else ISO 8601 allows: no week dates, no ``20261201``)."""
+def date(text: str, what: str = Word("the date"), *, open_ended: bool = False) -> dt.date:
+    """An ISO date in ASCII digits, ``2026-12-01`` (nothing else ISO 8601 allows: no week dates, no ``20261201``).
+
+    ``open_ended``: the text may also have been “after” (a joining-fee tier's), and the refusal says so."""
     raw = str(text).strip()
     try:
         if not _DATE.fullmatch(raw):
             raise ValueError(raw)
         return dt.date.fromisoformat(raw)
     except ValueError:
-        raise InvalidInput(f"{what} is not a date (YYYY-MM-DD){hint}") from None
+        if open_ended:
+            raise InvalidInput("%(what)s is not a date (YYYY-MM-DD) or “after”", what=what) from None
+        raise InvalidInput("%(what)s is not a date (YYYY-MM-DD)", what=what) from None
 
 
-def hours(value: object, what: str = "the hours") -> Decimal:
+def hours(value: object, what: str = Word("the hours")) -> Decimal:
     """Hours of one row of work: above 0 and at most 24, at most two decimals."""
     if isinstance(value, Decimal) and value.is_finite():
         value = format(value, "f")
     raw = str(value).strip()
     found = _DECIMAL.fullmatch(raw) if len(raw) <= 100 else None
     if found is None or isinstance(value, (bool, float)):
-        raise InvalidInput(f"{what} {shown(value)} is not a number of hours")
+        raise InvalidInput("%(what)s %(text)s is not a number of hours", what=what, text=shown(value))
     result = Decimal(raw.replace(",", "."))
     if result <= 0 or result > 24 or len(found["frac"] or "") > 2:
-        raise InvalidInput(f"{what} must be above 0 and at most 24 hours, with at most two decimals (got {shown(value)[1:-1]})")
+        raise InvalidInput("%(what)s must be above 0 and at most 24 hours, with at most two decimals (got %(text)s)",
+                           what=what, text=shown(value)[1:-1])
     return result
 
 
@@ -187,10 +195,12 @@ def text(value: str, what: str, *, max_length: int, multiline: bool = False) -> 
     """
     raw = str(value)
     if len(raw) > max_length:
-        raise InvalidInput(f"{what} is longer than {max_length} characters ({len(raw)} given)")
+        raise InvalidInput("%(what)s is longer than %(max_length)s characters (%(given)s given)", what=what,
+                           max_length=max_length, given=len(raw))
     if found := _SURROGATE.search(raw):
-        raise InvalidInput(f"{what} is not valid text: character {found.start() + 1} is not UTF-8 "
-                           "(save or type it as UTF-8)")
+        raise InvalidInput("%(what)s is not valid text: character %(at)s is not UTF-8 (save or type it as UTF-8)",
+                           what=what, at=found.start() + 1)
     if found := (_LINE_CONTROL if multiline else _CONTROL).search(raw):
-        raise InvalidInput(f"{what} holds a control character ({found[0]!r}) at character {found.start() + 1}; remove it")
+        raise InvalidInput("%(what)s holds a control character (%(char)s) at character %(at)s; remove it", what=what,
+                           char=repr(found[0]), at=found.start() + 1)
     return raw

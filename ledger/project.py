@@ -242,7 +242,7 @@ def fees(state: ProjectState) -> list[Charge]:
             continue
         residents = state.population(state.fee_year, m.code)
         if residents is None:
-            raise InvalidInput(f"the joining fee needs the {state.fee_year} population of {m.code}")
+            raise InvalidInput("the joining fee needs the %(year)s population of %(code)s", year=state.fee_year, code=m.code)
         charge = joining_charge(m.code, residents, m.joined, state.tiers, state.fee_year)
         if charge.cents:
             out.append(charge)

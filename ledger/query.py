@@ -35,7 +35,6 @@ __all__ = ["ALLOWED", "DEFAULT_LIMITS", "MAX_QUERY_LENGTH", "Limits", "QueryErro
 
 ALLOWED = (ast.Select, ast.Balances, ast.Journal, ast.Print)
 MAX_QUERY_LENGTH = 10_000
-ONLY_READING = "only SELECT, BALANCES, JOURNAL and PRINT queries run"
 DEFAULT_LIMITS = Limits()
 PICKLE_ERRORS = (pickle.PicklingError, TypeError, AttributeError, ValueError, RecursionError)
 
@@ -101,20 +100,20 @@ def _precheck(text: str) -> str:
     """The statement's text without its final ``;``, if it passes the checks that need no parser."""
     text = text or ""
     if len(text) > MAX_QUERY_LENGTH:
-        raise QueryError(f"the query is longer than {MAX_QUERY_LENGTH} characters")
+        raise QueryError("the query is longer than %(most)s characters", most=MAX_QUERY_LENGTH)
     end = _statement_end(text)
     if end is not None and text[end:].strip("; \t\r\n\f\v"):
         line = text.count("\n", 0, end) + 1
         column = end - (text.rfind("\n", 0, end) + 1) + 1
-        raise QueryError(
-            f"several statements: only one query runs at a time; remove what follows the ';' at line {line}, column {column}"
-        )
+        raise QueryError("several statements: only one query runs at a time; remove what follows the ';' at line %(line)s,"
+                         " column %(column)s", line=line, column=column)
     stripped = text[:end].strip()
     if not stripped:
         raise QueryError("the query is empty; try: SELECT account, sum(position) GROUP BY account")
     if stripped.startswith("."):
         command = stripped.split()[0]
-        raise QueryError(f"shell commands such as {command} are not available here; {ONLY_READING}")
+        raise QueryError("shell commands such as %(command)s are not available here; only SELECT, BALANCES, JOURNAL and"
+                         " PRINT queries run", command=command)
     return stripped
 
 
@@ -159,17 +158,19 @@ def _parse(text: str) -> ast.Node:
     except beanquery.ParseError as exc:
         try:
             where = exc.parseinfo.tokenizer.line_info(exc.parseinfo.pos)
-            message = f"syntax error at line {where.line + 1}, column {where.col + 1}: {where.text.rstrip()}"
+            line, column, shown = where.line + 1, where.col + 1, where.text.rstrip()
         except (AttributeError, TypeError, ValueError, IndexError):  # the position is a nicety
-            message = "syntax error"
-        raise QueryError(message) from None
+            raise QueryError("syntax error") from None
+        raise QueryError("syntax error at line %(line)s, column %(column)s: %(text)s", line=line, column=column,
+                         text=shown) from None
     except RecursionError:
         raise QueryError("the query is nested too deeply to be read") from None
     except Exception as exc:  # noqa: BLE001 - beanquery raises a few other types on odd input
-        raise QueryError(f"the query could not be read: {exc}") from None
+        raise QueryError("the query could not be read: %(error)s", error=str(exc)) from None
     if not isinstance(statement, ALLOWED):
         kind = type(statement).__name__.upper()
-        raise QueryError(f"{kind} statements are not allowed: {ONLY_READING}")
+        raise QueryError("%(kind)s statements are not allowed: only SELECT, BALANCES, JOURNAL and PRINT queries run",
+                         kind=kind)
     return statement
 
 
@@ -183,10 +184,9 @@ def _execute(entries: list[Any], options: dict[str, Any], text: str, limits: Lim
     columns = list(cursor.description or [])
     rows: list[tuple[Any, ...]] = cursor.fetchall()
     if len(rows) > limits.max_rows:
-        raise QueryError(
-            f"the query returned {len(rows):,} rows, more than the limit of {limits.max_rows:,}; "
-            "narrow it with WHERE or add a LIMIT"
-        )
+        raise QueryError("the query returned %(rows)s rows, more than the limit of %(most)s; narrow it with WHERE or add"
+                         " a LIMIT", rows=format(len(rows), ","),
+                         most=format(limits.max_rows, ","))
     if isinstance(statement, ast.Print):
         return _printed(rows, options)
     dcontext = options["dcontext"]  # the parent sets it again: no need to send it back
@@ -240,25 +240,29 @@ def _simplify(result: QueryResult) -> QueryResult:
     return result._replace(columns=columns, rows=[tuple(row) for row in values])
 
 
-def _message(exc: BaseException) -> str:
-    """The one-line message for what a query raised, as the person who wrote it can act on it."""
+def _message(exc: BaseException) -> QueryError:
+    """The refusal for what a query raised, as the person who wrote it can act on it (built in the
+    child, raised in the parent). Beanquery's own text is a value, kept as it is."""
     if isinstance(exc, QueryError):
-        return exc.message
+        return exc
     if isinstance(exc, beanquery.CompilationError):
-        return f"the query cannot run: {exc}"
+        return QueryError("the query cannot run: %(error)s", error=str(exc))
     if isinstance(exc, re.error):
-        return f"invalid regular expression {exc.pattern!r}: {exc}" if isinstance(exc.pattern, str) else f"invalid regular expression: {exc}"
+        if isinstance(exc.pattern, str):
+            return QueryError("invalid regular expression %(pattern)s: %(error)s", pattern=repr(exc.pattern), error=str(exc))
+        return QueryError("invalid regular expression: %(error)s", error=str(exc))
     if isinstance(exc, ZeroDivisionError):  # decimal.DivisionByZero is one too
-        return "the query failed: division by zero"
+        return QueryError("the query failed: division by zero")
     if isinstance(exc, decimal.Overflow):
-        return "the query failed: a number grew too large (decimal overflow)"
+        return QueryError("the query failed: a number grew too large (decimal overflow)")
     if isinstance(exc, decimal.InvalidOperation):
-        return ("the query failed: invalid decimal operation (such as comparing NaN, a malformed number, "
-                "or round() to more digits than a number can hold)")
+        return QueryError("the query failed: invalid decimal operation (such as comparing NaN, a malformed number, "
+                          "or round() to more digits than a number can hold)")
     if isinstance(exc, decimal.DecimalException):
-        return f"the query failed: decimal arithmetic error ({type(exc).__name__})"
+        return QueryError("the query failed: decimal arithmetic error (%(kind)s)", kind=type(exc).__name__)
     if isinstance(exc, RecursionError):
-        return "the query is nested too deeply to run"
+        return QueryError("the query is nested too deeply to run")
     if isinstance(exc, (beanquery.Error, TypeError, ValueError, ArithmeticError)) and str(exc):
-        return f"the query failed: {exc}"
-    return f"the query failed: {type(exc).__name__}: {exc}".rstrip(": ")
+        return QueryError("the query failed: %(error)s", error=str(exc))
+    named = f"{type(exc).__name__}: {exc}".rstrip(": ")
+    return QueryError("the query failed: %(error)s", error=named)

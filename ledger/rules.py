@@ -22,7 +22,7 @@ from fractions import Fraction
 from typing import NamedTuple
 
 from ledger.allocation import Allocation, Member, largest_remainder
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, Word
 from ledger.money import fmt, whole_cents
 
 KINDS = ("equal", "population", "hybrid", "fixed")
@@ -83,10 +83,9 @@ class RuleVersion:
         frozen = self.population_map
         for code, pop in extra.items():
             if code in frozen and frozen[code] != pop:
-                raise InvalidInput(
-                    f"the rule version froze population {frozen[code]} for {code} ({self.population_year}); "
-                    f"{pop} would change it: set a new rule version instead"
-                )
+                raise InvalidInput("the rule version froze population %(frozen)s for %(code)s (%(year)s);"
+                                   " %(population)s would change it: set a new rule version instead",
+                                   frozen=frozen[code], code=code, year=self.population_year, population=pop)
         merged = {**frozen, **{c: _count(p, c) for c, p in extra.items()}}
         return replace(self, populations=tuple(sorted(merged.items())))
 
@@ -100,14 +99,15 @@ def _pct(value: Fraction | Decimal) -> str:
 
 def _count(value: object, code: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidInput(f"population of {code} must be a whole number not below zero (got {value!r})")
+        raise InvalidInput("population of %(code)s must be a whole number not below zero (got %(value)s)", code=code,
+                           value=repr(value))
     return value
 
 
 def _exact_number(value: object, what: str) -> Fraction:
     """Decimal, int, Fraction or text to an exact Fraction; floats are refused, never rounded."""
     if isinstance(value, (float, bool)):
-        raise InvalidInput(f"{what} must be written exactly (text or Decimal), not as a float")
+        raise InvalidInput("%(what)s must be written exactly (text or Decimal), not as a float", what=what)
     try:
         if isinstance(value, (str, Decimal)):
             return Fraction(Decimal(value))
@@ -115,38 +115,39 @@ def _exact_number(value: object, what: str) -> Fraction:
             return Fraction(value)
     except (ValueError, TypeError, ArithmeticError):
         pass
-    raise InvalidInput(f"{what} {value!r} is not a number")
+    raise InvalidInput("%(what)s %(value)s is not a number", what=what, value=repr(value))
 
 
 def _populations(kind: str, year: int | None, populations: Mapping[str, int] | None) -> tuple[tuple[str, int], ...]:
     if kind in ("population", "hybrid"):
         if year is None:
-            raise InvalidInput(f"the {kind} rule needs the reference year of its populations")
+            raise InvalidInput("the %(kind)s rule needs the reference year of its populations", kind=Word(kind))
         if populations is None:
-            raise InvalidInput(f"the {kind} rule needs the populations of {year}, frozen when it is set")
+            raise InvalidInput("the %(kind)s rule needs the populations of %(year)s, frozen when it is set", kind=Word(kind),
+                               year=year)
         return tuple(sorted((c, _count(p, c)) for c, p in populations.items()))
     if year is not None or populations:
-        raise InvalidInput(f"the {kind} rule does not use populations")
+        raise InvalidInput("the %(kind)s rule does not use populations", kind=Word(kind))
     return ()
 
 
 def _base(kind: str, base_percent: object) -> Fraction | None:
     if kind != "hybrid":
         if base_percent is not None:
-            raise InvalidInput(f"the {kind} rule has no base percentage")
+            raise InvalidInput("the %(kind)s rule has no base percentage", kind=Word(kind))
         return None
     if base_percent is None:
         raise InvalidInput("the hybrid rule needs the percentage split equally (for example 40)")
-    base = _exact_number(base_percent, "the base percentage")
+    base = _exact_number(base_percent, Word("the base percentage"))
     if not 0 <= base <= 100:
-        raise InvalidInput(f"the base percentage must be between 0 and 100 (got {_pct(base)})")
+        raise InvalidInput("the base percentage must be between 0 and 100 (got %(value)s)", value=_pct(base))
     return base
 
 
 def _percentages(kind: str, percentages: Mapping[str, object] | None) -> tuple[tuple[str, Decimal], ...]:
     if kind != "fixed":
         if percentages:
-            raise InvalidInput(f"the {kind} rule has no percentages")
+            raise InvalidInput("the %(kind)s rule has no percentages", kind=Word(kind))
         return ()
     if not percentages:
         raise InvalidInput("the fixed rule needs a percentage for every member")
@@ -155,9 +156,9 @@ def _percentages(kind: str, percentages: Mapping[str, object] | None) -> tuple[t
     exact = {c: _exact_number(p, f"the percentage of {c}") for c, p in percentages.items()}
     for code, p in exact.items():
         if p < 0:
-            raise InvalidInput(f"the percentage of {code} must not be negative")
+            raise InvalidInput("the percentage of %(code)s must not be negative", code=code)
     if sum(exact.values()) != 100:
-        raise InvalidInput(f"the percentages sum to {_pct(sum(exact.values(), Fraction(0)))} %, not exactly 100 %")
+        raise InvalidInput("the percentages sum to %(sum)s %%, not exactly 100 %%", sum=_pct(sum(exact.values(), Fraction(0))))
     return tuple(sorted((c, Decimal(str(percentages[c]))) for c in exact))
 
 
@@ -166,7 +167,8 @@ def _bounds(caps: Mapping[str, int] | None, floors: Mapping[str, int] | None) ->
     floor_map = {c: whole_cents(v, f"the floor of {c}") for c, v in (floors or {}).items()}
     for code, floor in floor_map.items():
         if code in cap_map and floor > cap_map[code]:
-            raise InvalidInput(f"the floor of {code} ({fmt(floor)}) is above its cap ({fmt(cap_map[code])})")
+            raise InvalidInput("the floor of %(code)s (%(floor)s) is above its cap (%(cap)s)", code=code, floor=fmt(floor),
+                               cap=fmt(cap_map[code]))
     return cap_map, floor_map
 
 
@@ -184,7 +186,7 @@ def make_version(
 ) -> RuleVersion:
     """A validated, frozen rule version; every refusal is an :class:`InvalidInput` saying why."""
     if kind not in KINDS:
-        raise InvalidInput(f"unknown allocation rule {kind!r}; choose one of: {', '.join(KINDS)}")
+        raise InvalidInput("unknown allocation rule %(kind)s; choose one of: %(kinds)s", kind=repr(kind), kinds=", ".join(KINDS))
     pops = _populations(kind, population_year, populations)
     base = _base(kind, base_percent)
     pcts = _percentages(kind, percentages)
@@ -214,8 +216,8 @@ def rule_weights(version: RuleVersion, codes: Iterable[str]) -> dict[str, Fracti
         pct = version.percentage_map
         missing = [c for c in codes if c not in pct]
         if missing:
-            raise InvalidInput(f"the fixed percentages do not name {', '.join(sorted(missing))}:"
-                               " set a new rule version with a percentage for every member")
+            raise InvalidInput("the fixed percentages do not name %(codes)s:"
+                               " set a new rule version with a percentage for every member", codes=", ".join(sorted(missing)))
         total = sum(Fraction(pct[c]) for c in codes)
         if total == 0:
             raise InvalidInput("the fixed percentages of these members are all zero")
@@ -223,9 +225,8 @@ def rule_weights(version: RuleVersion, codes: Iterable[str]) -> dict[str, Fracti
     pops = version.population_map
     missing = [c for c in codes if c not in pops]
     if missing:
-        raise InvalidInput(
-            f"the rule version has no {version.population_year} population for {', '.join(sorted(missing))}"
-        )
+        raise InvalidInput("the rule version has no %(year)s population for %(codes)s", year=version.population_year,
+                           codes=", ".join(sorted(missing)))
     people = sum(pops[c] for c in codes)
     base = Fraction(version.base_percent or 0, 100) if version.kind == "hybrid" else Fraction(0)
     if people == 0:
@@ -250,15 +251,16 @@ def _check_feasible(total: int, w: Mapping[str, Fraction], lo: Mapping[str, Frac
     """Refuse bounds that cannot hold: a floor above its cap, floors above the total, caps below it."""
     for c, cap in hi.items():
         if lo[c] > cap:
-            raise InvalidInput(f"the floor of {c} ({fmt(int(lo[c]))}) is above its cap ({fmt(int(cap))})")
+            raise InvalidInput("the floor of %(code)s (%(floor)s) is above its cap (%(cap)s)", code=c, floor=fmt(int(lo[c])),
+                               cap=fmt(int(cap)))
     if sum(lo.values()) > total:
-        raise InvalidInput(f"the floors add up to {fmt(int(sum(lo.values())))} EUR, more than the {fmt(total)} EUR to allocate")
+        raise InvalidInput("the floors add up to %(floors)s EUR, more than the %(total)s EUR to allocate",
+                           floors=fmt(int(sum(lo.values()))), total=fmt(total))
     if not any(w[c] > 0 and c not in hi for c in w):
         room = sum(((hi[c] if w[c] > 0 else lo[c]) for c in w), Fraction(0))
         if room < total:
-            raise InvalidInput(
-                f"the caps can hold at most {fmt(int(room))} EUR, less than the {fmt(total)} EUR the members must pay"
-            )
+            raise InvalidInput("the caps can hold at most %(room)s EUR, less than the %(total)s EUR the members must pay",
+                               room=fmt(int(room)), total=fmt(total))
 
 
 def solve(total: int, weights: Mapping[str, Fraction], caps: Mapping[str, int] | None = None,
@@ -318,15 +320,16 @@ def check_members(version: RuleVersion, codes: Iterable[str], *, strict: bool = 
     if version.kind == "fixed":
         named = set(version.percentage_map)
         if strict and named - codes:
-            raise InvalidInput(f"the percentages name non-members: {', '.join(sorted(named - codes))}")
+            raise InvalidInput("the percentages name non-members: %(codes)s", codes=", ".join(sorted(named - codes)))
         if codes - named:
-            raise InvalidInput(f"the fixed percentages do not name {', '.join(sorted(codes - named))}:"
-                               " set a new rule version with a percentage for every member")
+            raise InvalidInput("the fixed percentages do not name %(codes)s:"
+                               " set a new rule version with a percentage for every member", codes=", ".join(sorted(codes - named)))
     if not strict:
         return
-    for what, mapping in (("caps", version.cap_map), ("floors", version.floor_map)):
-        if set(mapping) - codes:
-            raise InvalidInput(f"the {what} name non-members: {', '.join(sorted(set(mapping) - codes))}")
+    if extra := set(version.cap_map) - codes:
+        raise InvalidInput("the caps name non-members: %(codes)s", codes=", ".join(sorted(extra)))
+    if extra := set(version.floor_map) - codes:
+        raise InvalidInput("the floors name non-members: %(codes)s", codes=", ".join(sorted(extra)))
 
 
 def solve_version(total: int, version: RuleVersion, members: Iterable[str | Member]) -> Solution:

@@ -38,6 +38,8 @@ T = TypeVar("T")
 
 _MEMORY = pickle.dumps(("memory", ""))  # ready before the child runs: sending it allocates nothing new
 _SIGNALS = {int(s): s.name for s in signal.Signals}
+MAX_MESSAGE = 500  # characters of a described error's message; a longer one is cut
+Describe = Callable[[BaseException], QueryError | str]
 
 
 @dataclass(frozen=True)
@@ -50,12 +52,13 @@ class Limits:
     max_result_bytes: int = 64 << 20      # pickled answer sent back (the parent unpickles it)
 
 
-def run_forked(work: Callable[[], T], limits: Limits, describe: Callable[[BaseException], str],
+def run_forked(work: Callable[[], T], limits: Limits, describe: Describe,
                simplify: Callable[[T], T] | None = None) -> T:
     """Return ``work()`` computed in a forked child within ``limits``, or raise :class:`QueryError`.
 
-    ``describe`` turns whatever the child raised into the message of the error; ``simplify``
-    makes a value that failed to pickle picklable (by turning odd values into text, say).
+    ``describe`` turns whatever the child raised into the error (a :class:`QueryError`, which comes
+    back with its template and values, or just its message); ``simplify`` makes a value that failed
+    to pickle picklable (by turning odd values into text, say).
     """
     context = multiprocessing.get_context("fork")
     reader, writer = context.Pipe(duplex=False)
@@ -65,7 +68,7 @@ def run_forked(work: Callable[[], T], limits: Limits, describe: Callable[[BaseEx
         try:
             process.start()
         except OSError as exc:  # no memory or process slots left for a fork
-            raise QueryError(f"the query could not be started: {exc.strerror or exc}") from None
+            raise QueryError("the query could not be started: %(error)s", error=str(exc.strerror or exc)) from None
         writer.close()  # the child holds the only writing end now, so its death reads as EOF
         payload = _receive(reader, process, limits)
         answered = True
@@ -81,17 +84,15 @@ def _receive(reader: Connection, process: BaseProcess, limits: Limits) -> bytes 
     """The child's pickled answer, or None if it died without one; kills it when it overruns."""
     if not reader.poll(max(limits.seconds, 0.0)):
         process.kill()
-        raise QueryError(
-            f"the query ran longer than {limits.seconds:g} s and was stopped; "
-            "narrow it (WHERE, LIMIT) or simplify it (a regular expression that backtracks, say)"
-        )
+        raise QueryError("the query ran longer than %(seconds)s s and was stopped; narrow it (WHERE, LIMIT) or simplify it"
+                         " (a regular expression that backtracks, say)", seconds=format(limits.seconds, "g"))
     try:
         return reader.recv_bytes(limits.max_result_bytes)
     except EOFError:
         return None
     except OSError:  # longer than allowed: the child checks this itself, so this is a backstop
         process.kill()
-        raise QueryError(_too_big(limits)) from None
+        raise _too_big(limits) from None
 
 
 def _reap(process: BaseProcess, answered: bool) -> int | None:
@@ -111,21 +112,23 @@ def _reap(process: BaseProcess, answered: bool) -> int | None:
 def _unpack(payload: bytes | None, exitcode: int | None, limits: Limits) -> object:
     if payload is None:
         how = f"signal {_SIGNALS.get(-exitcode, -exitcode)}" if exitcode and exitcode < 0 else f"exit status {exitcode}"
-        raise QueryError(_memory(limits), details=[f"the query process ended by {how} without an answer"])
+        raise _memory(limits, details=[f"the query process ended by {how} without an answer"])
     kind, value = pickle.loads(payload)  # noqa: S301 - written by our own forked child, never by a user
     if kind == "ok":
         return value
     if kind == "memory":
-        raise QueryError(_memory(limits))
-    raise QueryError(str(value))
+        raise _memory(limits)
+    raise cast(QueryError, value)  # described in the child: its template and values came back with it
 
 
-def _memory(limits: Limits) -> str:
-    return f"the query needed more memory than its limit of {_size(limits.memory_bytes)} and was stopped; narrow it (WHERE, LIMIT)"
+def _memory(limits: Limits, details: list[str] | None = None) -> QueryError:
+    return QueryError("the query needed more memory than its limit of %(size)s and was stopped; narrow it (WHERE, LIMIT)",
+                      size=_size(limits.memory_bytes), details=details)
 
 
-def _too_big(limits: Limits) -> str:
-    return f"the query's result is larger than {_size(limits.max_result_bytes)}; narrow it (WHERE, LIMIT) or select fewer columns"
+def _too_big(limits: Limits) -> QueryError:
+    return QueryError("the query's result is larger than %(size)s; narrow it (WHERE, LIMIT) or select fewer columns",
+                      size=_size(limits.max_result_bytes))
 
 
 def _size(count: int) -> str:
@@ -136,7 +139,7 @@ def _size(count: int) -> str:
 
 
 # -- child ---------------------------------------------------------------------------------------
-def _child(work: Callable[[], T], writer: Connection, limits: Limits, describe: Callable[[BaseException], str],
+def _child(work: Callable[[], T], writer: Connection, limits: Limits, describe: Describe,
            simplify: Callable[[T], T] | None) -> None:
     """Body of the forked child: confine, work, answer, and leave at once.
 
@@ -154,7 +157,7 @@ def _child(work: Callable[[], T], writer: Connection, limits: Limits, describe: 
         os._exit(status)
 
 
-def _answer(work: Callable[[], T], limits: Limits, describe: Callable[[BaseException], str],
+def _answer(work: Callable[[], T], limits: Limits, describe: Describe,
             simplify: Callable[[T], T] | None) -> bytes:
     try:
         value = work()
@@ -169,18 +172,28 @@ def _answer(work: Callable[[], T], limits: Limits, describe: Callable[[BaseExcep
     except MemoryError:
         return _MEMORY
     except BaseException as exc:  # noqa: BLE001 - every failure becomes a message for the parent
-        payload = pickle.dumps(("error", _describe(describe, exc)))
+        error = _describe(describe, exc)
+        try:
+            payload = pickle.dumps(("error", error))
+        except Exception:  # noqa: BLE001 - a value that does not pickle: its English text still does
+            payload = pickle.dumps(("error", QueryError("%(message)s", message=error.message, details=error.details)))
     if len(payload) > limits.max_result_bytes:
         payload = pickle.dumps(("error", _too_big(limits)))
     return payload
 
 
-def _describe(describe: Callable[[BaseException], str], exc: BaseException) -> str:
+def _describe(describe: Describe, exc: BaseException) -> QueryError:
+    """The error ``describe`` makes of ``exc``, its message at most :data:`MAX_MESSAGE` characters
+    (a longer one, or a plain text, can only be shown as its English text)."""
     try:
-        message = describe(exc)
+        error = describe(exc)
     except Exception:  # noqa: BLE001 - a message that cannot be built is still better than none
-        message = f"the query failed: {type(exc).__name__}"
-    return message if len(message) <= 500 else message[:497] + "..."
+        error = QueryError("the query failed: %(kind)s", kind=type(exc).__name__)
+    if not isinstance(error, QueryError):
+        error = QueryError("%(message)s", message=str(error))
+    if len(error.message) <= MAX_MESSAGE:
+        return error
+    return QueryError("%(message)s", message=error.message[:MAX_MESSAGE - 3] + "...", details=error.details)
 
 
 def _confine(limits: Limits) -> None:
