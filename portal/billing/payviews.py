@@ -16,6 +16,7 @@ from flask_login import current_user, login_required
 
 from ledger import municipalities as M
 from ledger import parse
+from ledger.errors import Word
 from ledger.money import parse_amount
 from portal.billing import forms, letters, payjobs, statements
 from portal.billing import payments as pay
@@ -74,7 +75,7 @@ def add(slug: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _page(slug, 400, manual=form)
     row, error, status = attempt(lambda: pay.add_payment(
-        slug, city=text(form.city), cents=parse_amount(text(form.amount), what="the amount"), date=day(form.date),
+        slug, city=text(form.city), cents=parse_amount(text(form.amount), what=Word("the amount")), date=day(form.date),
         reference=text(form.reference) or None, text=text(form.text) or None, actor=current_user.actor))
     if row is None:
         return _page(slug, status, error=error, manual=form)

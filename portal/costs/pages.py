@@ -19,7 +19,7 @@ from flask_wtf import FlaskForm
 
 from ledger import municipalities as M
 from ledger import parse
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, Word
 from ledger.funding import subsidy_amount
 from ledger.money import fmt, parse_amount
 from ledger.project import ProjectState, fees, governed_years, version_for, version_to_json
@@ -69,7 +69,7 @@ def _set_rule(slug: str, form: RuleVersionForm) -> Outcome:
 
 
 def _set_budget_year(slug: str, form: BudgetYearForm) -> Outcome:
-    return costs.set_budget(slug, year=form.year.data, amount=parse_amount(text(form.amount), what="the year's budget"),
+    return costs.set_budget(slug, year=form.year.data, amount=parse_amount(text(form.amount), what=Word("the year's budget")),
                             actor=current_user.actor, decision=_decision(form))
 
 
@@ -89,7 +89,7 @@ def _close_year(slug: str, form: CloseYearForm) -> Outcome:
 
 
 def _add_charge(slug: str, form: ChargeForm) -> Outcome:
-    return costs.add_charge(slug, city=text(form.city), amount=parse_amount(text(form.amount), what="the charge"),
+    return costs.add_charge(slug, city=text(form.city), amount=parse_amount(text(form.amount), what=Word("the charge")),
                             date=day(form.date), text=text(form.text), actor=current_user.actor, decision=_decision(form))
 
 
@@ -99,13 +99,13 @@ def _set_joining_fee(slug: str, form: JoiningFeeForm) -> Outcome:
 
 
 def _add_grant(slug: str, form: GrantForm) -> Outcome:
-    return costs.add_grant(slug, year=form.year.data, amount=parse_amount(text(form.amount), what="the funding"),
+    return costs.add_grant(slug, year=form.year.data, amount=parse_amount(text(form.amount), what=Word("the funding")),
                            text=text(form.text), target=text(form.target) or None, actor=current_user.actor,
                            decision=_decision(form))
 
 
 def _set_subsidy(slug: str, form: SubsidyForm) -> Outcome:
-    return costs.set_subsidy(slug, key=text(form.key).strip(), rate=parse_amount(text(form.rate), what="the hourly rate"),
+    return costs.set_subsidy(slug, key=text(form.key).strip(), rate=parse_amount(text(form.rate), what=Word("the hourly rate")),
                              text=text(form.text), target=text(form.target) or None, actor=current_user.actor,
                              decision=_decision(form))
 

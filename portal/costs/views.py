@@ -18,6 +18,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
+from ledger.errors import Word
 from ledger.funding import subsidy_amount
 from ledger.money import fmt, parse_amount
 from ledger.project import governed_years, subsidies, version_to_json
@@ -124,7 +125,7 @@ def settings(slug: str) -> ResponseReturnValue:
     if posted:
         if form.validate():
             step = confirmation.submit(lambda: costs.set_budget(
-                slug, budget=parse_amount(text(form.budget), what="the budget"), actor=current_user.actor,
+                slug, budget=parse_amount(text(form.budget), what=Word("the budget")), actor=current_user.actor,
                 decision=text(form.decision), effective=form.effective.data))
             if step.outcome:
                 return redirect(url_for("projects.change", slug=project.slug, event_id=step.outcome.event.id))

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from ledger import municipalities as M
 from ledger import parse
-from ledger.errors import NotFound
+from ledger.errors import NotFound, Word
 from ledger.money import fmt, from_fmt, parse_amount
 from ledger.project import KINDS as CHANGE_KINDS
 from portal.audit import AuditEvent
@@ -285,7 +285,7 @@ def _create(form: CreateProjectForm) -> projects.Outcome:
     budget, years = text(form.budget).strip(), parse.budget_years(parse.line_items("years", form.years.data)) or None
     return projects.create_project(
         text(form.slug).strip(), name=text(form.name), start=day(form.start), end=day(form.end), rule=text(form.rule),
-        population_year=form.population_year.data, budget=parse_amount(budget, what="the budget") if budget else None,
+        population_year=form.population_year.data, budget=parse_amount(budget, what=Word("the budget")) if budget else None,
         years=years, policy=text(form.policy), actor=current_user.actor, decision=text(form.decision),
         settings={"leaver": text(form.leaver), "joiner": text(form.joiner)},
         base_percent=parse.percent(text(form.base_percent), "the base percentage") if text(form.base_percent).strip() else None,

@@ -162,3 +162,25 @@ def test_a_withdrawn_member_reads_withdrawn_not_a_withdrawn_document(loaded: Fla
     for language, word in (("fi", "eronnut 30.6.2026"), ("sv", "utträtt 30.6.2026"), ("en", "withdrawn 30.6.2026")):
         page = visible(lead.get("/p/iam/", headers={"Accept-Language": language}).get_data(as_text=True))
         assert word in page, page[:3000]
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("fi", "'1e6' ei ole luku (kirjoita esimerkiksi 520000.00 tai 520 000,00)"),
+    ("sv", "'1e6' är inte ett tal (skriv till exempel 520000.00 eller 520 000,00)"),
+    ("en", "the year's budget '1e6' is not a number (write it like 520000.00 or 520 000,00)"),
+])
+def test_a_refusal_of_the_core_reads_in_the_pages_language(loaded: Flask, language: str, expected: str) -> None:
+    """The core refuses the amount in English; the page shows it in its own language, and nothing is posted."""
+    from portal.projects.models import Project
+    lead = client_as(loaded, "lead")
+    with loaded.app_context():
+        before = db.session.execute(select(Project.change_seq).where(Project.slug == "iam")).scalar_one()
+    token = csrf(lead, "/p/iam/budget", "year")
+    answer = lead.post("/p/iam/budget/year", data={"year-year": "2027", "year-amount": "1e6", "year-csrf_token": token},
+                       headers={"Accept-Language": language})
+    page = visible(answer.get_data(as_text=True))
+    assert answer.status_code == 400 and expected in page, page[:3000]
+    if language != "en":
+        assert "is not a number" not in page
+    with loaded.app_context():
+        assert db.session.execute(select(Project.change_seq).where(Project.slug == "iam")).scalar_one() == before
