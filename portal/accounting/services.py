@@ -295,7 +295,7 @@ def enqueue_import(slug: str, content: bytes, *, filename: str, actor: str, user
     name = clean_filename(filename)
     decode(content, name)  # a file that is not text is refused at once, on the form
     return enqueue("ledger-import", {"slug": project.slug}, actor, user_id=user_id, file=(name, content),
-                   title=f"Import of {name} into {project.name}")
+                   title=stored(N_("Import of %(filename)s into %(project)s"), filename=name, project=project.name))
 
 
 def enqueue_revert(slug: str, number: int, *, reason: str, actor: str, user_id: int | None) -> Job:
@@ -304,4 +304,5 @@ def enqueue_revert(slug: str, number: int, *, reason: str, actor: str, user_id: 
     refuse_reverted(record)
     why = checked_text(reason, "the reason")
     return enqueue("ledger-import-revert", {"slug": project.slug, "number": number, "reason": why}, actor, user_id=user_id,
-                   title=f"Reversal of import {number} ({record.filename}) in {project.name}")
+                   title=stored(N_("Reversal of import %(number)s (%(filename)s) in %(project)s"), number=number,
+                                filename=record.filename, project=project.name))

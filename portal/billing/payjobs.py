@@ -41,4 +41,5 @@ def enqueue_import(slug: str, content: bytes, *, filename: str, actor: str, user
     project = get_project(slug)
     bank = parse_bank_file(content)
     return enqueue("payments-import", {"slug": project.slug}, actor, user_id=user_id, file=(filename or "bank.xml", content),
-                   title=f"Payments from {bank.kind} {bank.message_id} into {project.name}")
+                   title=stored(N_("Payments from %(kind)s %(message)s into %(project)s"), kind=bank.kind, message=bank.message_id,
+                                project=project.name))

@@ -111,9 +111,14 @@ def kinds() -> dict[str, Kind]:
     return found
 
 
-def enqueue(kind: str, params: Mapping[str, Any], actor: str, *, title: str = "", user_id: int | None = None,
+def enqueue(kind: str, params: Mapping[str, Any], actor: str, *, title: str | Mapping[str, Any] = "", user_id: int | None = None,
             file: tuple[str, bytes] | None = None) -> Job:
-    """Record a job (and its file) and hand it to an executor; it runs after this returns."""
+    """Record a job (and its file) and hand it to an executor; it runs after this returns.
+
+    ``title`` is English text, or a :func:`stored` template and values: then the row's title is its
+    English text and the template is kept in the parameters (``title_worded``) for the job's page."""
+    if not isinstance(title, str):
+        params, title = {**params, "title_worded": dict(title)}, text_of(title)
     if kind not in kinds():
         raise InvalidInput("unknown job kind %(kind)s", kind=repr(kind))
     try:

@@ -10,6 +10,7 @@ from flask import Flask
 
 from portal.accounts.models import User
 from portal.extensions import db
+from portal.jobs import services as jobs
 from portal.jobs.models import Job
 from tests.common.web import login
 
@@ -137,3 +138,20 @@ def test_a_job_recorded_before_its_templates_shows_its_english_text(client, load
     assert "Imported 3 transactions (old)" in _page(client, old, "fi")
     odd = stored(loaded, status="failed", error="something old", result_json=json.dumps({"worded_error": {"params": {}}}))
     assert "something old" in _page(client, odd, "sv")
+
+
+def test_the_jobs_title_in_finnish_and_swedish(client, loaded) -> None:
+    """The title is kept in English (``Job.title``) with its template beside it in the job's parameters."""
+    from markupsafe import escape
+
+    from portal.accounting import services as accounting
+
+    login(client, loaded, sub="acc", role="accountant", city="109")
+    with loaded.app_context():
+        job = accounting.enqueue_import("iam", b"; nothing\n", filename="march.beancount", actor="acc", user_id=None)
+        job_id, title, project = job.id, job.title, accounting.get_project("iam").name
+    jobs.runner(loaded).join(10)  # the import runs (and fails) in this process's thread: the title stays
+    assert title == f"Import of march.beancount into {project}"
+    assert f"<h1>Tiedoston march.beancount tuonti hankkeen {escape(project)} kirjanpitoon</h1>" in _page(client, job_id, "fi")
+    assert f"<h1>Import av march.beancount till projektet {escape(project)}</h1>" in _page(client, job_id, "sv")
+    assert f"<h1>{escape(title)}</h1>" in _page(client, job_id, "en")
