@@ -15,6 +15,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, abort, render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ledger.errors import Word
@@ -31,6 +32,17 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(api)
     app.add_template_global(job_text, "job_text")
+    app.add_template_global(job_stage, "job_stage")
+
+
+#: The stages jobs report (``JobContext.progress``: the importer's own and the domains'), in the page's language.
+STAGES = {"started": _l("started"), "checking": _l("checking"), "booking": _l("booking"), "identities": _l("identities"),
+          "matching": _l("matching"), "posting": _l("posting"), "reversing": _l("reversing"), "done": _l("done")}
+
+
+def job_stage(stage: str) -> str:
+    """A stage named here in the page's language; another as the job reported it."""
+    return str(STAGES.get(stage, stage))
 
 
 @dataclass

@@ -33,6 +33,7 @@ def test_a_running_job_shows_its_progress_and_refreshes_itself(client, loaded) -
     page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert '<meta http-equiv="refresh" content="2">' in page
     assert "Running: booking (1500 of 3000)" in page and '<progress max="3000" value="1500">' in page
+    assert ": käsitellään kirjauksia (" in _page(client, job_id, "fi")  # a stage the importer reports, in the page's language
     queued = client.get(f"/jobs/{stored(loaded, status='queued')}").get_data(as_text=True)
     assert "Waiting to start" in queued and 'http-equiv="refresh"' in queued
 
