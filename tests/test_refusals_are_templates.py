@@ -13,7 +13,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # The refusal kinds (the core's and the portal's own) and the name of ``ledger.errors.Word``.
 REFUSALS = {"LedgerError", "InvalidInput", "Conflict", "NotFound", "QueryError", "ImportRejected",
-            "PortalRefusal", "Forbidden", "TooLarge", "Busy", "Moved"}
+            "PortalRefusal", "Forbidden", "TooLarge", "Busy", "Moved",
+            "LoginRefused", "Refused", "UnknownKey", "UnknownTenant"}  # the login's (portal.auth)
 
 
 def _name(func: ast.expr) -> str | None:

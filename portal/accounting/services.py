@@ -41,7 +41,7 @@ from portal.clock import fi_datetime, now, today, utcnow
 from portal.extensions import db
 from portal.jobs.models import Job
 from portal.jobs.services import MAX_ID as MAX_NUMBER
-from portal.jobs.services import JobContext, enqueue
+from portal.jobs.services import N_, JobContext, enqueue, stored, text_of
 from portal.projects.models import LedgerPosting, Project
 from portal.projects.services import get_project, journal_for, make_op, post_entries, state_for
 
@@ -90,15 +90,22 @@ class ImportResult(NamedTuple):
     reverted: bool = False
 
     @property
-    def summary(self) -> str:
+    def worded(self) -> dict[str, Any]:
+        """The summary as its template and values (``portal.jobs.services.stored``), for the job's page."""
+        values = {"number": self.number, "filename": self.filename, "transactions": self.transactions, "seq": self.seq}
         if self.reverted:
-            return f"Reverted import {self.number} ({self.filename}): {self.transactions} transactions reversed in posting {self.seq}"
-        return f"Imported {self.transactions} transactions from {self.filename} as import {self.number} (posting {self.seq})"
+            return stored(N_("Reverted import %(number)s (%(filename)s): %(transactions)s transactions reversed in posting %(seq)s"),
+                          **values)
+        return stored(N_("Imported %(transactions)s transactions from %(filename)s as import %(number)s (posting %(seq)s)"), **values)
+
+    @property
+    def summary(self) -> str:
+        return text_of(self.worded)
 
     def to_json(self) -> dict[str, Any]:
-        return {**self._asdict(), "summary": self.summary, "links": [
-            {"text": "The change", "endpoint": "projects.change", "values": {"slug": self.slug, "event_id": self.event_id}},
-            {"text": "The imports", "endpoint": "accounting.import_ledger", "values": {"slug": self.slug}}]}
+        return {**self._asdict(), "summary": self.summary, "worded": self.worded, "links": [
+            {"text": N_("The change"), "endpoint": "projects.change", "values": {"slug": self.slug, "event_id": self.event_id}},
+            {"text": N_("The imports"), "endpoint": "accounting.import_ledger", "values": {"slug": self.slug}}]}
 
 
 class _Checked(NamedTuple):
@@ -119,7 +126,7 @@ def decode(content: bytes, filename: str) -> str:
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InvalidInput(f"{filename} is not UTF-8 text; save it as UTF-8 and try again") from None
+        raise InvalidInput("%(filename)s is not UTF-8 text; save it as UTF-8 and try again", filename=filename) from None
 
 
 def term_of(project: Project) -> importer.Term:
@@ -143,8 +150,8 @@ def _same_file(project: Project, digest: str) -> None:
     row = db.session.execute(select(LedgerImport).where(LedgerImport.project_id == project.id, LedgerImport.sha256 == digest,
                                                         LedgerImport.reverted_seq.is_(None))).scalars().first()
     if row is not None:
-        raise Conflict(f"this file was imported already as import {row.number} ({row.filename}, {fi_datetime(row.created_at)}"
-                       f" by {row.actor}); nothing was added")
+        raise Conflict("this file was imported already as import %(number)s (%(filename)s, %(at)s by %(actor)s); nothing was added",
+                       number=row.number, filename=row.filename, at=fi_datetime(row.created_at), actor=row.actor)
 
 
 class _Upload(NamedTuple):
@@ -198,14 +205,15 @@ def find_import(project: Project, number: int) -> LedgerImport:
     row = db.session.execute(select(LedgerImport).where(LedgerImport.project_id == project.id, LedgerImport.number == number)
                              .execution_options(populate_existing=True)).scalar_one_or_none() if 0 < number <= MAX_NUMBER else None
     if row is None:
-        raise NotFound(f"{project.slug} has no import {number}")
+        raise NotFound("%(slug)s has no import %(number)s", slug=project.slug, number=number)
     return row
 
 
 def refuse_reverted(record: LedgerImport) -> None:
     if record.reverted:
-        raise Conflict(f"import {record.number} ({record.filename}) was reverted already, by {record.reverted_by} on"
-                       f" {fi_datetime(record.reverted_at)} (posting {record.reverted_seq}); nothing was changed")
+        raise Conflict("import %(number)s (%(filename)s) was reverted already, by %(actor)s on %(at)s (posting %(seq)s);"
+                       " nothing was changed", number=record.number, filename=record.filename, actor=record.reverted_by,
+                       at=fi_datetime(record.reverted_at), seq=record.reverted_seq)
 
 
 class _Reversal(NamedTuple):
@@ -287,7 +295,7 @@ def enqueue_import(slug: str, content: bytes, *, filename: str, actor: str, user
     name = clean_filename(filename)
     decode(content, name)  # a file that is not text is refused at once, on the form
     return enqueue("ledger-import", {"slug": project.slug}, actor, user_id=user_id, file=(name, content),
-                   title=f"Import of {name} into {project.name}")
+                   title=stored(N_("Import of %(filename)s into %(project)s"), filename=name, project=project.name))
 
 
 def enqueue_revert(slug: str, number: int, *, reason: str, actor: str, user_id: int | None) -> Job:
@@ -296,4 +304,5 @@ def enqueue_revert(slug: str, number: int, *, reason: str, actor: str, user_id: 
     refuse_reverted(record)
     why = checked_text(reason, "the reason")
     return enqueue("ledger-import-revert", {"slug": project.slug, "number": number, "reason": why}, actor, user_id=user_id,
-                   title=f"Reversal of import {number} ({record.filename}) in {project.name}")
+                   title=stored(N_("Reversal of import %(number)s (%(filename)s) in %(project)s"), number=number,
+                                filename=record.filename, project=project.name))

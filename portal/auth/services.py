@@ -15,7 +15,7 @@ import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import requests
 from authlib.common.errors import AuthlibBaseError
@@ -26,7 +26,7 @@ from flask_login import login_user, logout_user
 from joserfc.errors import JoseError
 
 from ledger import municipalities as M
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, worded
 from portal import audit
 from portal.accounts import services as accounts
 from portal.accounts.models import User
@@ -37,6 +37,7 @@ from portal.extensions import db
 
 log = logging.getLogger(__name__)
 NEXT_KEY = "auth_next"
+REASON_LENGTH = 300  # a reason made of a provider's words is cut to this many characters
 
 
 @dataclass
@@ -52,11 +53,29 @@ class AuthState:
 
 
 class LoginRefused(Exception):
-    """The provider's answer was well-formed but not acceptable; ``status`` is what the page says."""
+    """The provider's answer was well-formed but not acceptable; ``status`` is what the page says.
 
-    def __init__(self, reason: str, status: int = 400, *, actor: str | None = None, who: dict[str, Any] | None = None) -> None:
+    Raised as the core's refusals are (``ledger.errors``): a literal ``%(name)s`` template and its
+    values, so that the page shows the reason in its language (``portal.refusals``); ``reason``
+    (and ``message``, its other name) is the English text the audit log and the log keep."""
+
+    def __init__(self, template: str, status: int = 400, *, actor: str | None = None, who: dict[str, Any] | None = None,
+                 **params: object) -> None:
+        reason = worded(template, params)
         super().__init__(reason)
-        self.reason, self.status, self.actor, self.who = reason, status, actor, who
+        self.reason = self.message = reason
+        self.template, self.params = template, params
+        self.status, self.actor, self.who = status, actor, who
+
+    @classmethod
+    def like(cls, refused: tokens.Refused, status: int = 400) -> LoginRefused:
+        """A token's refusal (its template and values) as the login's, with the page's status."""
+        return cls(refused.template, status, **cast(dict[str, Any], refused.params))
+
+    @classmethod
+    def sent(cls, text: str, status: int = 400) -> LoginRefused:
+        """A reason in words the portal did not write (the provider's, a library's): shown as it is, in every language."""
+        return cls("%(text)s", status, text=text)
 
 
 def state(app: Flask | None = None) -> AuthState:
@@ -140,7 +159,7 @@ def exchange(provider: Provider, args: Mapping[str, str]) -> tuple[dict[str, Any
     try:
         claims = verify(provider, token["id_token"], "id", nonce=state_data.get("nonce"))
     except tokens.UnknownTenant as exc:
-        raise LoginRefused(exc.reason, 403) from None
+        raise LoginRefused.like(exc, 403) from None
     if found.get("userinfo_endpoint"):
         info = oauth_client.userinfo(token=token)
         if info.get("sub") != claims["sub"]:
@@ -164,8 +183,8 @@ def identity(provider: Provider, claims: dict[str, Any]) -> tuple[str, str, str 
         except LedgerError:
             code = None
         if code not in provider.cities:
-            raise LoginRefused(f"the provider named the municipality {str(value)[:20]!r} ({provider.city_claim}), "
-                               "which it is not configured for", 403)
+            raise LoginRefused("the provider named the municipality %(value)s (%(claim)s), which it is not configured for", 403,
+                               value=repr(str(value)[:20]), claim=provider.city_claim)
         return issuer, sub, code
     return issuer, sub, provider.city
 
@@ -191,8 +210,8 @@ def complete(provider: Provider, issuer: str, sub: str, city: str | None, claims
         raise LoginRefused("this account is disabled", 403, actor=user.actor, who={"issuer": issuer, "sub": sub, "city": user.city_code})
     if city is not None and user.city_code is not None and user.city_code != city:
         # The provider vouches for one city and the account says another: never act as the other city.
-        raise LoginRefused(f"this account belongs to city {user.city_code}, but the provider vouches for city {city}", 403,
-                           actor=user.actor, who={"issuer": issuer, "sub": sub, "city": city})
+        raise LoginRefused("this account belongs to city %(account)s, but the provider vouches for city %(city)s", 403,
+                           actor=user.actor, who={"issuer": issuer, "sub": sub, "city": city}, account=user.city_code, city=city)
     target = session.get(NEXT_KEY)
     sessions.rotate()  # a new session at every login
     user.last_login_at = utcnow()
@@ -216,17 +235,17 @@ def refuse(provider: Provider, reason: str, *, actor: str | None = None, who: di
     log.info("login failed via %s: %s", provider.name, reason)
 
 
-def describe(exc: Exception) -> str:
-    """A short reason; provider-sent text is cut short and never includes our code or tokens."""
+def describe(exc: Exception) -> LoginRefused:
+    """A short reason, as a refusal of the login; provider-sent text is cut short and never includes
+    our code or tokens. The provider's (or Authlib's) own words are shown as they were sent."""
     if isinstance(exc, AuthlibBaseError):
-        text = str(exc.error) + (f": {exc.description}" if exc.description else "")
-    elif isinstance(exc, JoseError):
-        text = f"invalid ID token ({exc.error}{': ' + exc.description if exc.description else ''})"
-    elif isinstance(exc, requests.RequestException):
-        text = f"the provider could not be reached ({type(exc).__name__})"
-    else:
-        text = str(exc)
-    return text[:300]
+        return LoginRefused.sent((str(exc.error) + (f": {exc.description}" if exc.description else ""))[:REASON_LENGTH])
+    if isinstance(exc, JoseError):
+        error = str(exc.error) + (f": {exc.description}" if exc.description else "")
+        return LoginRefused("invalid ID token (%(error)s)", error=error[:REASON_LENGTH - len("invalid ID token ()")])
+    if isinstance(exc, requests.RequestException):
+        return LoginRefused("the provider could not be reached (%(error)s)", error=type(exc).__name__)
+    return LoginRefused.sent(str(exc)[:REASON_LENGTH])
 
 
 def load_user(user_id: str) -> User | None:

@@ -29,6 +29,8 @@ from joserfc.errors import JoseError
 from joserfc.jwk import Key, import_key
 from joserfc.jws import JWSRegistry
 
+from ledger.errors import Word, worded
+
 # Asymmetric algorithms only: "none" proves nothing, and an HMAC key would be the client secret,
 # which the portal shares with the provider (and anyone who learns it could mint tokens).
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
@@ -37,15 +39,26 @@ LEEWAY = 60  # seconds of clock difference tolerated for exp, iat, nbf
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 LOGOUT_TYPES = ("logout+jwt", "application/logout+jwt")
 Kind = Literal["id", "logout"]
-NAMES: dict[str, str] = {"id": "ID token", "logout": "logout token"}
+NAMES: dict[str, Word] = {"id": Word("ID token"), "logout": Word("logout token")}
 
 
 class Refused(Exception):
-    """The token is not acceptable; ``reason`` is safe to show and to audit (no token in it)."""
+    """The token is not acceptable; ``reason`` is safe to show and to audit (no token in it).
 
-    def __init__(self, reason: str) -> None:
+    Raised as the core's refusals are (``ledger.errors``): a literal ``%(name)s`` template and its
+    values, so that the login's page can show the reason in its language (``portal.refusals``);
+    ``reason`` (and ``message``, its other name) is the English text the audit log and the log keep."""
+
+    def __init__(self, template: str, **params: object) -> None:
+        reason = worded(template, params)
         super().__init__(reason)
-        self.reason = reason
+        self.reason = self.message = reason
+        self.template, self.params = template, params
+
+    @classmethod
+    def like(cls, other: Any) -> Refused:
+        """The same reason (its template and values) as another refusal of a login (``LoginRefused``)."""
+        return cls(other.template, **other.params)
 
 
 class UnknownKey(Refused):
@@ -61,18 +74,19 @@ def header(token: str, kind: Kind = "id") -> dict[str, Any]:
     name = NAMES[kind]
     parts = token.split(".") if isinstance(token, str) else []
     if len(parts) != 3:
-        raise Refused(f"the {name} is not a signed JWT")
+        raise Refused("the %(name)s is not a signed JWT", name=name)
     try:
         head = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
     except ValueError as exc:
-        raise Refused(f"the {name}'s header cannot be read") from exc
+        raise Refused("the %(name)s's header cannot be read", name=name) from exc
     if not isinstance(head, dict):
-        raise Refused(f"the {name}'s header cannot be read")
+        raise Refused("the %(name)s's header cannot be read", name=name)
     alg = head.get("alg")
     if alg not in ALGORITHMS:
-        raise Refused(f"the {name}'s algorithm {str(alg)[:20]!r} is not accepted (only signatures with the provider's public keys)")
+        raise Refused("the %(name)s's algorithm %(alg)s is not accepted (only signatures with the provider's public keys)",
+                      name=name, alg=repr(str(alg)[:20]))
     if "crit" in head or head.get("zip") or "jku" in head or "x5u" in head or "jwk" in head:
-        raise Refused(f"the {name}'s header has parameters the portal does not accept (crit, zip, jku, x5u, jwk)")
+        raise Refused("the %(name)s's header has parameters the portal does not accept (crit, zip, jku, x5u, jwk)", name=name)
     return head
 
 
@@ -99,15 +113,15 @@ def select_key(head: dict[str, Any], keys: list[Key], kind: Kind = "id") -> Key:
     kid, alg = head.get("kid"), head["alg"]
     if kid is None:
         if len(keys) != 1:
-            raise Refused(f"the {name} names no key (kid) and the provider's key set holds {len(keys)} keys")
+            raise Refused("the %(name)s names no key (kid) and the provider's key set holds %(keys)s keys", name=name, keys=len(keys))
         key = keys[0]
     else:
         found = next((k for k in keys if k.kid == kid), None)
         if found is None:
-            raise UnknownKey(f"the {name} is signed with a key (kid) that is not in the provider's key set (invalid_key_id)")
+            raise UnknownKey("the %(name)s is signed with a key (kid) that is not in the provider's key set (invalid_key_id)", name=name)
         key = found
     if key.key_type != KEY_TYPES[alg[:2]] or key.get("alg", alg) != alg:
-        raise Refused(f"the {name}'s algorithm {alg} does not match the provider's key")
+        raise Refused("the %(name)s's algorithm %(alg)s does not match the provider's key", name=name, alg=alg)
     return key
 
 
@@ -117,9 +131,9 @@ def signed_claims(token: str, head: dict[str, Any], key: Key, kind: Kind = "id")
     try:
         decoded = jwt.decode(token, key, registry=JWSRegistry(algorithms=[head["alg"]], strict_check_header=False))
     except JoseError as exc:
-        raise Refused(f"the {name}'s signature is not valid ({exc.error})") from exc
+        raise Refused("the %(name)s's signature is not valid (%(error)s)", name=name, error=exc.error) from exc
     if not isinstance(decoded.claims, dict):
-        raise Refused(f"the {name}'s claims are not a JSON object")
+        raise Refused("the %(name)s's claims are not a JSON object", name=name)
     return decoded.claims
 
 
@@ -129,22 +143,23 @@ def check_common(claims: dict[str, Any], *, issuer: str, client_id: str, kind: K
     name = NAMES[kind]
     now = time.time() if now is None else now
     if claims.get("iss") != issuer:
-        raise Refused(f"the {name}'s issuer (iss) {str(claims.get('iss'))[:200]!r} is not {issuer!r}"
-                      " (invalid_claim: Invalid claim: 'iss')")
+        raise Refused("the %(name)s's issuer (iss) %(sent)s is not %(issuer)s (invalid_claim: Invalid claim: 'iss')",
+                      name=name, sent=repr(str(claims.get("iss"))[:200]), issuer=repr(issuer))
     listed = audiences(claims)
     if client_id not in listed:
-        raise Refused(f"the {name}'s audience (aud) does not include this portal's client_id (invalid_claim: Invalid claim: 'aud')")
+        raise Refused("the %(name)s's audience (aud) does not include this portal's client_id (invalid_claim: Invalid claim: 'aud')",
+                      name=name)
     if ("azp" in claims or len(listed) > 1) and claims.get("azp") != client_id:
-        raise Refused(f"the {name}'s authorised party (azp) is not this portal's client_id")
+        raise Refused("the %(name)s's authorised party (azp) is not this portal's client_id", name=name)
     exp, iat = claims.get("exp"), claims.get("iat")
     if not isinstance(exp, (int, float)) or not isinstance(iat, (int, float)) or not _number(exp) or not _number(iat):
-        raise Refused(f"the {name} has no valid expiry (exp) or issue time (iat)")
+        raise Refused("the %(name)s has no valid expiry (exp) or issue time (iat)", name=name)
     if exp + leeway < now:
-        raise Refused(f"the {name} has expired (exp) (expired_token)")
+        raise Refused("the %(name)s has expired (exp) (expired_token)", name=name)
     if iat - leeway > now:
-        raise Refused(f"the {name} is issued in the future (iat)")
+        raise Refused("the %(name)s is issued in the future (iat)", name=name)
     if "nbf" in claims and (not _number(claims["nbf"]) or claims["nbf"] - leeway > now):
-        raise Refused(f"the {name} is not valid yet (nbf)")
+        raise Refused("the %(name)s is not valid yet (nbf)", name=name)
 
 
 def check_id_token(claims: dict[str, Any], *, nonce: str | None) -> None:
@@ -213,7 +228,8 @@ class Verifier:
         tid = claims.get("tid")
         issuer = issuer_for(tid if isinstance(tid, str) else None)
         if issuer is None:
-            raise UnknownTenant(f"the {NAMES[kind]}'s tenant (tid) {str(tid)[:60]!r} is not configured for this provider")
+            raise UnknownTenant("the %(name)s's tenant (tid) %(tid)s is not configured for this provider", name=NAMES[kind],
+                                tid=repr(str(tid)[:60]))
         check_common(claims, issuer=issuer, client_id=client_id, kind=kind, now=now)
         if kind == "id":
             check_id_token(claims, nonce=nonce)

@@ -29,6 +29,7 @@ from portal.auth.providers import load as load_providers
 from portal.config import ConfigError
 from portal.errors import problem
 from portal.extensions import csrf, db, login_manager
+from portal.refusals import translated
 
 bp = Blueprint("auth", __name__)
 logout_bp = Blueprint("logout", __name__)
@@ -63,10 +64,11 @@ def unauthorized() -> Response:
     return redirect(url_for("auth.login", next=target))
 
 
-def _failed(provider: Provider, reason: str, status: int = 400, *, actor: str | None = None,
+def _failed(provider: Provider, refused: auth.LoginRefused | tokens.Refused, status: int = 400, *, actor: str | None = None,
             who: dict[str, object] | None = None) -> tuple[str, int]:
-    auth.refuse(provider, reason, actor=actor, who=who)
-    return render_template("auth/failed.html", reason=reason, provider=provider), status
+    """The audit keeps the English reason; the page shows it in its own language (``portal.refusals``)."""
+    auth.refuse(provider, refused.reason, actor=actor, who=who)
+    return render_template("auth/failed.html", reason=translated(refused), provider=provider), status
 
 
 @bp.get("/login")
@@ -105,7 +107,7 @@ def login_provider(name: str) -> Response | tuple[str, int]:
         started: Response = auth.authorize_url(name, callback)
         return started
     except auth.LoginRefused as exc:
-        return _failed(provider, exc.reason, exc.status)
+        return _failed(provider, exc, exc.status)
     except (AuthlibBaseError, requests.RequestException, ValueError) as exc:
         return _failed(provider, auth.describe(exc), 502)
 
@@ -119,9 +121,9 @@ def callback(name: str) -> Response | tuple[str, int]:
         issuer, sub, city = auth.identity(provider, claims)
         landing = auth.complete(provider, issuer, sub, city, claims, token)
     except auth.LoginRefused as exc:
-        return _failed(provider, exc.reason, exc.status, actor=exc.actor, who=exc.who)
+        return _failed(provider, exc, exc.status, actor=exc.actor, who=exc.who)
     except tokens.Refused as exc:
-        return _failed(provider, exc.reason)
+        return _failed(provider, exc)
     except FAILURES as exc:
         return _failed(provider, auth.describe(exc))
     if landing.pending:
@@ -182,9 +184,9 @@ def _logout_claims(provider: Provider, token: str) -> dict[str, Any]:
         auth.metadata(provider, auth.client(provider.name))
         return auth.verify(provider, token, "logout")
     except auth.LoginRefused as exc:
-        raise tokens.Refused(exc.reason) from None
+        raise tokens.Refused.like(exc) from None
     except (AuthlibBaseError, requests.RequestException) as exc:
-        raise tokens.Refused(f"the provider's keys could not be fetched ({type(exc).__name__})") from None
+        raise tokens.Refused("the provider's keys could not be fetched (%(error)s)", error=type(exc).__name__) from None
 
 
 def _no_store(response: Response) -> Response:

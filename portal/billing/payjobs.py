@@ -14,7 +14,7 @@ from typing import Any
 from portal.billing import payments as pay
 from portal.billing.camt import parse_bank_file
 from portal.jobs.models import Job
-from portal.jobs.services import JobContext, enqueue
+from portal.jobs.services import N_, JobContext, enqueue, stored, text_of
 from portal.projects.services import get_project
 
 INLINE_BYTES = 256 * 1024  # a day's reference payments of a consortium fit many times over
@@ -25,11 +25,12 @@ def _import_job(context: JobContext) -> dict[str, Any]:
     context.progress("matching", 0, 0)
     result = pay.import_file(slug, context.file().content, actor=context.actor)
     counts = result.summary()
-    return {**counts, "seq": result.seq, "repeated_file": result.repeated_file,
-            # Plain English, as the ledger imports' jobs say it (the job's result is data, kept as written).
-            "summary": (f"{counts['matched']} matched ({counts['partial']} partial, {counts['over']} over), "
-                        f"{counts['unallocated']} unallocated, {counts['already_imported']} already imported"),
-            "links": [{"endpoint": "payments.payments", "values": {"slug": slug}, "text": "Back to the payments"}]}
+    # Plain English, as the ledger imports' jobs say it (the job's result is data, kept as written),
+    # with its template and values beside it for the job's page in Finnish and Swedish.
+    worded = stored(N_("%(m)s matched (%(p)s partial, %(o)s over), %(u)s unallocated, %(a)s already imported"),  # the payments page's
+                    m=counts["matched"], p=counts["partial"], o=counts["over"], u=counts["unallocated"], a=counts["already_imported"])
+    return {**counts, "seq": result.seq, "repeated_file": result.repeated_file, "summary": text_of(worded), "worded": worded,
+            "links": [{"endpoint": "payments.payments", "values": {"slug": slug}, "text": N_("Back to the payments")}]}
 
 
 JOB_KINDS = {"payments-import": _import_job}
@@ -40,4 +41,5 @@ def enqueue_import(slug: str, content: bytes, *, filename: str, actor: str, user
     project = get_project(slug)
     bank = parse_bank_file(content)
     return enqueue("payments-import", {"slug": project.slug}, actor, user_id=user_id, file=(filename or "bank.xml", content),
-                   title=f"Payments from {bank.kind} {bank.message_id} into {project.name}")
+                   title=stored(N_("Payments from %(kind)s %(message)s into %(project)s"), kind=bank.kind, message=bank.message_id,
+                                project=project.name))

@@ -33,7 +33,8 @@ from rq import Queue
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from ledger.errors import InvalidInput, NotFound
+from ledger.errors import InvalidInput, NotFound, Word
+from ledger.errors import worded as english_of
 from portal.clock import utcnow
 from portal.errors import REFUSALS
 from portal.extensions import db, rowcount
@@ -59,7 +60,7 @@ class JobContext:
     def file(self) -> JobFile:
         found: JobFile | None = db.session.execute(select(JobFile).where(JobFile.job_id == self.id)).scalar_one_or_none()
         if found is None:
-            raise NotFound(f"job {self.id} has no file")
+            raise NotFound("job %(id)s has no file", id=self.id)
         return found
 
     def progress(self, stage: str, done: int, total: int) -> None:
@@ -81,6 +82,25 @@ class JobContext:
 Kind = Callable[[JobContext], dict[str, Any]]
 
 
+# -- what a job says, as data ----------------------------------------------------------------------
+def N_(template: str) -> str:
+    """A literal template marked for the catalogs (Babel extracts ``N_``) and kept as it is: a job's
+    result is stored in English and worded again where a page shows it (``portal.jobs.views``)."""
+    return template
+
+
+def stored(template: str, **params: Any) -> dict[str, Any]:
+    """A job's summary or error as the result keeps it: its ``%(name)s`` template, its values, and
+    which values are :class:`~ledger.errors.Word` (translated as well), so that a Finnish or Swedish
+    page can word it again; JSON cannot tell a ``Word`` from another string."""
+    return {"template": template, "params": params, "words": sorted(k for k, v in params.items() if isinstance(v, Word))}
+
+
+def text_of(worded: Mapping[str, Any]) -> str:
+    """The English text of :func:`stored`, as the command line prints it and the result records it."""
+    return english_of(str(worded["template"]), dict(worded.get("params") or {}))
+
+
 def register(app: Flask, kinds: Mapping[str, Kind]) -> None:
     """Make job kinds known to ``app`` (the app factory registers every domain's)."""
     app.extensions.setdefault("portal.jobs", {}).update(kinds)
@@ -91,11 +111,16 @@ def kinds() -> dict[str, Kind]:
     return found
 
 
-def enqueue(kind: str, params: Mapping[str, Any], actor: str, *, title: str = "", user_id: int | None = None,
+def enqueue(kind: str, params: Mapping[str, Any], actor: str, *, title: str | Mapping[str, Any] = "", user_id: int | None = None,
             file: tuple[str, bytes] | None = None) -> Job:
-    """Record a job (and its file) and hand it to an executor; it runs after this returns."""
+    """Record a job (and its file) and hand it to an executor; it runs after this returns.
+
+    ``title`` is English text, or a :func:`stored` template and values: then the row's title is its
+    English text and the template is kept in the parameters (``title_worded``) for the job's page."""
+    if not isinstance(title, str):
+        params, title = {**params, "title_worded": dict(title)}, text_of(title)
     if kind not in kinds():
-        raise InvalidInput(f"unknown job kind {kind!r}")
+        raise InvalidInput("unknown job kind %(kind)s", kind=repr(kind))
     try:
         job = Job(kind=kind, title=title[:300], status="queued", actor=actor[:500], user_id=user_id)
         job.params = dict(params)
@@ -136,7 +161,7 @@ def dispatch(job_id: int) -> None:
 def get(job_id: int) -> Job:
     job: Job | None = db.session.get(Job, job_id) if 0 < job_id <= MAX_ID else None
     if job is None:
-        raise NotFound(f"no job {job_id}")
+        raise NotFound("no job %(id)s", id=job_id)
     return job
 
 
@@ -172,15 +197,17 @@ def run(job_id: int) -> Job | None:
     context = JobContext(job)
     try:
         if kind is None:
-            raise InvalidInput(f"unknown job kind {job.kind!r}")
+            raise InvalidInput("unknown job kind %(kind)s", kind=repr(job.kind))
         result = kind(context)
     except REFUSALS as exc:
         db.session.rollback()
-        _finish(job_id, "failed", result={"errors": exc.details}, error=exc.message)
+        _finish(job_id, "failed", result={"errors": exc.details, "worded_error": stored(exc.template, **exc.params)},
+                error=exc.message)
     except Exception as exc:  # a job's failure must be recorded, whatever it was; the log has the traceback
         db.session.rollback()
         log.exception("job %s (%s) failed", job_id, job.kind)
-        _finish(job_id, "failed", error=f"the job failed unexpectedly ({type(exc).__name__}); nothing was changed")
+        failure = stored(N_("the job failed unexpectedly (%(error)s); nothing was changed"), error=type(exc).__name__)
+        _finish(job_id, "failed", result={"worded_error": failure}, error=text_of(failure))
     else:
         _finish(job_id, "done", result=result)
     return get(job_id)

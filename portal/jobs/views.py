@@ -8,13 +8,20 @@ accountants and admins (who see every job of the projects' ledgers).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, render_template
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from ledger.errors import Word
 from portal.jobs import services as jobs
 from portal.jobs.models import Job
+from portal.refusals import translated
 
 bp = Blueprint("jobs", __name__)
 api = Blueprint("jobs_api", __name__, url_prefix="/api/v1")
@@ -24,6 +31,42 @@ REFRESH_SECONDS = 2
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(api)
+    app.add_template_global(job_text, "job_text")
+    app.add_template_global(job_stage, "job_stage")
+
+
+#: The stages jobs report (``JobContext.progress``: the importer's own and the domains'), in the page's language.
+STAGES = {"started": _l("started"), "checking": _l("checking"), "booking": _l("booking"), "identities": _l("identities"),
+          "matching": _l("matching"), "posting": _l("posting"), "reversing": _l("reversing"), "done": _l("done")}
+
+
+def job_stage(stage: str) -> str:
+    """A stage named here in the page's language; another as the job reported it."""
+    return str(STAGES.get(stage, stage))
+
+
+@dataclass
+class _Stored:
+    """A stored summary or error in the shape :func:`portal.refusals.translated` reads."""
+
+    message: str
+    template: str
+    params: dict[str, object]
+
+
+def job_text(worded: Mapping[str, Any] | None, recorded: str | None) -> str:
+    """A job's summary or error in the page's language: its stored template and values worded again
+    (``portal.jobs.services.stored``); the recorded English text on an English page, and for a job
+    recorded before its result kept them, or kept them in another shape."""
+    locale = get_locale()
+    if not isinstance(worded, Mapping) or (locale is not None and locale.language == "en"):
+        return recorded or ""
+    try:
+        words = set(worded.get("words") or [])
+        params = {str(k): Word(v) if k in words and isinstance(v, str) else v for k, v in dict(worded.get("params") or {}).items()}
+        return translated(_Stored(recorded or jobs.text_of(worded), str(worded["template"]), params))
+    except (KeyError, TypeError, ValueError):
+        return recorded or ""
 
 
 def _visible(job_id: int) -> Job:

@@ -4,8 +4,13 @@ The core writes its labels and the changes' summaries in English once, into the 
 ledger's narrations, where they stay as they were posted (an export reads the same in every
 language). A page in Finnish or Swedish words them again from what the op holds (its kind and
 parameters), here, at the one edge; an English page shows the stored text itself, so nothing a
-record says is ever reworded in its own language. A kind not worded here (imports, invoices and
-payments: their own pages say what they did) keeps its stored summary.
+record says is ever reworded in its own language. A kind not worded here keeps its stored summary.
+
+The changes posted as they were built (an import, its reversal, issued invoices, imported
+payments) and the documents' records keep their values in the audit record's details rather than
+in an op: they are worded from those. What such a record does not keep is read back from its
+stored summary, whose shape the portal wrote (a withdrawn document's title; an imported bank
+file's name, count and total); a summary of another shape keeps its English.
 """
 
 from __future__ import annotations
@@ -109,6 +114,85 @@ WORDS: dict[str, Callable[[Mapping[str, Any], str], str]] = {
 }
 
 
+def _imported(p: Mapping[str, Any], e: str) -> str:
+    return _("%(transactions)s transactions imported from %(filename)s (import %(number)s)",
+             transactions=p["transactions"], filename=p["filename"], number=p["import"])
+
+
+def _import_reverted(p: Mapping[str, Any], e: str) -> str:
+    return _("Import %(number)s (%(filename)s) reverted: %(transactions)s transactions reversed",
+             number=p["import"], filename=p["filename"], transactions=p["transactions"])
+
+
+def _invoices_issued(p: Mapping[str, Any], e: str) -> str:
+    invoices = list(p["invoices"])
+    return _("%(count)s invoice(s) for %(year)s issued, numbers %(first)s–%(last)s, %(total)s in all", count=len(invoices),
+             year=p["year"], first=invoices[0]["number"], last=invoices[-1]["number"], total=_eur(p["total"]))
+
+
+_PAYMENTS = re.compile(r"^(\d+) payment\(s\) imported from (.+), (-?\d+\.\d\d) EUR$")
+
+
+def _payments_imported(p: Mapping[str, Any], e: str, stored: str) -> str:
+    m = _PAYMENTS.match(stored)  # the file's kind and message id and the total are not in the details
+    if m is None:
+        raise ValueError(stored)
+    return _("%(count)s payment(s) imported from %(file)s, %(total)s in all", count=m.group(1), file=m.group(2),
+             total=_eur(m.group(3)))
+
+
+def _document_kind(kind: Any) -> str:
+    """The words of the attaching form (``portal.documents.forms``, which this layer does not import)."""
+    labels = {"agreement": _("Agreement"), "decision": _("Council decision"), "other": _("Other")}
+    return labels[str(kind)].lower()
+
+
+def _size(size: int) -> str:
+    """``2,4 MB``, ``812 kB``, as ``portal.documents.files.size_text`` wrote it into the summary."""
+    return f"{size / 2**20:.1f} MB".replace(".", ",") if size >= 2**20 else f"{max(1, round(size / 1024))} kB"
+
+
+def _document_attached(p: Mapping[str, Any], e: str) -> str:
+    values = {"title": p["title"], "kind": _document_kind(p["kind"]), "size": _size(int(p["size"]))}
+    if p.get("change") is not None:
+        return _("Document “%(title)s” (%(kind)s, %(size)s) attached to change %(change)s", change=p["change"], **values)
+    return _("Document “%(title)s” (%(kind)s, %(size)s) attached", **values)
+
+
+def _document_withdrawn(p: Mapping[str, Any], e: str, stored: str) -> str:
+    head, tail = "Document “", f"” withdrawn: {p['reason']}"  # the title is not in the details: it is read back
+    if not (stored.startswith(head) and stored.endswith(tail)) or len(stored) < len(head) + len(tail):
+        raise ValueError(stored)
+    return _("Document “%(title)s” withdrawn: %(reason)s", title=stored[len(head):len(stored) - len(tail)], reason=p["reason"])
+
+
+def _agreement_signed(p: Mapping[str, Any], e: str) -> str:
+    return _("%(city)s signed the agreement on %(date)s (%(signer)s)", city=city_name(str(p["city"])), date=_day(p["signed_on"]),
+             signer=p["signer"])
+
+
+#: Records whose values are the audit record's details, not an op's (``post_entries``, the documents' own).
+RECORDED: dict[str, Callable[[Mapping[str, Any], str], str]] = {
+    "ledger-imported": _imported,
+    "ledger-import-reverted": _import_reverted,
+    "invoices-issued": _invoices_issued,
+    "document-attached": _document_attached,
+    "agreement-signed": _agreement_signed,
+}
+#: Those that also read back what the details do not keep from the stored summary.
+READ_BACK: dict[str, Callable[[Mapping[str, Any], str, str], str]] = {
+    "payments-imported": _payments_imported,
+    "document-withdrawn": _document_withdrawn,
+}
+
+
+def _worded(kind: str, params: Mapping[str, Any], effective: str, stored: str) -> str | None:
+    if kind in READ_BACK:
+        return READ_BACK[kind](params, effective, stored)
+    worder = WORDS.get(kind) or RECORDED.get(kind)
+    return worder(params, effective) if worder is not None else None
+
+
 def summary(source: Any) -> str:
     """A change's summary in the page's language: ``source`` an ``Op``, an audit record or its details."""
     if isinstance(source, Op):
@@ -118,12 +202,13 @@ def summary(source: Any) -> str:
         op = details.get("op") or {}
         stored = str(details.get("summary") or getattr(source, "action", "") or "")
         kind, params, effective = op.get("kind", ""), op.get("params") or {}, str(op.get("effective", ""))
-    worder = WORDS.get(kind)
-    if english() or worder is None:
+        if not op:  # a posting's or a document's record: its action is its kind, its details its values
+            kind, params = str(getattr(source, "action", "") or ""), details
+    if english():
         return stored
     try:
-        return worder(params, effective)
-    except (KeyError, TypeError, ValueError, LedgerError):  # an op recorded before its parameters took this shape
+        return _worded(kind, params, effective, stored) or stored
+    except (KeyError, TypeError, ValueError, IndexError, LedgerError):  # recorded before its values took this shape
         return stored
 
 

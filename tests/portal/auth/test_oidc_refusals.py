@@ -274,3 +274,34 @@ def test_an_account_of_another_city_is_refused(idp, portal) -> None:
     assert answer.status_code == 403 and "vouches for city 638" in answer.text
     assert urlsplit(s.get(f"{portal.url}/").url).path == "/login"
     assert any(e.action == "login-failed" and "vouches for city 638" in e.details["reason"] for e in audit(portal))
+
+
+# --- the reason in the page's language ------------------------------------------------------------
+
+def _speaking(language: str) -> requests.Session:
+    s = requests.Session()
+    s.headers["Accept-Language"] = language
+    return s
+
+
+def test_a_refused_login_says_why_in_finnish_and_swedish_and_the_audit_keeps_the_english(idp, portal) -> None:
+    """The reason is the token's refusal (a template and its values, ``ID token`` a translated word)."""
+    idp.behaviour.claims = {"exp": NOW - 3600, "iat": NOW - 4000}
+    _s, fi = log_in(portal, "porvoo", _speaking("fi"))
+    assert fi.status_code == 400 and "Kirjautuminen epäonnistui" in fi.text
+    assert "ID-tunniste: on vanhentunut (exp) (expired_token)" in fi.text
+    _s, sv = log_in(portal, "porvoo", _speaking("sv"))
+    assert "ID-token: har gått ut (exp) (expired_token)" in sv.text
+    reasons = [e.details["reason"] for e in audit(portal) if e.action == "login-failed"]
+    assert reasons == ["the ID token has expired (exp) (expired_token)"] * 2
+    _s, en = log_in(portal, "porvoo", _speaking("en"))
+    assert "the ID token has expired (exp) (expired_token)" in en.text
+
+
+def test_an_account_of_another_city_is_refused_in_finnish(idp, portal) -> None:
+    grant(idp, portal, city="286")
+    _s, answer = log_in(portal, "porvoo", _speaking("fi"))
+    assert answer.status_code == 403
+    assert "tämä käyttäjätili kuuluu kaupungille 286, mutta tunnistuspalvelu takaa kaupungin 638" in answer.text
+    assert any(e.details.get("reason") == "this account belongs to city 286, but the provider vouches for city 638"
+               for e in audit(portal))

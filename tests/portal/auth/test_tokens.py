@@ -16,6 +16,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, OctKey, RSAKey
 
+from ledger.errors import Word
 from portal.auth import tokens
 
 ISSUER = "https://login.example.org/porvoo"
@@ -264,3 +265,15 @@ def test_now_defaults_to_the_clock(keys) -> None:
     verifier = tokens.Verifier(Fetches(jwks(keys["rsa"])))
     token = sign(keys["rsa"], claims(iat=now, exp=now + 300))
     assert verifier.verify(token, "id", client_id=CLIENT, issuer_for=lambda tid: ISSUER, nonce="n-1")["iat"] == now
+
+
+def test_a_refusal_keeps_its_template_and_values_for_the_page() -> None:
+    """As the core's refusals (``ledger.errors``): ``reason`` is the English text, the page translates the template."""
+    with pytest.raises(tokens.Refused) as refused:
+        tokens.header("not-a-jwt", "logout")
+    found = refused.value
+    assert found.reason == found.message == "the logout token is not a signed JWT"
+    assert found.template == "the %(name)s is not a signed JWT" and found.params == {"name": "logout token"}
+    assert isinstance(found.params["name"], Word)
+    again = tokens.Refused.like(found)
+    assert (again.reason, again.template, again.params) == (found.reason, found.template, found.params)

@@ -93,6 +93,9 @@ def test_a_big_bank_file_is_imported_as_a_job_with_its_result(as_accountant, loa
     page = as_accountant.get(answer.headers["Location"]).get_data(as_text=True)
     assert "1 matched (0 partial, 0 over), 1 unallocated, 0 already imported" in page
     assert 'href="/p/iam/payments"' in page
+    finnish = as_accountant.get(answer.headers["Location"], headers={"Accept-Language": "fi"}).get_data(as_text=True)
+    assert "1 kohdistettu (0 osittain, 0 ylisuoritusta), 1 kohdistamatta, 0 tuotu aiemmin" in finnish
+    assert ">Takaisin maksuihin</a>" in finnish
 
 
 def test_the_citys_page_shows_invoiced_paid_and_open_per_year_to_its_own_contact(as_contact, loaded, issued) -> None:

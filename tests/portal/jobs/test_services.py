@@ -48,9 +48,12 @@ def test_rq_records_a_refusal_and_a_crash(rq_app: Flask, caplog) -> None:
     finally:
         logger.removeHandler(caplog.handler)
     assert wait(rq_app, refused)["error"] == "the import was refused; nothing was added"
-    assert wait(rq_app, refused)["result"] == {"errors": ["line 3: not today"]}
+    assert wait(rq_app, refused)["result"] == {"errors": ["line 3: not today"], "worded_error": {
+        "template": "the import was refused; nothing was added", "params": {}, "words": []}}
     crash = wait(rq_app, crashed)
     assert crash["status"] == "failed" and crash["error"] == "the job failed unexpectedly (RuntimeError); nothing was changed"
+    assert crash["result"]["worded_error"] == {"template": "the job failed unexpectedly (%(error)s); nothing was changed",
+                                               "params": {"error": "RuntimeError"}, "words": []}
     assert "disk on fire" in caplog.text  # the traceback is in the log, not on the page
 
 
@@ -81,7 +84,7 @@ def test_without_redis_a_thread_of_the_web_process_runs_the_job(thread_app: Flas
     job = wait(thread_app, job_id)
     assert job["status"] == "done" and job["result"]["seen"] == ["running", "counting", 3, 6]
     failed = wait(thread_app, enqueue(thread_app, "test-refuse"))
-    assert failed["status"] == "failed" and failed["result"] == {"errors": ["line 3: not today"]}
+    assert failed["status"] == "failed" and failed["result"]["errors"] == ["line 3: not today"]
 
 
 def test_an_unreachable_redis_falls_back_to_the_thread_with_a_warning(tmp_path: Path, caplog) -> None:

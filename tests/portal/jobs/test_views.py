@@ -10,6 +10,7 @@ from flask import Flask
 
 from portal.accounts.models import User
 from portal.extensions import db
+from portal.jobs import services as jobs
 from portal.jobs.models import Job
 from tests.common.web import login
 
@@ -32,6 +33,7 @@ def test_a_running_job_shows_its_progress_and_refreshes_itself(client, loaded) -
     page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert '<meta http-equiv="refresh" content="2">' in page
     assert "Running: booking (1500 of 3000)" in page and '<progress max="3000" value="1500">' in page
+    assert ": käsitellään kirjauksia (" in _page(client, job_id, "fi")  # a stage the importer reports, in the page's language
     queued = client.get(f"/jobs/{stored(loaded, status='queued')}").get_data(as_text=True)
     assert "Waiting to start" in queued and 'http-equiv="refresh"' in queued
 
@@ -92,3 +94,65 @@ def test_anonymous_visitors_log_in_first(client, loaded) -> None:
     assert client.get(f"/jobs/{job_id}").status_code == 302
     response = client.get(f"/api/v1/jobs/{job_id}")
     assert response.status_code == 401 and response.mimetype == "application/problem+json"
+
+
+def _page(client, job_id: int, language: str) -> str:
+    return client.get(f"/jobs/{job_id}", headers={"Accept-Language": language}).get_data(as_text=True)
+
+
+def test_a_result_and_an_error_in_finnish_and_swedish_from_their_templates(client, loaded) -> None:
+    """The result keeps the summary's and the error's template and values (``portal.jobs.services.stored``)."""
+    from portal.accounting.services import ImportResult
+    from portal.jobs.services import stored as worded
+
+    login(client, loaded, sub="acc", role="accountant", city="109")
+    result = ImportResult("iam", 1, "march.beancount", 3, 5, 1).to_json()
+    assert result["summary"] == "Imported 3 transactions from march.beancount as import 1 (posting 5)"
+    done = stored(loaded, status="done", stage="done", done=3, total=3, result_json=json.dumps(result))
+    assert "Tiedostosta march.beancount tuotu tapahtumia 3, tuonti 1 (kirjaus 5)" in _page(client, done, "fi")
+    assert ">Tuonnit</a>" in _page(client, done, "fi")
+    assert "3 transaktioner importerade från march.beancount som import 1 (bokföring 5)" in _page(client, done, "sv")
+    assert result["summary"] in _page(client, done, "en") and ">The imports</a>" in _page(client, done, "en")
+
+    error = worded("the import was refused; nothing was added (%(n)s problems)", n=2)
+    failed = stored(loaded, status="failed", error="the import was refused; nothing was added (2 problems)",
+                    result_json=json.dumps({"errors": ["line 3: x"], "worded_error": error}))
+    assert "tuonti hylättiin; mitään ei lisätty (2 ongelmaa)" in _page(client, failed, "fi")
+    assert "the import was refused; nothing was added (2 problems)" in _page(client, failed, "en")
+
+
+def test_a_word_of_an_error_is_translated_too(client, loaded) -> None:
+    from ledger.errors import Word
+    from portal.jobs.services import stored as worded
+
+    login(client, loaded, sub="acc", role="accountant", city="109")
+    error = worded("the %(name)s is not a signed JWT", name=Word("ID token"))
+    assert error["words"] == ["name"]
+    failed = stored(loaded, status="failed", error="the ID token is not a signed JWT",
+                    result_json=json.dumps({"worded_error": error}))
+    assert "ID-tunniste: ei ole allekirjoitettu JWT" in _page(client, failed, "fi")
+
+
+def test_a_job_recorded_before_its_templates_shows_its_english_text(client, loaded) -> None:
+    login(client, loaded, sub="acc", role="accountant", city="109")
+    old = stored(loaded, status="done", stage="done", result_json=json.dumps({"summary": "Imported 3 transactions (old)"}))
+    assert "Imported 3 transactions (old)" in _page(client, old, "fi")
+    odd = stored(loaded, status="failed", error="something old", result_json=json.dumps({"worded_error": {"params": {}}}))
+    assert "something old" in _page(client, odd, "sv")
+
+
+def test_the_jobs_title_in_finnish_and_swedish(client, loaded) -> None:
+    """The title is kept in English (``Job.title``) with its template beside it in the job's parameters."""
+    from markupsafe import escape
+
+    from portal.accounting import services as accounting
+
+    login(client, loaded, sub="acc", role="accountant", city="109")
+    with loaded.app_context():
+        job = accounting.enqueue_import("iam", b"; nothing\n", filename="march.beancount", actor="acc", user_id=None)
+        job_id, title, project = job.id, job.title, accounting.get_project("iam").name
+    jobs.runner(loaded).join(10)  # the import runs (and fails) in this process's thread: the title stays
+    assert title == f"Import of march.beancount into {project}"
+    assert f"<h1>Tiedoston march.beancount tuonti hankkeen {escape(project)} kirjanpitoon</h1>" in _page(client, job_id, "fi")
+    assert f"<h1>Import av march.beancount till projektet {escape(project)}</h1>" in _page(client, job_id, "sv")
+    assert f"<h1>{escape(title)}</h1>" in _page(client, job_id, "en")
