@@ -25,7 +25,7 @@ from ledger.errors import InvalidInput, LedgerError
 from ledger.project import ProjectState
 from portal.extensions import db
 from portal.projects import services
-from portal.projects.ledgers import MAX_CENTS, Ledgers, books, ledgers
+from portal.projects.ledgers import MAX_CENTS, Ledgers, books, ledgers, read
 from portal.projects.models import LedgerCell, LedgerPosting, ProjectChange
 from tests.common.core import version
 from tests.common.histories import POOL, changes, terms
@@ -108,6 +108,58 @@ def test_the_sums_in_sql_are_what_the_stored_entries_add_up_to_after_random_hist
         journal = services.journal_for(services.get_project(slug))
         assert E.assessed_cells(in_sql) == journal.assessed_cells() and E.charged_cells(in_sql) == journal.charged_cells()
         assert E.fee_cells(in_sql) == journal.fee_cells() and in_sql.accounts() == journal.accounts()
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
+@given(term=terms(), data=st.data())
+def test_each_workers_copy_of_the_sums_is_what_the_rows_hold(app, term, data) -> None:
+    """Two workers (two registries over one database) take turns at random changes, refused ones and
+    imports included: whichever copy is as of the project's ``ledger_seq`` equals the rows read afresh,
+    ids and all, so a change that uses it moves what the rows hold."""
+    start, end, budget = term
+    slug = f"copies-{next(_slugs)}"
+    workers = [Ledgers(), Ledgers()]
+    with app.app_context():
+        services.create_project(slug, name=slug, start=start, end=end, years=budget, actor="test",
+                                rule=version("equal", start, [])[0]["kind"])
+    driver = Driver(app, slug)
+    for _ in range(data.draw(st.integers(3, 8))):
+        app.extensions["portal.ledgers"] = workers[data.draw(st.integers(0, 1))]
+        if data.draw(st.integers(0, 4)) == 0:
+            driver.pay(data.draw(st.lists(st.sampled_from(POOL), min_size=1, max_size=3, unique=True)), start,
+                       data.draw(st.integers(1, 10**6)))
+        else:
+            _, steps = data.draw(changes(start, end, sorted(budget)))
+            for make, _mirror in steps:
+                with contextlib.suppress(LedgerError):
+                    make(driver)
+        with app.app_context():
+            project = services.get_project(slug)
+            fresh = read(project)
+            for worker in workers:
+                seq, kept = worker._sums.get(project.id, (None, None))
+                if seq == project.ledger_seq and kept is not None:
+                    assert kept.books == fresh.books and kept.ids == fresh.ids
+
+
+def test_a_warm_worker_reads_no_sums_until_another_worker_posts(in_demo, monkeypatch) -> None:
+    import portal.projects.ledgers as module
+    reads: list[int] = []
+    real = module.read
+    monkeypatch.setattr(module, "read", lambda project, *a, **k: reads.append(project.ledger_seq) or real(project, *a, **k))
+    services.add_members("iam", ["091"], joined=dt.date(2026, 3, 1), decision="", actor="test")
+    services.withdraw_member("iam", "091", left=dt.date(2026, 6, 30), decision="", actor="test")
+    assert len(reads) <= 1  # the first change reads the rows (unless warm already), the next one its own copy
+    other = Ledgers()
+    in_demo.extensions["portal.ledgers"], mine = other, in_demo.extensions["portal.ledgers"]
+    services.add_members("iam", ["092"], joined=dt.date(2026, 3, 1), decision="", actor="test")  # another worker posts
+    in_demo.extensions["portal.ledgers"] = mine
+    before = len(reads)
+    services.withdraw_member("iam", "092", left=dt.date(2026, 6, 30), decision="", actor="test")
+    assert len(reads) == before + 1  # this worker's copy is behind: it reads the rows again
+    project = services.get_project("iam")
+    assert mine._sums[project.id][0] == project.ledger_seq and mine._sums[project.id][1].books == real(project).books
 
 
 def test_a_change_in_a_cold_worker_reads_no_posting_and_loads_no_journal(in_demo) -> None:
