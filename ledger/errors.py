@@ -9,7 +9,8 @@ raised with a literal ``%(name)s`` template and its values (``InvalidInput("%(ye
 already", year=2025)``) rather than a finished sentence: ``message`` is the English text the CLI,
 the JSON API and the logs read, while the template is a msgid the portal's catalogs translate and
 fills with the same values (``portal.refusals``). A value that is itself an English word the reader
-should see translated (a field's name) is given as a :class:`Word`. The templates are literals so
+should see translated (a field's name) is given as a :class:`Word`; a detail line, or a value made
+of words and values, as a :class:`Phrase`. The templates are literals so
 that Babel's extractor finds them; a test keeps every raise that way.
 """
 
@@ -23,6 +24,21 @@ class Word(str):
     the edge translates as it translates the template; any other value (a name, a number) stays as given."""
 
     __slots__ = ()
+
+
+class Phrase(str):
+    """A sentence of the core's that is not a refusal itself, such as a line of a refusal's details
+    (``Phrase("line %(line)s: %(problem)s", line=3, problem=...)``) or a value made of words and
+    values: its English text, which is what every reader of a string sees, with its template and
+    values kept so that the edge can word it in the page's language as it words a refusal."""
+
+    template: str
+    params: dict[str, object]
+
+    def __new__(cls, template: str, **params: object) -> Phrase:
+        made = super().__new__(cls, worded(template, params))
+        made.template, made.params = template, params
+        return made
 
 
 def worded(template: str, params: Mapping[str, object]) -> str:

@@ -22,7 +22,7 @@ from werkzeug.exceptions import HTTPException
 
 from ledger.errors import Conflict, ImportRejected, InvalidInput, LedgerError, NotFound, QueryError, worded
 from portal.extensions import is_connection_lost, is_lock_timeout
-from portal.refusals import translated
+from portal.refusals import details_of, translated
 
 MB = 1024 * 1024  # what the size settings and messages call a megabyte
 
@@ -80,7 +80,7 @@ def status_of(exc: Refusal) -> int:
 
 def message_of(exc: Refusal) -> str:
     """A refusal in one line, its details in brackets: what a form or a flash shows."""
-    return translated(exc) + (f" ({'; '.join(exc.details)})" if exc.details else "")
+    return translated(exc) + (f" ({'; '.join(details_of(exc))})" if exc.details else "")
 
 
 def problem(status: int, title: str, detail: str, errors: list[str] | None = None) -> Response:
@@ -103,7 +103,7 @@ def refusal_response(exc: Refusal) -> Response | tuple[str, int]:
     status = status_of(exc)
     if _wants_json():
         return problem(status, type(exc).__name__, exc.message, exc.details)
-    return render_template("error.html", status=status, message=translated(exc), details=exc.details), status
+    return render_template("error.html", status=status, message=translated(exc), details=details_of(exc)), status
 
 
 def retry_after() -> int:

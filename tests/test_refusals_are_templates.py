@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # The refusal kinds (the core's and the portal's own) and the name of ``ledger.errors.Word``.
 REFUSALS = {"LedgerError", "InvalidInput", "Conflict", "NotFound", "QueryError", "ImportRejected",
             "PortalRefusal", "Forbidden", "TooLarge", "Busy", "Moved",
-            "LoginRefused", "Refused", "UnknownKey", "UnknownTenant"}  # the login's (portal.auth)
+            "LoginRefused", "Refused", "UnknownKey", "UnknownTenant",  # the login's (portal.auth)
+            "Phrase"}  # a detail line or a value of words and values (ledger.errors)
 
 
 def _name(func: ast.expr) -> str | None:

@@ -33,7 +33,7 @@ from rq import Queue
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from ledger.errors import InvalidInput, NotFound, Word
+from ledger.errors import InvalidInput, NotFound, Phrase, Word
 from ledger.errors import worded as english_of
 from portal.clock import utcnow
 from portal.errors import REFUSALS
@@ -91,9 +91,12 @@ def N_(template: str) -> str:
 
 def stored(template: str, **params: Any) -> dict[str, Any]:
     """A job's summary or error as the result keeps it: its ``%(name)s`` template, its values, and
-    which values are :class:`~ledger.errors.Word` (translated as well), so that a Finnish or Swedish
-    page can word it again; JSON cannot tell a ``Word`` from another string."""
-    return {"template": template, "params": params, "words": sorted(k for k, v in params.items() if isinstance(v, Word))}
+    which values are :class:`~ledger.errors.Word` (translated as well), a :class:`~ledger.errors.Phrase`
+    value stored the same way, so that a Finnish or Swedish page can word it again; JSON cannot tell a
+    ``Word`` or a ``Phrase`` from another string."""
+    return {"template": template, "params": {k: {"phrase": stored(v.template, **v.params)} if isinstance(v, Phrase) else v
+                                             for k, v in params.items()},
+            "words": sorted(k for k, v in params.items() if isinstance(v, Word))}
 
 
 def text_of(worded: Mapping[str, Any]) -> str:
@@ -201,8 +204,9 @@ def run(job_id: int) -> Job | None:
         result = kind(context)
     except REFUSALS as exc:
         db.session.rollback()
-        _finish(job_id, "failed", result={"errors": exc.details, "worded_error": stored(exc.template, **exc.params)},
-                error=exc.message)
+        lines = [stored(d.template, **d.params) if isinstance(d, Phrase) else None for d in exc.details]
+        _finish(job_id, "failed", result={"errors": exc.details, "worded_error": stored(exc.template, **exc.params),
+                                          **({"worded_errors": lines} if any(lines) else {})}, error=exc.message)
     except Exception as exc:  # a job's failure must be recorded, whatever it was; the log has the traceback
         db.session.rollback()
         log.exception("job %s (%s) failed", job_id, job.kind)

@@ -18,7 +18,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ledger.errors import Word
+from ledger.errors import Phrase, Word
 from portal.jobs import services as jobs
 from portal.jobs.models import Job
 from portal.refusals import translated
@@ -62,11 +62,22 @@ def job_text(worded: Mapping[str, Any] | None, recorded: str | None) -> str:
     if not isinstance(worded, Mapping) or (locale is not None and locale.language == "en"):
         return recorded or ""
     try:
-        words = set(worded.get("words") or [])
-        params = {str(k): Word(v) if k in words and isinstance(v, str) else v for k, v in dict(worded.get("params") or {}).items()}
-        return translated(_Stored(recorded or jobs.text_of(worded), str(worded["template"]), params))
+        return translated(_Stored(recorded or jobs.text_of(worded), str(worded["template"]), _params(worded)))
     except (KeyError, TypeError, ValueError):
         return recorded or ""
+
+
+def _params(worded: Mapping[str, Any]) -> dict[str, object]:
+    """The values of a stored text as the core gave them: its words as Words, its phrases as Phrases."""
+    words = set(worded.get("words") or [])
+    params: dict[str, object] = {}
+    for name, value in dict(worded.get("params") or {}).items():
+        if isinstance(value, Mapping) and isinstance(value.get("phrase"), Mapping):
+            inner = value["phrase"]
+            params[str(name)] = Phrase(str(inner["template"]), **_params(inner))
+        else:
+            params[str(name)] = Word(value) if name in words and isinstance(value, str) else value
+    return params
 
 
 def _visible(job_id: int) -> Job:

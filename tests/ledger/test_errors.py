@@ -32,3 +32,14 @@ def test_a_refusal_keeps_its_template_and_values_for_translation() -> None:
 def test_a_template_without_values_keeps_its_percent_signs() -> None:
     assert InvalidInput("at most 100 %").message == "at most 100 %"
     assert InvalidInput("%(share)s %% of the total", share=40).message == "40 % of the total"
+
+
+def test_a_phrase_is_its_english_text_and_keeps_its_template() -> None:
+    import pickle
+
+    from ledger.errors import Phrase
+    line = Phrase("line %(line)s: %(problem)s", line=3, problem=Phrase("dated %(day)s, in a closed year", day="2025-03-01"))
+    assert line == "line 3: dated 2025-03-01, in a closed year" and isinstance(line, str)
+    assert line.template == "line %(line)s: %(problem)s" and line.params["line"] == 3
+    again = pickle.loads(pickle.dumps(line))  # a query's refusal comes back from its child process pickled
+    assert again == line and again.template == line.template and again.params == line.params

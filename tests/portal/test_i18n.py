@@ -174,3 +174,16 @@ def test_a_refusal_given_as_the_reason_of_another_is_translated_too(app) -> None
     assert outer.message == "entry 3: 2025 is closed already"
     with app.test_request_context("/", headers={"Accept-Language": "fi"}):
         assert translated(inner) != inner.message and translated(inner) in translated(outer)
+
+
+def test_the_detail_lines_of_a_refusal_are_worded_in_the_pages_language(app) -> None:
+    from ledger.errors import ImportRejected, Phrase
+    from portal.errors import message_of
+    from portal.refusals import details_of
+    inner = Phrase("%(year)s is closed already", year=2025)
+    refusal = ImportRejected("the import was refused; nothing was added", details=[inner, "beancount's own text"])
+    with app.test_request_context("/", headers={"Accept-Language": "fi"}):
+        lines = details_of(refusal)
+        assert lines[0] != str(inner) and "2025" in lines[0] and lines[1] == "beancount's own text"
+        assert lines[0] in message_of(refusal) and "nothing was added" not in message_of(refusal)
+    assert details_of(refusal) == [str(inner), "beancount's own text"]  # outside a request: English

@@ -19,7 +19,7 @@ TRANSLATIONS = ROOT / "portal" / "translations"
 # The refusal kinds are keywords too: their templates are the msgids the pages translate (``portal.refusals``),
 # and so is ``Word``, a value of a refusal that is translated as well.
 REFUSALS = ("LedgerError", "InvalidInput", "Conflict", "NotFound", "QueryError", "ImportRejected", "PortalRefusal",
-            "Forbidden", "TooLarge", "Busy", "Moved", "Word", "LoginRefused", "Refused", "UnknownKey", "UnknownTenant")
+            "Forbidden", "TooLarge", "Busy", "Moved", "Word", "Phrase", "LoginRefused", "Refused", "UnknownKey", "UnknownTenant")
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, **dict.fromkeys(REFUSALS)}
 METHODS = [("ledger/**.py", "python"), ("portal/**.py", "python"), ("portal/templates/**.html", "jinja2"), ("portal/templates/**.txt", "jinja2")]
 SKIPPED = ("portal/templates/devidp/",)  # the development provider's pages may stay English
