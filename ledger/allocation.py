@@ -10,7 +10,7 @@ is within one cent of its exact value and the remaining cents move round from ye
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from fractions import Fraction
 from typing import NamedTuple, TypeVar
 
@@ -85,6 +85,33 @@ class Rounded(NamedTuple):
         return {c: Fraction(n, self.denominator) for c, n in self.numerators.items()}
 
 
+class Over(Mapping[str, Fraction]):
+    """Exact amounts as whole numerators over one denominator, read as Fractions.
+
+    What the population rule gives (a year's shares are ``budget × weight / Σ weights``): a
+    Fraction is made only for a value that is read (an explanation, a bound), while
+    :meth:`Running.plus` adds the numerators as they are, with no Fraction and no reduction for
+    each of a year's 300 members.
+    """
+
+    __slots__ = ("denominator", "numerators")
+
+    def __init__(self, numerators: dict[str, int], denominator: int) -> None:
+        self.numerators, self.denominator = numerators, denominator
+
+    def __getitem__(self, code: str) -> Fraction:
+        return Fraction(self.numerators[code], self.denominator)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.numerators)
+
+    def __len__(self) -> int:
+        return len(self.numerators)
+
+    def __repr__(self) -> str:
+        return f"Over({dict(self)!r})"
+
+
 class Running(NamedTuple):
     """Running exact totals in cents: each member's numerator over one common denominator.
 
@@ -100,7 +127,14 @@ class Running(NamedTuple):
         return Running(dict.fromkeys(codes, 0), 1)
 
     def plus(self, amounts: Mapping[str, Fraction | int]) -> Running:
-        """These totals with ``amounts`` added (whole cents or exact Fractions)."""
+        """These totals with ``amounts`` added (whole cents, exact Fractions, or an :class:`Over`)."""
+        if isinstance(amounts, Over):
+            denominator = math.lcm(self.denominator, amounts.denominator)
+            scale, factor = denominator // self.denominator, denominator // amounts.denominator
+            numerators = {c: n * scale for c, n in self.numerators.items()} if scale != 1 else dict(self.numerators)
+            for code, n in amounts.numerators.items():
+                numerators[code] = numerators.get(code, 0) + n * factor
+            return Running(numerators, denominator)
         fractions = [a for a in amounts.values() if not isinstance(a, int)]
         denominator = math.lcm(self.denominator, *{a.denominator for a in fractions})
         scale = denominator // self.denominator
@@ -136,12 +170,9 @@ def round_cumulative(exact: Running, before: Mapping[str, int], sharers: Iterabl
     if rest:
         raise InvalidInput("the running totals to round do not sum to whole cents")
 
-    def rank(code: str) -> tuple[int, int, str]:
-        group = 0 if floors[code] < before.get(code, 0) else 1 if code in in_year else 2
-        return (group, -parts[code], code)
-
-    candidates = sorted((c for c in numerators if parts[c]), key=rank)
-    extra = tuple(candidates[:left])
+    ranked = sorted((0 if floors[c] < before.get(c, 0) else 1 if c in in_year else 2, -part, c)
+                    for c, part in parts.items() if part)  # tuples compared in C, not a key function per member
+    extra = tuple(c for _, _, c in ranked[:left])
     totals = dict(floors)
     for code in extra:
         totals[code] += 1

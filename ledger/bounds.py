@@ -18,7 +18,7 @@ from ledger.errors import InvalidInput
 from ledger.money import fmt
 from ledger.rules import solve
 
-Shares = dict[int, dict[str, Fraction]]  # year -> code -> exact cents
+Shares = dict[int, Mapping[str, Fraction]]  # year -> code -> exact cents (a dict, or an allocation.Over)
 
 
 class Held(NamedTuple):

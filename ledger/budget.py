@@ -64,7 +64,7 @@ class YearResult(NamedTuple):
     version: RuleVersion
     closed: bool
     shares: YearShares | None      # the sharers and their unbounded shares (None: a closed year the rules cannot now give)
-    exact: dict[str, Fraction]     # the exact shares within the bounds; a closed year: what it keeps
+    exact: Mapping[str, Fraction]  # the exact shares within the bounds; a closed year: what it keeps
     rounded: Rounded | None        # an open year's cumulative rounding
     allocated: dict[str, int]      # each member's cents of the year's co-funded amount
 
@@ -140,11 +140,11 @@ def _year_shares(years: Mapping[int, YearLine], versions: Mapping[int, RuleVersi
 
 
 def _round(years: Mapping[int, YearLine], shares: Mapping[int, YearShares | None], bounded: Bounded, codes: list[str],
-           closed: Mapping[int, Mapping[str, int]]) -> dict[int, tuple[dict[str, Fraction], Rounded | None, dict[str, int]]]:
+           closed: Mapping[int, Mapping[str, int]]) -> dict[int, tuple[Mapping[str, Fraction], Rounded | None, dict[str, int]]]:
     """Cumulative rounding over the years in order; closed years pass their kept cents through."""
     running = Running.of(codes)
     cents = dict.fromkeys(codes, 0)
-    out: dict[int, tuple[dict[str, Fraction], Rounded | None, dict[str, int]]] = {}
+    out: dict[int, tuple[Mapping[str, Fraction], Rounded | None, dict[str, int]]] = {}
     for year in sorted(years):
         if year in closed:
             kept = {c: v for c, v in closed[year].items() if v}

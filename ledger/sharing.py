@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from typing import Literal, NamedTuple
 
+from ledger.allocation import Over
 from ledger.errors import InvalidInput
 from ledger.rules import RuleVersion
 
@@ -45,8 +46,8 @@ class YearShares(NamedTuple):
 
     year: int
     days: dict[str, int]                # each sharer's days in the year (1 under whole-term)
-    weights: dict[str, Fraction]        # rule weight × days (hybrid: of its population part)
-    unbounded: dict[str, Fraction]      # B[y][c]: exact cents of the co-funded amount
+    weights: Mapping[str, Fraction]     # rule weight × days (hybrid: of its population part)
+    unbounded: Mapping[str, Fraction]   # B[y][c]: exact cents of the co-funded amount
 
 
 def check_choice(value: object, choices: tuple[str, ...], what: str) -> str:
@@ -144,8 +145,7 @@ def _by_population(year: int, co_funded: int, version: RuleVersion, days: Mappin
         if co_funded == 0:
             return YearShares(year, dict(days), {c: Fraction(w) for c, w in whole.items()}, dict.fromkeys(whole, Fraction(0)))
         raise InvalidInput("the members' populations in %(year)s sum to zero: nothing to allocate by", year=year)
-    shares = {c: Fraction(co_funded * w, total) for c, w in whole.items()}
-    return YearShares(year, dict(days), {c: Fraction(w) for c, w in whole.items()}, shares)
+    return YearShares(year, dict(days), Over(whole, 1), Over({c: co_funded * w for c, w in whole.items()}, total))
 
 
 def unbounded(year: int, co_funded: int, version: RuleVersion, days: Mapping[str, int]) -> YearShares:
