@@ -23,7 +23,7 @@ from typing import NamedTuple
 from ledger.allocation import Rounded, Running, largest_remainder, round_cumulative
 from ledger.bounds import Bounded, apply_bounds
 from ledger.cells import YearCell as Cell
-from ledger.errors import InvalidInput, Word
+from ledger.errors import InvalidInput, Phrase, Word
 from ledger.funding import FundingLine, Grant, Subsidy, Unused, YearLine, funding_lines, targeted, year_lines
 from ledger.money import whole_cents
 from ledger.rules import RuleVersion
@@ -111,7 +111,7 @@ def _validate(budget: Mapping[int, int], policy: str, leaver: str, memberships: 
     for year, cents in budget.items():
         if isinstance(cents, int) and not isinstance(cents, bool) and cents < 0:
             raise InvalidInput("the budget of %(year)s is negative", year=year)
-        whole_cents(cents, f"the budget of {year}")
+        whole_cents(cents, Phrase("the budget of %(year)s", year=year))
     members = tuple(sorted(memberships))
     if not members:
         raise InvalidInput("the project has no members")
@@ -215,7 +215,7 @@ def assess(term: Term, budget: Mapping[int, int], policy: str, versions: Mapping
     for charge in charge_list:
         if charge.code not in periods:
             raise InvalidInput("charge %(text)s is to %(code)s, not a member", text=repr(charge.text), code=charge.code)
-        whole_cents(charge.cents, f"charge {charge.text!r}") if charge.cents >= 0 else None
+        whole_cents(charge.cents, Phrase("charge %(text)r", text=charge.text)) if charge.cents >= 0 else None
     result = {y: YearResult(y, years[y], versions[y], y in closed, shares[y], *rounded[y]) for y in sorted(years)}
     every_unused = sorted([*unused, *unused_targeted], key=lambda u: (u[0], u[1] or "", u[2]))
     return Assessment(policy, leaver, members, result, tuple(lines), bounded, bounds_version, applied, tuple(every_unused),

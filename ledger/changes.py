@@ -16,7 +16,7 @@ from typing import Any
 from ledger import checks, parse
 from ledger import municipalities as M
 from ledger.budget import Charge, check_policy
-from ledger.errors import Conflict, InvalidInput, Word
+from ledger.errors import Conflict, InvalidInput, Phrase, Word
 from ledger.funding import Grant, HoursEntry
 from ledger.joining import make_tiers
 from ledger.money import whole_cents
@@ -68,7 +68,7 @@ def _created(op: Op) -> ProjectState:
     created = ProjectState(_text(p["name"], Word("the project's name")), start, end, check_policy(p.get("policy", "whole-term")),
                            leaver=check_choice(settings.get("leaver", "keeps-years"), LEAVERS, Word("leaver setting")),
                            joiner=check_choice(settings.get("joiner", "open-years"), JOINERS, Word("joiner setting")))
-    budget = {_year(created, y): whole_cents(c, f"the budget of {y}") for y, c in p["budget"].items()}
+    budget = {_year(created, y): whole_cents(c, Phrase("the budget of %(year)s", year=y)) for y, c in p["budget"].items()}
     version = version_from_json(p["rule"])
     return created._replace(budget=tuple(sorted(budget.items())), versions=(version,))
 
@@ -121,7 +121,7 @@ def _member_withdrawn(state: ProjectState, op: Op) -> ProjectState:
 
 def _budget_set(state: ProjectState, op: Op) -> ProjectState:
     _in_term(state, op.effective, Word("the budget's effective date"))
-    years = {_year(state, y): whole_cents(c, f"the budget of {y}") for y, c in op.params["years"].items()}
+    years = {_year(state, y): whole_cents(c, Phrase("the budget of %(year)s", year=y)) for y, c in op.params["years"].items()}
     if not years:
         raise InvalidInput("name at least one budget year")
     for year in years:
@@ -224,11 +224,11 @@ def _hours_logged(state: ProjectState, op: Op) -> ProjectState:
         raise InvalidInput("log at least one row of hours")
     logged = []
     for i, row in enumerate(rows, 1):
-        when = parse.date(str(row.get("date")), f"row {i}: {row.get('date')!r}")
+        when = parse.date(str(row.get("date")), Phrase("row %(row)s: %(text)r", row=i, text=row.get("date")))
         _in_term(state, when, Word("the date"), row=i)
         _open_year(state, when.year, Word("hours on"), when, row=i)
         entry = HoursEntry(_text(row.get("person"), Word("the person"), row=i), when, _text(row.get("task"), Word("the task"), row=i),
-                           parse.hours(row.get("hours"), f"row {i}: the hours"))
+                           parse.hours(row.get("hours"), Phrase("row %(row)s: %(what)s", row=i, what=Word("the hours"))))
         logged.append(Logged(key, entry))
     return state._replace(hours=(*state.hours, *logged))
 

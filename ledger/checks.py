@@ -15,7 +15,7 @@ from typing import Any
 from ledger import municipalities as M
 from ledger import parse
 from ledger.budget import Charge
-from ledger.errors import Conflict, InvalidInput
+from ledger.errors import Conflict, InvalidInput, Phrase
 from ledger.funding import funding_lines, year_lines
 from ledger.money import fmt, half_up
 from ledger.project import ProjectState, governed_years, subsidies, versions_by_year
@@ -35,7 +35,7 @@ def text(value: Any, what: str, *, row: int | None = None) -> str:
         if row is not None:
             raise InvalidInput("row %(row)s: %(what)s must not be empty", row=row, what=what)
         raise InvalidInput("%(what)s must not be empty", what=what)
-    return parse.text(result, what if row is None else f"row {row}: {what}", max_length=MAX_TEXT)
+    return parse.text(result, what if row is None else Phrase("row %(row)s: %(what)s", row=row, what=what), max_length=MAX_TEXT)
 
 
 def open_year(state: ProjectState, year: int, what: str, when: object = None, *, row: int | None = None) -> None:

@@ -40,6 +40,12 @@ class Phrase(str):
         made.template, made.params = template, params
         return made
 
+    @classmethod
+    def stored(cls, template: str, params: Mapping[str, object]) -> Phrase:
+        """A phrase made again from its stored template and values (a job's result); the template
+        is a literal where the phrase was first made, which is where Babel finds it."""
+        return cls(template, **params)
+
 
 def worded(template: str, params: Mapping[str, object]) -> str:
     """The English sentence of a refusal: the template filled with its values (a template without

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from ledger.allocation import largest_remainder
 from ledger.cells import YearCell as Cell
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, Phrase
 from ledger.money import fmt, whole_cents
 
 Unused = tuple[int, str | None, int]  # (year, target or None, cents) of funding left unused
@@ -92,7 +92,7 @@ def funding_lines(funding: Iterable[Grant | Subsidy], codes: set[str]) -> list[F
         if item.target is not None and item.target not in codes:
             raise InvalidInput("funding %(text)s is targeted to %(target)s, not a member", text=repr(item.text), target=item.target)
         if isinstance(item, Grant):
-            lines.append(FundingLine(item.year, item.text, item.target, whole_cents(item.cents, f"grant {item.text!r}")))
+            lines.append(FundingLine(item.year, item.text, item.target, whole_cents(item.cents, Phrase("grant %(text)r", text=item.text))))
         else:
             amount = subsidy_amount(item)
             note = (f"{amount.hours} h x {fmt(item.rate_cents)} EUR = {amount.exact / 100} EUR, rounded half up once"

@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import NamedTuple, TypeVar
 
 from ledger import municipalities as M
-from ledger.errors import InvalidInput, Word
+from ledger.errors import InvalidInput, Phrase, Word
 from ledger.money import parse_amount, shown
 
 K = TypeVar("K")
@@ -127,12 +127,12 @@ def percent(text: str, what: str = Word("the percentage")) -> str:
 
 def amount_of(what: str) -> Callable[[str, str], int]:
     """A value parser for amounts per city: ``the cap of 638``."""
-    return lambda code, text: parse_amount(text, what=f"{what} of {code}")
+    return lambda code, text: parse_amount(text, what=Phrase("%(what)s of %(code)s", what=what, code=code))
 
 
 def percentages(items: Iterable[Item]) -> dict[str, str]:
     return pairs(items, shape="CODE=PERCENT", example="638=75", key=city,
-                 value=lambda code, text: percent(text, f"the percentage of {code}"))
+                 value=lambda code, text: percent(text, Phrase("the percentage of %(code)s", code=code)))
 
 
 def amounts(items: Iterable[Item], what: str) -> dict[str, int]:
@@ -150,9 +150,9 @@ def tiers(items: Iterable[Item]) -> list[tuple[dt.date | None, int]]:
     result: list[tuple[dt.date | None, int]] = []
     for item in items:
         until_text, price = split_pair(item, "DATE=AMOUNT", "2010-10-31=1.00 or after=6.00")
-        until = None if until_text.lower() in OPEN_ENDED else date(until_text, f"{item.where}: {until_text!r}",
+        until = None if until_text.lower() in OPEN_ENDED else date(until_text, Phrase("%(where)s: %(text)r", where=item.where, text=until_text),
                                                                    open_ended=True)
-        result.append((until, parse_amount(price, what=f"the price per resident in {item.where}")))
+        result.append((until, parse_amount(price, what=Phrase("the price per resident in %(where)s", where=item.where))))
     if not result:
         raise InvalidInput("give at least one tier")
     return result

@@ -22,7 +22,7 @@ from fractions import Fraction
 from typing import NamedTuple
 
 from ledger.allocation import Allocation, Member, largest_remainder
-from ledger.errors import InvalidInput, Word
+from ledger.errors import InvalidInput, Phrase, Word
 from ledger.money import fmt, whole_cents
 
 KINDS = ("equal", "population", "hybrid", "fixed")
@@ -153,7 +153,7 @@ def _percentages(kind: str, percentages: Mapping[str, object] | None) -> tuple[t
         raise InvalidInput("the fixed rule needs a percentage for every member")
     if any(isinstance(p, Fraction) for p in percentages.values()):
         raise InvalidInput("write the percentages as decimals (for example 33.5), not as fractions")
-    exact = {c: _exact_number(p, f"the percentage of {c}") for c, p in percentages.items()}
+    exact = {c: _exact_number(p, Phrase("the percentage of %(code)s", code=c)) for c, p in percentages.items()}
     for code, p in exact.items():
         if p < 0:
             raise InvalidInput("the percentage of %(code)s must not be negative", code=code)
@@ -163,8 +163,8 @@ def _percentages(kind: str, percentages: Mapping[str, object] | None) -> tuple[t
 
 
 def _bounds(caps: Mapping[str, int] | None, floors: Mapping[str, int] | None) -> tuple[dict[str, int], dict[str, int]]:
-    cap_map = {c: whole_cents(v, f"the cap of {c}") for c, v in (caps or {}).items()}
-    floor_map = {c: whole_cents(v, f"the floor of {c}") for c, v in (floors or {}).items()}
+    cap_map = {c: whole_cents(v, Phrase("the cap of %(code)s", code=c)) for c, v in (caps or {}).items()}
+    floor_map = {c: whole_cents(v, Phrase("the floor of %(code)s", code=c)) for c, v in (floors or {}).items()}
     for code, floor in floor_map.items():
         if code in cap_map and floor > cap_map[code]:
             raise InvalidInput("the floor of %(code)s (%(floor)s) is above its cap (%(cap)s)", code=code, floor=fmt(floor),

@@ -29,7 +29,7 @@ from wtforms import DateField, Field, IntegerField, SelectField, SelectMultipleF
 
 from ledger import municipalities as M
 from ledger import parse
-from ledger.errors import InvalidInput, LedgerError
+from ledger.errors import InvalidInput, LedgerError, Phrase, Word
 from ledger.money import from_fmt
 from portal import formats
 from portal.errors import REFUSALS, message_of, status_of
@@ -219,7 +219,7 @@ class IdConverter(IntegerConverter):
 
 def plain_request() -> None:
     """400 for a control character (a NUL, say) in the address or in a query parameter's name or value."""
-    texts = [("the address", request.path)] + [(f"the parameter {name[:40]!r}", text)
+    texts = [(Word("the address"), request.path)] + [(Phrase("the parameter %(name)r", name=name[:40]), text)
                                                for name, values in request.args.lists() for text in [name, *values]]
     for what, value in texts:
         try:

@@ -18,7 +18,7 @@ from typing import Any
 from ledger import municipalities as M
 from ledger import parse
 from ledger.allocation import largest_remainder
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, Phrase, Word
 from ledger.money import fmt
 from ledger.params import fee_params, rule_params, spread
 from ledger.project import Op, ProjectState, version_for, version_from_json
@@ -141,7 +141,7 @@ def log_hours(slug: str, *, key: str, rows: Sequence[Mapping[str, Any]], actor: 
     """Hours per person, date and task (``{"person", "date", "task", "hours"}``); the subsidy follows them."""
     clean = [{k: str(row.get(k, "")) for k in ("person", "date", "task", "hours")} for row in rows]
     _not_ahead(clean)
-    total = sum((parse.hours(r["hours"], f"row {i}: the hours") for i, r in enumerate(clean, 1)), start=Decimal(0))
+    total = sum((parse.hours(r["hours"], Phrase("row %(row)s: %(what)s", row=i, what=Word("the hours"))) for i, r in enumerate(clean, 1)), start=Decimal(0))
     return change(slug, lambda s, p: make_op("hours-logged", today(), actor, f"{total} h logged for subsidy {key}",
                                              key=key, entries=clean))
 

@@ -74,7 +74,7 @@ def _params(worded: Mapping[str, Any]) -> dict[str, object]:
     for name, value in dict(worded.get("params") or {}).items():
         if isinstance(value, Mapping) and isinstance(value.get("phrase"), Mapping):
             inner = value["phrase"]
-            params[str(name)] = Phrase(str(inner["template"]), **_params(inner))
+            params[str(name)] = Phrase.stored(str(inner["template"]), _params(inner))
         else:
             params[str(name)] = Word(value) if name in words and isinstance(value, str) else value
     return params
