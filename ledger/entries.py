@@ -41,7 +41,7 @@ from ledger import printing
 from ledger.cells import Books, Cell
 from ledger.cells import posting_cents as posting_cents  # re-exported: E.posting_cents, as before
 from ledger.cells import posting_year as posting_year
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, Phrase
 from ledger.money import CURRENCY, to_decimal
 
 RECEIVABLE = "Assets:Receivable:Members"
@@ -220,6 +220,7 @@ def parse_entries(text: str, source: str, first_seq: int = 0) -> list[data.Direc
     """Parse stored entry text; give each parsed entry our own ordering meta."""
     entries, errors, _ = parser.parse_string(text)
     if errors:
+        # Beancount's own words for what does not parse, as it gives them (its English, on every page).
         raise InvalidInput("stored ledger text does not parse", details=[_format_error(e).strip() for e in errors])
     return [entry._replace(meta={**entry.meta, **source_meta(source, first_seq)}) for entry in entries]
 
@@ -236,20 +237,23 @@ def add_cells(cells: dict[Cell, int], entry: data.Directive, tag: str = ASSESSME
 
 
 def check_balanced(entries: Sequence[data.Directive]) -> list[str]:
-    """Errors for any transaction whose postings do not sum to zero exactly, per currency."""
-    problems = []
+    """Errors for any transaction whose postings do not sum to zero exactly, per currency (each a
+    :class:`~ledger.errors.Phrase`, a refusal's detail line)."""
+    problems: list[str] = []
     for entry in entries:
         if isinstance(entry, data.Transaction):
             sums: dict[str, Decimal] = {}
             for posting in entry.postings:
                 if posting.units is None or not isinstance(posting.units.number, Decimal):
-                    problems.append(f"{entry.date} {entry.narration!r}: a posting has no amount")
+                    problems.append(Phrase("%(day)s %(narration)s: a posting has no amount", day=str(entry.date),
+                                           narration=repr(entry.narration)))
                     break
                 weight = _weight(posting)
                 sums[weight.currency] = sums.get(weight.currency, Decimal(0)) + (weight.number or Decimal(0))
             unbalanced = {c: s for c, s in sums.items() if s != 0}
             if unbalanced:
-                problems.append(f"{entry.date} {entry.narration!r} does not balance: {unbalanced}")
+                problems.append(Phrase("%(day)s %(narration)s does not balance: %(sums)s", day=str(entry.date),
+                                       narration=repr(entry.narration), sums=str(unbalanced)))
     return problems
 
 

@@ -34,7 +34,7 @@ from beancount.ops import validation
 from beancount.parser import booking, parser
 
 from ledger import entries as E
-from ledger.errors import Conflict, ImportRejected
+from ledger.errors import Conflict, ImportRejected, Phrase, Word
 from ledger.money import CURRENCY
 
 ALLOWED_TYPES = (data.Open, data.Transaction)
@@ -97,7 +97,7 @@ def validate(text: str, existing_opens: Iterable[data.Open], term: Term, *, seen
     existing = {o.account: o for o in existing_opens}
     own = [_with_line(e) for e in parsed]
     transactions = [e for e in own if isinstance(e, data.Transaction)]
-    problems |= {(text.count("\n", 0, m.start()) + 1, f"the metadata key {m.group(1)!r} is the portal's own; remove it")
+    problems |= {(text.count("\n", 0, m.start()) + 1, Phrase("the metadata key '%(key)s' is the portal's own; remove it", key=m.group(1)))
                  for m in _META_LINE.finditer(text)}
     for i, entry in enumerate(own):
         problems.update(_entry_problems(entry, existing, term))
@@ -117,9 +117,9 @@ def validate(text: str, existing_opens: Iterable[data.Open], term: Term, *, seen
 
 def _refuse_options(options: Mapping[str, Any], problems: set[tuple[int, str]]) -> None:
     """``plugin``, ``include`` and ``option "documents"`` are refused before anything runs."""
-    found = [message for key, message in (("plugin", "plugin directives are not allowed in an import"),
-                                          ("include", "include directives are not allowed in an import"),
-                                          ("documents", 'option "documents" is not allowed in an import')) if options.get(key)]
+    found = [message for key, message in (("plugin", Phrase("plugin directives are not allowed in an import")),
+                                          ("include", Phrase("include directives are not allowed in an import")),
+                                          ("documents", Phrase('option "documents" is not allowed in an import'))) if options.get(key)]
     if found:
         raise ImportRejected("the import was refused; nothing was added", details=_listed(problems | {(0, m) for m in found}))
 
@@ -142,29 +142,33 @@ def _with_line(entry: data.Directive) -> data.Directive:
 
 
 def _listed(problems: set[tuple[int, str]]) -> list[str]:
-    ordered = [f"line {n}: {m}" if n else m for n, m in sorted(problems)]
+    """The detail lines of a refusal, by line: each a :class:`Phrase` (a problem of beancount's own, its
+    parser's or its validation's, is a value of one, in beancount's English)."""
+    ordered: list[str] = [Phrase("line %(line)s: %(problem)s", line=n, problem=m) if n else m for n, m in sorted(problems)]
     if len(ordered) > MAX_PROBLEMS:
-        ordered = [*ordered[:MAX_PROBLEMS], f"… and {len(ordered) - MAX_PROBLEMS} more problems"]
+        ordered = [*ordered[:MAX_PROBLEMS], Phrase("… and %(n)s more problems", n=len(ordered) - MAX_PROBLEMS)]
     return ordered
 
 
 def _entry_problems(entry: data.Directive, existing: Mapping[str, data.Open], term: Term) -> list[tuple[int, str]]:
     line = _line(entry.meta)
     if isinstance(entry, data.Open):
-        found = []
+        found: list[tuple[int, str]] = []
         if E.is_managed(entry.account):
-            found.append((line, f"an import cannot open {entry.account}: the portal opens the accounts it keeps"))
+            found.append((line, Phrase("an import cannot open %(account)s: the portal opens the accounts it keeps", account=entry.account)))
         if set(entry.currencies or ()) - {CURRENCY}:
-            found.append((line, f"{entry.account} may hold {CURRENCY} only, not {', '.join(sorted(set(entry.currencies) - {CURRENCY}))}"))
+            found.append((line, Phrase("%(account)s may hold %(currency)s only, not %(others)s", account=entry.account, currency=CURRENCY,
+                                       others=", ".join(sorted(set(entry.currencies) - {CURRENCY})))))
         return found
     if not isinstance(entry, data.Transaction):
-        return [(line, f"{type(entry).__name__.lower()} directives cannot be imported (only open and transactions)")]
+        return [(line, Phrase("%(kind)s directives cannot be imported (only open and transactions)", kind=type(entry).__name__.lower()))]
     found = _dating(line, entry.date, term)
     if entry.flag != "*":
-        found.append((line, f"only cleared (*) transactions can be imported, not {entry.flag!r}"))
-    found += [(line, f"#{tag} entries are made by the portal and cannot be imported") for tag in sorted(set(entry.tags or ()) & set(E.MANAGED_TAGS))]
+        found.append((line, Phrase("only cleared (*) transactions can be imported, not %(flag)s", flag=repr(entry.flag))))
+    found += [(line, Phrase("#%(tag)s entries are made by the portal and cannot be imported", tag=tag))
+              for tag in sorted(set(entry.tags or ()) & set(E.MANAGED_TAGS))]
     if not entry.postings:
-        found.append((line, "a transaction without postings cannot be imported"))
+        found.append((line, Phrase("a transaction without postings cannot be imported")))
     for posting in entry.postings:
         found += _posting_problems(posting, existing, _line(posting.meta) or line)
     return found
@@ -172,25 +176,27 @@ def _entry_problems(entry: data.Directive, existing: Mapping[str, data.Open], te
 
 def _dating(line: int, when: dt.date, term: Term) -> list[tuple[int, str]]:
     if not term.start <= when <= term.end:
-        return [(line, f"dated {when}, outside the project's term ({term.start} – {term.end})")]
+        return [(line, Phrase("dated %(day)s, outside the project's term (%(start)s – %(end)s)", day=str(when), start=str(term.start),
+                              end=str(term.end)))]
     if when.year in term.closed:
-        return [(line, f"dated {when}, in {when.year}, which is closed")]
+        return [(line, Phrase("dated %(day)s, in %(year)s, which is closed", day=str(when), year=when.year))]
     return []
 
 
 def _posting_problems(posting: data.Posting, existing: Mapping[str, data.Open], line: int) -> list[tuple[int, str]]:
-    found = []
+    found: list[tuple[int, str]] = []
     if posting.flag not in (None, "*"):
-        found.append((line, f"a flagged posting ({posting.flag}) cannot be imported"))
+        found.append((line, Phrase("a flagged posting (%(flag)s) cannot be imported", flag=posting.flag)))
     if posting.cost is not None:
-        found.append((line, "cost annotations ({…}) cannot be imported"))
+        found.append((line, Phrase("cost annotations ({…}) cannot be imported")))
     if posting.price is not None:
-        found.append((line, "price annotations (@, @@) cannot be imported"))
+        found.append((line, Phrase("price annotations (@, @@) cannot be imported")))
     if E.is_managed(posting.account):
         if not E.is_payable(posting.account):
-            found.append((line, f"{posting.account} is kept by the portal itself; an import cannot post to it"))
+            found.append((line, Phrase("%(account)s is kept by the portal itself; an import cannot post to it", account=posting.account)))
         elif posting.account not in existing:
-            found.append((line, f"{posting.account} is not an account of this ledger; an import pays into existing member accounts only"))
+            found.append((line, Phrase("%(account)s is not an account of this ledger; an import pays into existing member accounts only",
+                                       account=posting.account)))
     return found + _amount_problems(posting.units, line)
 
 
@@ -198,15 +204,16 @@ def _amount_problems(units: Any, line: int) -> list[tuple[int, str]]:
     """EUR, whole cents, a sane size; a missing amount (beancount fills it in) is checked once booked."""
     if not isinstance(units, Amount):
         return []
-    found = []
+    found: list[tuple[int, str]] = []
     if isinstance(units.currency, str) and units.currency != CURRENCY:
-        found.append((line, f"only {CURRENCY} can be imported, not {units.currency}"))
+        found.append((line, Phrase("only %(currency)s can be imported, not %(other)s", currency=CURRENCY, other=units.currency)))
     number = units.number
     if isinstance(number, Decimal):
         if not number.is_finite() or abs(number) >= MAX_AMOUNT:
-            found.append((line, f"{number} is beyond any amount the ledger takes"))
+            found.append((line, Phrase("%(number)s is beyond any amount the ledger takes", number=str(number))))
         elif int(number.normalize().as_tuple().exponent) < -2:
-            found.append((line, f"{number} {units.currency} is not a whole number of cents"))
+            found.append((line, Phrase("%(number)s %(currency)s is not a whole number of cents", number=str(number),
+                                       currency=str(units.currency))))
     return found
 
 
@@ -232,7 +239,8 @@ def _booked(own: list[data.Directive], existing: Mapping[str, data.Open], option
             problems.update(_amount_problems(posting.units, _line(posting.meta) or _line(entry.meta)))
             opened = existing.get(posting.account)
             if opened is not None and entry.date < opened.date:
-                problems.add((_line(entry.meta), f"{posting.account} is open in the ledger from {opened.date}; this entry is dated {entry.date}"))
+                problems.add((_line(entry.meta), Phrase("%(account)s is open in the ledger from %(opened)s; this entry is dated %(day)s",
+                                                        account=posting.account, opened=str(opened.date), day=str(entry.date))))
     return imported
 
 
@@ -257,13 +265,14 @@ def _identities(booked: list[data.Transaction], problems: set[tuple[int, str]], 
     for entry in booked:
         line, key = _line(entry.meta), identity(entry)
         if key in first:
-            why = "the same bank-ref" if BANK_REFERENCE in entry.meta else "the same date, payee, narration and postings"
-            problems.add((line, f"the same transaction as line {first[key]} ({why}); give each its own {BANK_REFERENCE} to import both"))
+            why = Word("the same bank-ref") if BANK_REFERENCE in entry.meta else Word("the same date, payee, narration and postings")
+            problems.add((line, Phrase("the same transaction as line %(first)s (%(why)s); give each its own %(key)s to import both",
+                                       first=first[key], why=why, key=BANK_REFERENCE)))
         else:
             first[key] = line
         found.append((line, key))
     for key, where in (seen(list(first)) if seen else {}).items():
-        problems.add((first[key], f"this transaction was imported already in {where}"))
+        problems.add((first[key], Phrase("this transaction was imported already in %(where)s", where=where)))
     return found
 
 

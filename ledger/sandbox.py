@@ -32,7 +32,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import TypeVar, cast
 
-from ledger.errors import QueryError
+from ledger.errors import Phrase, QueryError
 
 T = TypeVar("T")
 
@@ -111,8 +111,11 @@ def _reap(process: BaseProcess, answered: bool) -> int | None:
 
 def _unpack(payload: bytes | None, exitcode: int | None, limits: Limits) -> object:
     if payload is None:
-        how = f"signal {_SIGNALS.get(-exitcode, -exitcode)}" if exitcode and exitcode < 0 else f"exit status {exitcode}"
-        raise _memory(limits, details=[f"the query process ended by {how} without an answer"])
+        if exitcode and exitcode < 0:
+            ended = Phrase("the query process ended by signal %(signal)s without an answer", signal=str(_SIGNALS.get(-exitcode, -exitcode)))
+        else:
+            ended = Phrase("the query process ended by exit status %(status)s without an answer", status=str(exitcode))
+        raise _memory(limits, details=[ended])
     kind, value = pickle.loads(payload)  # noqa: S301 - written by our own forked child, never by a user
     if kind == "ok":
         return value

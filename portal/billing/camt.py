@@ -37,7 +37,7 @@ from decimal import Decimal
 import pycountry
 from lxml import etree
 
-from ledger.errors import InvalidInput, Word
+from ledger.errors import InvalidInput, Phrase, Word
 from portal.billing.bankfile import BankFile, BankTransaction, Direction, FileKind, ReferenceSource
 from portal.billing.parties import normalize_iban
 from portal.billing.references import ParsedReference, parse_reference
@@ -53,6 +53,16 @@ _PATHS = {
     "tx_amount": ["c:Amt", "c:AmtDtls/c:TxAmt/c:Amt"],
     "debtor": ["c:RltdPties/c:Dbtr/c:Pty/c:Nm", "c:RltdPties/c:Dbtr/c:Nm"],
 }
+
+
+class _Unreadable(Exception):
+    """What is wrong with an entry or one of its transactions, as a :class:`~ledger.errors.Phrase`
+    (a detail line the page words in its language): raised while an entry is read, prefixed with
+    where it is, and gathered with the file's other problems into one refusal."""
+
+    def __init__(self, problem: Phrase) -> None:
+        super().__init__(problem)
+        self.problem = problem
 
 
 class _Reader:
@@ -123,25 +133,26 @@ def _date(reader: _Reader, element: etree._Element, path: str, what: str) -> dt.
     try:
         return dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text).date()
     except ValueError:
-        raise InvalidInput("the %(what)s '%(text)s' is not a date", what=what, text=text) from None
+        raise _Unreadable(Phrase("the %(what)s '%(text)s' is not a date", what=what, text=text)) from None
 
 
 def _amount(element: etree._Element | None) -> tuple[int, str]:
     """(cents, currency) of an amount element; the direction is never in the sign."""
     if element is None or element.text is None or not element.text.strip():
-        raise InvalidInput("the amount is missing")
+        raise _Unreadable(Phrase("the amount is missing"))
     text = element.text.strip()
     if not _AMOUNT.fullmatch(text):
-        raise InvalidInput("the amount '%(text)s' is not a number", text=text)
+        raise _Unreadable(Phrase("the amount '%(text)s' is not a number", text=text))
     cents = Decimal(text) * 100
     # A trailing zero ("10.500") is exact and harmless; a third significant decimal is not.
     if cents != cents.to_integral_value():
-        raise InvalidInput("the amount '%(text)s' has more than two decimals", text=text)
+        raise _Unreadable(Phrase("the amount '%(text)s' has more than two decimals", text=text))
     currency = (element.get("Ccy") or "").strip()
     if not currency:
-        raise InvalidInput("the amount '%(text)s' has no currency", text=text)
+        raise _Unreadable(Phrase("the amount '%(text)s' has no currency", text=text))
     if len(currency) != 3 or not currency.isupper() or pycountry.currencies.get(alpha_3=currency) is None:
-        raise InvalidInput("the amount '%(text)s' is in '%(currency)s', which is not a known currency", text=text, currency=currency)
+        raise _Unreadable(Phrase("the amount '%(text)s' is in '%(currency)s', which is not a known currency", text=text,
+                                 currency=currency))
     return int(cents), currency
 
 
@@ -150,7 +161,7 @@ def _direction(text: str | None) -> Direction:
         return "credit"
     if text == "DBIT":
         return "debit"
-    raise InvalidInput("the credit/debit indicator '%(text)s' must be CRDT or DBIT", text=text or "")
+    raise _Unreadable(Phrase("the credit/debit indicator '%(text)s' must be CRDT or DBIT", text=text or ""))
 
 
 def _references(reader: _Reader, tx: etree._Element) -> tuple[ParsedReference | None, str | None, tuple[str, ...]]:
@@ -209,7 +220,7 @@ def _read_entry(reader: _Reader, element: etree._Element, number: int, iban: str
     cents, currency = _amount(reader.find(element, "c:Amt"))
     status = reader.text(element, *_PATHS["status"])
     if status is None:
-        raise InvalidInput("the entry status (Sts) is missing")
+        raise _Unreadable(Phrase("the entry status (Sts) is missing"))
     return _Entry(
         number=number,
         element=element,
@@ -272,11 +283,11 @@ def _transaction(reader: _Reader, entry: _Entry, tx: etree._Element | None, inde
 
 
 def _entry_transactions(reader: _Reader, element: etree._Element, number: int, iban: str) -> list[BankTransaction]:
-    """The transactions of one entry; errors are prefixed with where they are."""
+    """The transactions of one entry; a problem (:class:`_Unreadable`) is prefixed with where it is."""
     try:
         entry = _read_entry(reader, element, number, iban)
-    except InvalidInput as error:
-        raise InvalidInput("entry %(number)s: %(reason)s", number=number, reason=error.message) from None
+    except _Unreadable as error:
+        raise _Unreadable(Phrase("entry %(number)s: %(reason)s", number=number, reason=error.problem)) from None
     details = reader.findall(element, "c:NtryDtls/c:TxDtls")
     if not details:
         return [_transaction(reader, entry, None, None)]
@@ -284,9 +295,9 @@ def _entry_transactions(reader: _Reader, element: etree._Element, number: int, i
     for index, tx in enumerate(details, start=1):
         try:
             result.append(_transaction(reader, entry, tx, index))
-        except InvalidInput as error:
-            raise InvalidInput("entry %(number)s, transaction %(index)s: %(reason)s", number=number, index=index,
-                                   reason=error.message) from None
+        except _Unreadable as error:
+            raise _Unreadable(Phrase("entry %(number)s, transaction %(index)s: %(reason)s", number=number, index=index,
+                                     reason=error.problem)) from None
     return result
 
 
@@ -304,7 +315,7 @@ def _all_transactions(reader: _Reader, reports: list[etree._Element]) -> tuple[l
     """Every transaction of every report; all entry problems are gathered before refusing."""
     ibans: list[str] = []
     transactions: list[BankTransaction] = []
-    problems: list[InvalidInput] = []
+    problems: list[str] = []  # each a Phrase
     number = 0
     for report_number, report in enumerate(reports, start=1):
         iban = _report_iban(reader, report, report_number)
@@ -313,13 +324,11 @@ def _all_transactions(reader: _Reader, reports: list[etree._Element]) -> tuple[l
             number += 1
             try:
                 transactions.extend(_entry_transactions(reader, element, number, iban))
-            except InvalidInput as error:
-                problems.append(error)
+            except _Unreadable as error:
+                problems.append(error.problem)
     if problems:
-        # The first problem is the message, with its own template and values; all of them are the details.
-        first = problems[0]
-        first.details = [problem.message for problem in problems]
-        raise first
+        # The first problem is the message; all of them are the details, each worded in the page's language.
+        raise InvalidInput("%(message)s", message=problems[0], details=problems)
     return ibans, transactions
 
 

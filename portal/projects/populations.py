@@ -16,7 +16,7 @@ from typing import NamedTuple
 from sqlalchemy import func, select
 
 from ledger import municipalities as M
-from ledger.errors import Conflict, InvalidInput
+from ledger.errors import Conflict, InvalidInput, Phrase
 from portal import audit
 from portal.extensions import db
 from portal.projects.models import PopulationFigure
@@ -58,19 +58,22 @@ def _rows(text: str) -> list[tuple[int, str, int]]:
         raise InvalidInput("the file needs the columns %(columns)s (missing: %(missing)s)", columns=", ".join(COLUMNS),
                            missing=", ".join(missing))
     reader.fieldnames = header
-    rows, problems, seen = [], [], set()
+    rows: list[tuple[int, str, int]] = []
+    problems: list[str] = []  # each a Phrase, "line N: ..." in the page's language
+    seen: set[str] = set()
     for record in reader:
         line = reader.line_num
         raw_code, raw_count = (record.get("code") or "").strip(), (record.get("population") or "").strip().replace(" ", "")
         try:
             code = M.lookup(raw_code).code
         except InvalidInput as exc:
-            problems.append(f"line {line}: {exc.message}")
+            problems.append(Phrase("line %(line)s: %(problem)s", line=line, problem=exc))
             continue
         if not (raw_count.isascii() and raw_count.isdigit()):
-            problems.append(f"line {line}: the population {raw_count!r} of {code} is not a whole number")
+            problems.append(Phrase("line %(line)s: %(problem)s", line=line, problem=Phrase(
+                "the population %(count)s of %(code)s is not a whole number", count=repr(raw_count), code=code)))
         elif code in seen:
-            problems.append(f"line {line}: {code} is given twice")
+            problems.append(Phrase("line %(line)s: %(problem)s", line=line, problem=Phrase("%(code)s is given twice", code=code)))
         else:
             seen.add(code)
             rows.append((line, code, int(raw_count)))

@@ -198,3 +198,18 @@ def test_reverse_negates_every_posting_and_keeps_the_opens(journal: Journal) -> 
     assert [(p.account, str(p.units)) for p in reversal.postings] == [
         ("Assets:Bank", "-100.00 EUR"), ("Assets:Receivable:Members:Porvoo-638", "100.00 EUR")]
     assert E.check_balanced([reversal]) == []
+
+
+def test_each_problem_is_a_phrase_the_pages_can_word(journal: Journal) -> None:
+    """A detail line keeps its template and values (``ledger.errors.Phrase``): the line's, with the problem as a
+    phrase of its own, or beancount's own text as a plain value; the English is the same."""
+    from ledger.errors import Phrase, Word
+    text = PAYMENTS + "\n" + PAYMENTS.split("\n", 2)[2].replace("Assets:Bank   ", "Assets:Unknown")
+    details = refusal(text.replace("2025-03-01", "2024-12-01", 1), journal)
+    assert all(isinstance(d, Phrase) and d.template == "line %(line)s: %(problem)s" for d in details), details
+    ours = next(d for d in details if "outside the project's term" in d)
+    assert isinstance(ours.params["problem"], Phrase) and ours.params["problem"].template.startswith("dated %(day)s")
+    theirs = next(d for d in details if "unknown account" in d)
+    assert not isinstance(theirs.params["problem"], Phrase)  # beancount's own words, as it gives them
+    twice = refusal(PAYMENTS + "\n" + PAYMENTS.split("\n", 2)[2], journal)
+    assert isinstance(twice[0].params["problem"].params["why"], Word)

@@ -130,3 +130,11 @@ def test_the_child_runs_confined_and_the_parent_keeps_its_limits() -> None:
 def test_the_defaults() -> None:
     limits = sandbox.Limits()
     assert (limits.seconds, limits.memory_bytes, limits.max_rows, limits.max_result_bytes) == (10.0, 1 << 30, 100_000, 64 << 20)
+
+
+def test_how_the_child_ended_is_a_phrase_the_pages_can_word() -> None:
+    from ledger.errors import Phrase
+    with pytest.raises(QueryError) as caught:
+        sandbox.run_forked(lambda: os._exit(3), FAST, str)
+    line = caught.value.details[0]
+    assert isinstance(line, Phrase) and line.params == {"status": "3"}

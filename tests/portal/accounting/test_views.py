@@ -328,3 +328,47 @@ def test_over_http_a_backtracking_regex_is_ended_and_the_server_answers_on(live_
     assert s.get(f"{live_server.url}/p/iam/").status_code == 200
     answer = s.get(f"{live_server.url}/api/v1/projects/iam/query", params={"q": "SELECT count(*)"})
     assert answer.status_code == 200 and len(answer.json()["rows"]) == 1
+
+
+REFUSED = """2026-02-01 open Assets:Bank EUR
+
+2026-02-15 * "Porvoo" "Payment, mistyped"
+  Assets:Bank                            30588.24 EUR
+  Assets:Receivable:Members:Porvoo-638  -30588.42 EUR
+
+2026-02-16 ! "Porvoo" "Pending" #fee
+  Assets:Bank      1.00 EUR
+  Assets:Unknown  -1.00 EUR
+"""
+
+
+def test_a_failed_imports_job_page_lists_its_problems_in_the_pages_language(as_accountant, loaded) -> None:
+    """Each problem's line is worded in the page's language, the problem within it too; beancount's own words stay
+    as it gives them; in English the lines read word for word as the core gave them."""
+    import html
+
+    before = state(loaded)
+    job, _page = uploaded(as_accountant, loaded, REFUSED, "refused.beancount")
+    assert job["status"] == "failed"
+
+    def lines(language: str) -> list[str]:
+        page = as_accountant.get(f"/jobs/{job['id']}", headers={"Accept-Language": language}).get_data(as_text=True)
+        return [html.unescape(line) for line in re.findall(r"<li>(.*?)</li>", page[page.index('data-testid="job-error"'):])]
+
+    english = ["line 3: 2026-02-15 'Payment, mistyped' does not balance: {'EUR': Decimal('-0.18')}",
+               "line 3: Transaction does not balance: (-0.18 EUR)",
+               "line 7: #fee entries are made by the portal and cannot be imported",
+               "line 7: Invalid reference to unknown account 'Assets:Unknown'",
+               "line 7: only cleared (*) transactions can be imported, not '!'"]
+    assert lines("en") == english and job["result"]["errors"] == english
+    assert lines("fi") == ["rivi 3: 2026-02-15 'Payment, mistyped' ei täsmää: {'EUR': Decimal('-0.18')}",
+                           "rivi 3: Transaction does not balance: (-0.18 EUR)",
+                           "rivi 7: #fee-kirjaukset tekee portaali, eikä niitä voi tuoda",
+                           "rivi 7: Invalid reference to unknown account 'Assets:Unknown'",
+                           "rivi 7: vain selvitettyjä (*) tapahtumia voi tuoda, ei '!'"]
+    assert lines("sv") == ["rad 3: 2026-02-15 'Payment, mistyped' balanserar inte: {'EUR': Decimal('-0.18')}",
+                           "rad 3: Transaction does not balance: (-0.18 EUR)",
+                           "rad 7: #fee-poster görs av portalen och kan inte importeras",
+                           "rad 7: Invalid reference to unknown account 'Assets:Unknown'",
+                           "rad 7: bara avstämda (*) transaktioner kan importeras, inte '!'"]
+    assert state(loaded) == before

@@ -114,3 +114,33 @@ def test_the_citys_page_shows_invoiced_paid_and_open_per_year_to_its_own_contact
     assert 'data-testid="next-due"' in page and "14.2.2025" in page
     other = as_contact.get("/p/iam/cities/286").get_data(as_text=True)
     assert 'data-testid="billed"' not in other  # another city's invoices are not this contact's to see
+
+
+@pytest.mark.parametrize("big", [False, True])
+def test_a_bank_file_refused_on_the_page_lists_its_entry_problems_in_the_pages_language(as_accountant, loaded, monkeypatch,
+                                                                                         big) -> None:
+    """Every entry's problem is a detail line worded in the page's language, a small file's (read on the page) and a big
+    one's (refused before it is queued) alike; in English word for word."""
+    import html
+
+    from portal.billing import payjobs
+
+    if big:
+        monkeypatch.setattr(payjobs, "INLINE_BYTES", 100)
+    token = csrf(as_accountant, "/p/iam/payments", "")
+    body = camt([("W1", "abc", None), ("W2", "1.005", None)])
+    before = _counted(loaded)
+
+    def refused(language: str) -> str:
+        page = as_accountant.post("/p/iam/payments/import", data={"csrf_token": token, "file": (io.BytesIO(body), "n.xml")},
+                                  content_type="multipart/form-data", headers={"Accept-Language": language})
+        assert page.status_code == 400
+        return html.unescape(page.get_data(as_text=True))
+
+    assert ("entry 1: the amount 'abc' is not a number (entry 1: the amount 'abc' is not a number;"
+            " entry 2: the amount '1.005' has more than two decimals)") in refused("en")
+    assert ("kirjaus 1: summa 'abc' ei ole luku (kirjaus 1: summa 'abc' ei ole luku;"
+            " kirjaus 2: summassa '1.005' on yli kaksi desimaalia)") in refused("fi")
+    assert ("post 1: beloppet 'abc' är inte ett tal (post 1: beloppet 'abc' är inte ett tal;"
+            " post 2: beloppet '1.005' har fler än två decimaler)") in refused("sv")
+    assert _counted(loaded) == before

@@ -67,3 +67,20 @@ def test_a_bundled_or_loaded_year_is_not_replaced(runner, app, tmp_path: Path) -
     latin1 = tmp_path / "latin1.csv"
     latin1.write_bytes("code,population\n020,1\n# Hämeenlinna\n".encode("latin-1"))
     assert "is not UTF-8 text" in runner.invoke(args=["populations", "import", "2027", str(latin1)]).output
+
+
+def test_the_lines_of_a_refused_file_are_worded_in_the_pages_language(app) -> None:
+    from ledger.errors import InvalidInput
+    from portal.projects import populations
+    from portal.refusals import details_of
+    with app.app_context(), pytest.raises(InvalidInput) as caught:
+        populations.load(2026, "code,population\n020,16.5\n999,10\n020,1\n20,2\n", source="test", actor="test")
+    english = ["line 2: the population '16.5' of 020 is not a whole number", "line 3: unknown municipality code 999",
+               "line 5: 020 is given twice"]
+    assert caught.value.details == english and details_of(caught.value) == english
+    with app.test_request_context("/", headers={"Accept-Language": "fi"}):
+        assert details_of(caught.value) == ["rivi 2: kunnan 020 asukasluku '16.5' ei ole kokonaisluku",
+                                            "rivi 3: tuntematon kuntanumero 999", "rivi 5: 020 on annettu kahdesti"]
+    with app.test_request_context("/", headers={"Accept-Language": "sv"}):
+        assert details_of(caught.value) == ["rad 2: invånarantalet '16.5' för 020 är inte ett heltal",
+                                            "rad 3: okänt kommunnummer 999", "rad 5: 020 anges två gånger"]
