@@ -32,7 +32,7 @@ from ledger import entries as E
 from ledger import export as ledger_export
 from ledger import importer
 from ledger.checks import text as checked_text
-from ledger.errors import Conflict, InvalidInput, NotFound
+from ledger.errors import Conflict, InvalidInput, NotFound, Phrase
 from ledger.journal import Journal
 from ledger.project import settings
 from ledger.query import Limits, QueryResult
@@ -142,7 +142,8 @@ def _seen(project_id: int, keys: Sequence[str]) -> dict[str, str]:
             select(ImportedTransaction.identity, LedgerImport.number, LedgerImport.filename)
             .join(LedgerImport, LedgerImport.id == ImportedTransaction.import_id)
             .where(ImportedTransaction.project_id == project_id, ImportedTransaction.identity.in_(keys[start:start + CHUNK])))
-        found.update({row.identity: f"import {row.number} ({row.filename})" for row in rows})
+        found.update({row.identity: Phrase("import %(number)s (%(filename)s)", number=row.number, filename=row.filename)
+                      for row in rows})
     return found
 
 

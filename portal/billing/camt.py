@@ -308,7 +308,7 @@ def _report_iban(reader: _Reader, report: etree._Element, number: int) -> str:
     try:
         return normalize_iban(text)
     except InvalidInput as error:
-        raise InvalidInput("account report %(number)s: %(reason)s", number=number, reason=error.message) from None
+        raise InvalidInput("account report %(number)s: %(reason)s", number=number, reason=error) from None
 
 
 def _all_transactions(reader: _Reader, reports: list[etree._Element]) -> tuple[list[str], list[BankTransaction]]:
