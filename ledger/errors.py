@@ -53,23 +53,32 @@ def worded(template: str, params: Mapping[str, object]) -> str:
     return template % dict(params) if params else template
 
 
-class LedgerError(Exception):
-    """Base class: a request the ledger refuses, with ``message`` and optional ``details`` lines.
+class Worded(Exception):
+    """A refusal raised as a literal template and its values: ``message`` is the English sentence,
+    ``template`` and ``params`` what it was made of (kept for translation), ``details`` its lines.
 
-    ``template`` and ``params`` are what ``message`` was made of, kept for translation."""
+    The one shape of every refusal, the core's (:class:`LedgerError`), the portal's own
+    (``portal.errors.PortalRefusal``) and a login's (``portal.auth``); a kind is caught by its own
+    base, never by this one."""
 
     def __init__(self, template: str, *, details: list[str] | None = None, **params: object) -> None:
+        self._word(template, params, details)
+
+    def _word(self, template: str, params: dict[str, object], details: list[str] | None = None) -> None:
+        """Made of ``template`` and ``params``: what a kind with an ``__init__`` of its own calls."""
         message = worded(template, params)
-        super().__init__(message)
+        Exception.__init__(self, message)
         self.message = message
         self.template = template
         self.params = params
         self.details = list(details or [])
 
     def __str__(self) -> str:
-        if not self.details:
-            return self.message
-        return self.message + "\n" + "\n".join(f"  {d}" for d in self.details)
+        return "\n".join([self.message, *(f"  {d}" for d in self.details)])
+
+
+class LedgerError(Worded):
+    """Base class: a request the ledger refuses, with ``message`` and optional ``details`` lines."""
 
 
 class InvalidInput(LedgerError):

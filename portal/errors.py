@@ -20,27 +20,16 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from ledger.errors import Conflict, ImportRejected, InvalidInput, LedgerError, NotFound, QueryError, worded
+from ledger.errors import Conflict, ImportRejected, InvalidInput, LedgerError, NotFound, QueryError, Worded
 from portal.extensions import is_connection_lost, is_lock_timeout
 from portal.refusals import details_of, translated
 
 MB = 1024 * 1024  # what the size settings and messages call a megabyte
 
 
-class PortalRefusal(Exception):
+class PortalRefusal(Worded):
     """A refusal of the portal's own, with a message, its template and values, and details, as the
     core's refusals have (``ledger.errors``)."""
-
-    def __init__(self, template: str, *, details: list[str] | None = None, **params: object) -> None:
-        message = worded(template, params)
-        super().__init__(message)
-        self.message = message
-        self.template = template
-        self.params = params
-        self.details = list(details or [])
-
-    def __str__(self) -> str:
-        return "\n".join([self.message, *(f"  {d}" for d in self.details)])
 
 
 class Forbidden(PortalRefusal):

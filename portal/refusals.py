@@ -20,7 +20,7 @@ from flask_babel import get_translations
 from ledger.errors import Phrase, Word
 
 
-class Worded(Protocol):
+class Translatable(Protocol):
     """What a refusal offers for translation (the core's and the portal's own alike)."""
 
     message: str
@@ -51,7 +51,7 @@ def _worded(template: str, params: Mapping[str, object], english: str) -> str:
         return english
 
 
-def translated(refusal: Worded | str) -> str:
+def translated(refusal: Translatable | str) -> str:
     """``refusal`` in the request's language where the catalog has its template; else (and outside
     a request) its English message. A :class:`Phrase` is worded like a refusal; another string is
     looked up as a whole."""
@@ -64,6 +64,6 @@ def translated(refusal: Worded | str) -> str:
     return _worded(refusal.template, refusal.params, refusal.message)
 
 
-def details_of(refusal: Worded) -> list[str]:
+def details_of(refusal: Translatable) -> list[str]:
     """A refusal's detail lines in the request's language (each a :class:`Phrase`, or English text)."""
     return [translated(line) for line in getattr(refusal, "details", [])]

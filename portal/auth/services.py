@@ -26,7 +26,7 @@ from flask_login import login_user, logout_user
 from joserfc.errors import JoseError
 
 from ledger import municipalities as M
-from ledger.errors import LedgerError, worded
+from ledger.errors import LedgerError, Worded
 from portal import audit
 from portal.accounts import services as accounts
 from portal.accounts.models import User
@@ -52,7 +52,7 @@ class AuthState:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-class LoginRefused(Exception):
+class LoginRefused(Worded):
     """The provider's answer was well-formed but not acceptable; ``status`` is what the page says.
 
     Raised as the core's refusals are (``ledger.errors``): a literal ``%(name)s`` template and its
@@ -61,10 +61,8 @@ class LoginRefused(Exception):
 
     def __init__(self, template: str, status: int = 400, *, actor: str | None = None, who: dict[str, Any] | None = None,
                  **params: object) -> None:
-        reason = worded(template, params)
-        super().__init__(reason)
-        self.reason = self.message = reason
-        self.template, self.params = template, params
+        self._word(template, params)
+        self.reason = self.message
         self.status, self.actor, self.who = status, actor, who
 
     @classmethod

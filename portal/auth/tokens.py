@@ -29,7 +29,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import Key, import_key
 from joserfc.jws import JWSRegistry
 
-from ledger.errors import Word, worded
+from ledger.errors import Word, Worded
 
 # Asymmetric algorithms only: "none" proves nothing, and an HMAC key would be the client secret,
 # which the portal shares with the provider (and anyone who learns it could mint tokens).
@@ -42,7 +42,7 @@ Kind = Literal["id", "logout"]
 NAMES: dict[str, Word] = {"id": Word("ID token"), "logout": Word("logout token")}
 
 
-class Refused(Exception):
+class Refused(Worded):
     """The token is not acceptable; ``reason`` is safe to show and to audit (no token in it).
 
     Raised as the core's refusals are (``ledger.errors``): a literal ``%(name)s`` template and its
@@ -50,10 +50,8 @@ class Refused(Exception):
     ``reason`` (and ``message``, its other name) is the English text the audit log and the log keep."""
 
     def __init__(self, template: str, **params: object) -> None:
-        reason = worded(template, params)
-        super().__init__(reason)
-        self.reason = self.message = reason
-        self.template, self.params = template, params
+        self._word(template, params)
+        self.reason = self.message
 
     @classmethod
     def like(cls, other: Any) -> Refused:
