@@ -25,7 +25,7 @@ from ledger.bounds import Bounded, apply_bounds
 from ledger.cells import YearCell as Cell
 from ledger.errors import InvalidInput, Phrase, Word
 from ledger.funding import FundingLine, Grant, Subsidy, Unused, YearLine, funding_lines, targeted, year_lines
-from ledger.money import whole_cents
+from ledger.money import fmt, whole_cents
 from ledger.rules import RuleVersion
 from ledger.sharing import LEAVERS, POLICIES, Membership, Term, YearShares, check_choice, periods_by_code, sharers, unbounded
 
@@ -134,7 +134,7 @@ def _year_shares(years: Mapping[int, YearLine], versions: Mapping[int, RuleVersi
             continue
         if line.co_funded and not days:
             raise InvalidInput("no member in %(year)s to share its co-funded budget of %(amount)s EUR", year=year,
-                               amount=format(line.co_funded / 100, ".2f"))
+                               amount=fmt(line.co_funded))
         out[year] = unbounded(year, line.co_funded, versions[year], days)
     return out
 
