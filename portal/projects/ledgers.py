@@ -42,6 +42,7 @@ from portal.projects.models import NO_YEAR, LedgerAccount, LedgerCell, LedgerPos
 # What the store can hold: BIGINT cents, and key columns short enough for a B-tree index.
 MAX_CENTS = 10**15      # ten trillion euros in one posting: no ledger of this portal's has such an amount
 MAX_NAME = 1000         # characters of an account or a tag
+PENDING = 32            # postings a loaded journal may have waiting to be taken in (``Ledgers.posted``)
 
 
 # -- the sums, in SQL ------------------------------------------------------------------------------
@@ -163,6 +164,7 @@ class Ledgers:
         self._journals: dict[int, Journal] = {}
         self._states: dict[int, tuple[int, ProjectState | None]] = {}
         self._sums: dict[int, tuple[int, Rows]] = {}
+        self._pending: dict[int, list[tuple[int, Sequence[data.Directive]]]] = {}
         self._locks: dict[tuple[str, int], threading.Lock] = {}
         self._lock = threading.Lock()  # guards the dictionaries only, for an instant
         self.postings_read = 0  # how many stored postings this worker has parsed: the catch-up cost
@@ -172,6 +174,7 @@ class Ledgers:
             self._journals.clear()
             self._states.clear()
             self._sums.clear()
+            self._pending.clear()
 
     def _project_lock(self, kind: str, project: Project) -> threading.Lock:
         with self._lock:
@@ -190,6 +193,8 @@ class Ledgers:
         with self._project_lock("journal", project):
             journal = self._journal(project)
             if journal.seq < target:
+                self._take_pending(project, journal)
+            if journal.seq < target:
                 rows = db.session.execute(
                     select(LedgerPosting.seq, LedgerPosting.text)
                     .where(LedgerPosting.project_id == project.id, LedgerPosting.seq > journal.seq, LedgerPosting.seq <= target)
@@ -199,22 +204,37 @@ class Ledgers:
             return journal
 
     def posted(self, project: Project, seq: int, entries: Sequence[data.Directive]) -> None:
-        """Take in what this worker has just committed as posting ``seq``, without re-parsing it.
+        """Keep what this worker has just committed as posting ``seq`` for its journal, without re-parsing it.
 
-        Only into a journal already loaded and at ``seq - 1``, and only if no one is loading it
-        meanwhile: otherwise the journal catches up from the database when it is next read. A
-        change never loads the journal.
+        Why kept and not taken in at once: sorting some 3,000 postings into the journal and its
+        sums was a tenth of a change, and the change's caller waited for it, while a query that
+        needs the journal may not come for a while. :meth:`get` takes the kept postings in, in
+        their order. Only for a journal already loaded (a change never loads it), and at most
+        :data:`PENDING` of them: past that they are dropped, and the journal catches up from the
+        database when it is next read, as it does after a gap.
         """
-        lock = self._project_lock("journal", project)
-        if not lock.acquire(blocking=False):
-            return
-        try:
-            journal = self._journals.get(project.id)
-            if journal is not None and journal.seq == seq - 1:
-                with paused():  # the journal the collector would walk is the biggest thing in the worker
+        with self._lock:
+            if project.id not in self._journals:
+                return
+            kept = self._pending.setdefault(project.id, [])
+            if len(kept) >= PENDING:
+                kept.clear()
+            kept.append((seq, entries))
+
+    def _take_pending(self, project: Project, journal: Journal) -> None:
+        """Take the kept postings that follow on from ``journal`` into it; call under its project lock.
+
+        Two threads of one worker may keep theirs out of order: they are sorted, and a missing one
+        stops the run (the database has it and the rest).
+        """
+        with self._lock:
+            kept = sorted(self._pending.pop(project.id, []), key=lambda posting: posting[0])
+        with paused():  # the journal the collector would walk is the biggest thing in the worker
+            for seq, entries in kept:
+                if seq == journal.seq + 1:
                     journal.add(seq, entries)
-        finally:
-            lock.release()
+                elif seq > journal.seq:
+                    break
 
     def state(self, project: Project, *, seq: int | None = None) -> ProjectState | None:
         """The project's state after its change ``seq`` (default: its ``change_seq``)."""

@@ -186,6 +186,30 @@ def test_a_worker_that_loaded_the_journal_takes_its_own_change_in_without_parsin
     assert journal.seq == services.get_project("iam").ledger_seq
 
 
+def test_a_loaded_journal_takes_the_changes_kept_for_it_when_it_is_next_read(in_demo) -> None:
+    journal = services.journal_for(services.get_project("iam"))
+    registry: Ledgers = in_demo.extensions["portal.ledgers"]
+    read, seq = registry.postings_read, journal.seq
+    services.withdraw_member("iam", "638", left=dt.date(2026, 12, 31), decision="", actor="test")
+    services.add_members("iam", ["091"], joined=dt.date(2026, 3, 1), decision="", actor="test")
+    assert journal.seq == seq  # kept, not yet taken in: the change did not wait for it
+    assert services.journal_for(services.get_project("iam")) is journal and registry.postings_read == read
+    assert journal.seq == services.get_project("iam").ledger_seq == seq + 2
+    assert journal.assessed_cells() == services.assessed_cells(services.get_project("iam"))
+
+
+def test_kept_postings_past_the_limit_are_dropped_and_read_back_from_the_database(in_demo, monkeypatch) -> None:
+    monkeypatch.setattr("portal.projects.ledgers.PENDING", 1)
+    journal = services.journal_for(services.get_project("iam"))
+    registry: Ledgers = in_demo.extensions["portal.ledgers"]
+    read = registry.postings_read
+    services.withdraw_member("iam", "638", left=dt.date(2026, 12, 31), decision="", actor="test")
+    services.add_members("iam", ["091"], joined=dt.date(2026, 3, 1), decision="", actor="test")
+    assert services.journal_for(services.get_project("iam")) is journal and registry.postings_read == read + 2
+    assert journal.seq == services.get_project("iam").ledger_seq
+    assert journal.assessed_cells() == services.assessed_cells(services.get_project("iam"))
+
+
 @pytest.mark.parametrize("make, message", [
     (lambda: payments(["638"], dt.date(2025, 3, 1), MAX_CENTS + 1), "beyond what the ledger takes"),
     (lambda: [E.open_entry(dt.date(2025, 1, 1), "Assets:" + "A" * 1200, {})], "longer than 1000 characters"),
