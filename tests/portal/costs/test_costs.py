@@ -221,8 +221,10 @@ def test_a_charge_made_in_error_is_cancelled_by_a_reversing_entry(in_demo) -> No
     project = changes.get_project("iam")
     journal = changes.journal_for(project)
     costs.add_charge("iam", city="638", amount=1_200_000, date=D(2026, 9, 1), text="20 tablets", actor="t")
+    assert changes.journal_for(changes.get_project("iam")) is journal  # takes the charge in
     posted = [E.format_entry(e) for e in journal.entries]
     outcome = costs.cancel_charge("iam", 1, reason="charged to the wrong city", actor="t")
+    assert changes.journal_for(changes.get_project("iam")) is journal  # and the reversal
     assert journal.charged()["638"] == 0 and outcome.recalculation.charges[0].cents == -1_200_000
     assert all(text in [E.format_entry(e) for e in journal.entries] for text in posted)  # nothing edited
     reversals = [e for e in journal.entries if "cancelled: 20 tablets" in getattr(e, "narration", "")]
