@@ -77,7 +77,6 @@ def posting_cents(posting: data.Posting) -> int:
     return int(posting.units.number * 100)
 
 
-@functools.lru_cache(maxsize=8192)  # the same few hundred accounts, over and over
 @functools.lru_cache(maxsize=65536)  # a change asks it of every one of ~3,000 sums; a ledger has few accounts
 def member_code(account: str) -> str | None:
     """The municipality code a member's account ends with (``Assets:Receivable:Members:Porvoo-638``), else None."""

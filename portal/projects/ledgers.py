@@ -284,8 +284,8 @@ class Ledgers:
         for key, cents in delta.sums.items():
             if key[0] in rows.tags:
                 sums[key] = sums.get(key, 0) + cents
-        if any(key not in ids for key in sums):  # not a row this worker knows of: read them next time
-            return
+        if any(key not in ids for key in delta.sums if key[0] in rows.tags):  # a row this worker does not know of:
+            return                                                          # read them next time
         opened = {**delta.opened, **rows.books.opened} if rows.accounts else dict(rows.books.opened)
         with self._lock:
             self._sums.setdefault(project.id, (seq, rows._replace(books=Books(sums, opened), ids=ids)))

@@ -34,10 +34,10 @@ from ledger.changes import apply
 from ledger.collector import without_collection
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.journal import Journal
-from ledger.money import fmt
+from ledger.money import fmt, from_fmt
 from ledger.params import population_params, rule_params, spread
 from ledger.project import Op, ProjectState, version_for
-from ledger.recalc import Recalculation, ShareRow, step
+from ledger.recalc import CellRow, Recalculation, ShareRow, step
 from portal import audit
 from portal.audit import AuditEvent
 from portal.clock import now, today
@@ -174,12 +174,24 @@ def _details(op: Op, result: Recalculation) -> dict[str, Any]:
         details["funding"] = [{"year": f.year, "text": f.text, "target": f.target, "amount": fmt(f.cents)}
                               for f in result.assessment.funding]
     if result.cells:
-        details["cells"] = [{"year": c.year, "city": c.code, "before": fmt(c.before), "after": fmt(c.after)} for c in result.cells]
+        details["year_cells"] = [[c.year, c.code, c.before, c.after] for c in result.cells]  # read by year_cells()
     if result.blocked:
         details["blocked"] = [{"year": b.year, "city": b.code, "kept": fmt(b.kept), "would_be": fmt(b.would_be)} for b in result.blocked]
     if result.charges:
         details["charges"] = [{"city": c.code, "date": c.date.isoformat(), "amount": fmt(c.cents), "text": c.text} for c in result.charges]
     return details
+
+
+def year_cells(details: Mapping[str, Any]) -> list[CellRow]:
+    """The cells a recorded change moved, before and after, in cents (year None: before budget years).
+
+    Recorded as ``[year, city, before, after]`` in cents: a city's first join moves some 3,000
+    cells, and writing each as an object of formatted amounts was a tenth of the change. Records
+    made before that hold ``cells``, objects of amounts written by ``fmt``; both are read here.
+    """
+    if "year_cells" in details:
+        return [CellRow(year, city, before, after) for year, city, before, after in details["year_cells"]]
+    return [CellRow(c["year"], c["city"], from_fmt(c["before"]), from_fmt(c["after"])) for c in details.get("cells", [])]
 
 
 def change(slug: str, build: Callable[[ProjectState, Project], Op]) -> Outcome:

@@ -154,6 +154,7 @@ def change(slug: str, event_id: int) -> ResponseReturnValue:
     details = privacy.details(viewer, event.details)
     shares = details.get("shares", [])
     return render_template("projects/change.html", project=project, event=event, details=details, shares=shares,
+                           cells=projects.year_cells(details),
                            changed=sum(1 for row in shares if from_fmt(row["difference"])),
                            funding=details.get("funding", []),
                            total_after=sum(from_fmt(row["after"]) for row in shares))

@@ -213,3 +213,43 @@ def test_settings_page_shows_the_current_values_beside_a_refused_form(as_lead, l
     response = submit_change(as_lead, "/p/iam/settings", {"budget-csrf_token": csrf(as_lead, "/p/iam/settings", "budget"), "budget-budget": "abc"})
     html = response.get_data(as_text=True)
     assert response.status_code == 400 and 'value="abc"' in html and 'data-testid="form-error"' in html
+
+
+def by_year(html: str) -> dict[tuple[str, str], tuple[int, int]]:
+    """The change page's by-year table: (year, city name) to (before, after) in cents."""
+    start = html.index('data-testid="change-cells"')
+    body = html[start: html.index("</table>", start)]
+    found = {}
+    for year, city, before, after in re.findall(r"<tr><td>(\d*)</td><td>(.*?)</td><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td></tr>", body):
+        found[(year, city)] = (cents(before), cents(after))
+    return found
+
+
+def test_the_change_page_shows_each_moved_year_before_and_after(as_lead, loaded) -> None:
+    """The record keeps each moved cell as cents; the page's years add up to the change's share table."""
+    from portal.audit import AuditEvent
+    from portal.extensions import db
+
+    response = submit_change(as_lead, "/p/iam/members/add", {
+        "csrf_token": csrf(as_lead, "/p/iam/members/add"), "cities": ["091"], "joined": "2026-06-01", "decision": "KV 5/2026",
+    })
+    html = as_lead.get(response.headers["Location"]).get_data(as_text=True)
+    years = by_year(html)
+    assert years and all(before != after for before, after in years.values())
+    for code, (_, _, before_cell, after_cell, _) in table(html, "change-table").items():
+        moved = [after - before for (_, city), (before, after) in years.items() if city == f"{M.lookup(code).name} ({code})"]
+        assert sum(moved) == cents(after_cell) - cents(before_cell), code
+    event_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    with loaded.app_context():
+        event = db.session.get(AuditEvent, event_id)
+        recorded = event.details
+        assert all(isinstance(v, int) for row in recorded["year_cells"] for v in (row[0], row[2], row[3]))
+        # A change recorded before the cells were kept as cents: objects of amounts written by fmt.
+        old = AuditEvent(actor="lead", action=event.action, project_id=event.project_id, ledger_seq=event.ledger_seq)
+        old.details = {k: v for k, v in recorded.items() if k != "year_cells"} | {"cells": [
+            {"year": y, "city": c, "before": f"{b // 100}.{b % 100:02d}", "after": f"{a // 100}.{a % 100:02d}"}
+            for y, c, b, a in recorded["year_cells"]]}
+        db.session.add(old)
+        db.session.commit()
+        old_id = old.id
+    assert by_year(as_lead.get(f"/p/iam/changes/{old_id}").get_data(as_text=True)) == years
