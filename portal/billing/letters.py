@@ -1,7 +1,8 @@
 """Billing's letters: payment reminders of overdue invoices and the year-end confirmation of balance (saldovahvistus).
 
 A reminder is recorded (``billing_reminders``: what was open on the day, no fee unless one is
-given) and printed in the member's invoice language; the confirmation is read only: the city's
+given; a fee is posted with it as a direct charge to the city, so the year's next invoicing bills
+it and the ledger knows what the letter asks) and printed in the member's invoice language; the confirmation is read only: the city's
 balance at 31.12. of the year with the open invoices behind it, for its auditors. Both are HTML
 from one template made a PDF by WeasyPrint with no URL fetcher, like the invoices (``pdf.py``).
 """
@@ -16,6 +17,7 @@ from sqlalchemy import select
 
 from ledger import municipalities as M
 from ledger.errors import Conflict, InvalidInput, NotFound
+from ledger.project import Op, ProjectState
 from portal import audit
 from portal.billing import texts
 from portal.billing.documents import listing, reference_texts
@@ -23,30 +25,31 @@ from portal.billing.models import Invoice, Reminder
 from portal.billing.services import details, find_invoice, required_seller
 from portal.billing.statements import statement
 from portal.clock import today
+from portal.costs.services import charge_op
 from portal.extensions import db
 from portal.projects.models import Project
-from portal.projects.services import get_project
+from portal.projects.services import change, get_project
 
 TEMPLATE = "billing/letter_pdf.html"
 _WORDS: dict[str, dict[str, str]] = {
     "fi": {"reminder": "Maksumuistutus", "confirmation": "Saldovahvistus",
            "reminder_text": "Kirjanpitomme mukaan alla oleva lasku on erääntynyt ja maksamatta. Pyydämme maksamaan avoimen määrän "
                             "viipymättä laskun viitenumerolla. Jos olette jo maksaneet, tämä muistutus on aiheeton.",
-           "no_fee": "Muistutuksesta ei peritä maksua.", "fee": "Muistutusmaksu {fee} €.",
+           "no_fee": "Muistutuksesta ei peritä maksua.", "fee": "Muistutusmaksu {fee} € laskutetaan erikseen.", "fee_text": "Muistutusmaksu, lasku {number}",
            "confirmation_text": "Kirjanpitomme mukaan {name} oli {date} velkaa {amount} €. Avoimet laskut on lueteltu alla.",
            "confirmation_ask": "Pyydämme vahvistamaan saldon tai ilmoittamaan poikkeamasta tilintarkastajallenne ja meille.",
            "invoice": "Lasku", "due": "Eräpäivä", "reference": "Viitenumero", "open": "Avoinna", "total": "Avoinna yhteensä"},
     "sv": {"reminder": "Betalningspåminnelse", "confirmation": "Saldobekräftelse",
            "reminder_text": "Enligt vår bokföring har fakturan nedan förfallit och är obetald. Vi ber er betala det öppna beloppet "
                             "utan dröjsmål med fakturans referensnummer. Om ni redan har betalat är denna påminnelse obefogad.",
-           "no_fee": "Ingen avgift tas ut för påminnelsen.", "fee": "Påminnelseavgift {fee} €.",
+           "no_fee": "Ingen avgift tas ut för påminnelsen.", "fee": "Påminnelseavgiften {fee} € faktureras separat.", "fee_text": "Påminnelseavgift, faktura {number}",
            "confirmation_text": "Enligt vår bokföring var {name} skyldig {amount} € den {date}. De öppna fakturorna anges nedan.",
            "confirmation_ask": "Vi ber er bekräfta saldot eller meddela avvikelser till er revisor och till oss.",
            "invoice": "Faktura", "due": "Förfallodag", "reference": "Referensnummer", "open": "Öppet", "total": "Öppet totalt"},
     "en": {"reminder": "Payment reminder", "confirmation": "Confirmation of balance",
            "reminder_text": "According to our books the invoice below is overdue and unpaid. Please pay the open amount without "
                             "delay with the invoice's reference. If you have already paid, please disregard this reminder.",
-           "no_fee": "No fee is charged for this reminder.", "fee": "Reminder fee {fee} €.",
+           "no_fee": "No fee is charged for this reminder.", "fee": "A reminder fee of {fee} € will be invoiced separately.", "fee_text": "Reminder fee, invoice {number}",
            "confirmation_text": "According to our books {name} owed {amount} € on {date}. The open invoices are listed below.",
            "confirmation_ask": "Please confirm the balance, or report any difference, to your auditors and to us.",
            "invoice": "Invoice", "due": "Due date", "reference": "Reference", "open": "Open", "total": "Open in total"},
@@ -86,14 +89,35 @@ def issue_reminder(slug: str, number: int, *, actor: str, fee_cents: int = 0, on
             raise InvalidInput("the reminder fee must be zero or more")
         reminder = Reminder(project_id=project.id, invoice_id=invoice.id, reminder_date=day, outstanding_cents=found.outstanding,
                             fee_cents=fee_cents, language=invoice.language, issued_by=actor)
-        db.session.add(reminder)
-        db.session.flush()
-        audit.record(actor, "payment-reminder-issued", {"project": slug, "invoice": number, "reminder": reminder.id,
-                                                        "outstanding": found.outstanding, "fee": fee_cents}, project_id=project.id)
+        if fee_cents:
+            return _with_fee(slug, reminder, invoice, number)
+        _record(reminder, slug, number, project.id)
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
+    return reminder
+
+
+def _record(reminder: Reminder, slug: str, number: int, project_id: int, charge: int | None = None) -> None:
+    db.session.add(reminder)
+    db.session.flush()
+    audit.record(reminder.issued_by, "payment-reminder-issued",
+                 {"project": slug, "invoice": number, "reminder": reminder.id, "outstanding": reminder.outstanding_cents,
+                  "fee": reminder.fee_cents, **({"charge": charge} if charge is not None else {})}, project_id=project_id)
+
+
+def _with_fee(slug: str, reminder: Reminder, invoice: Invoice, number: int) -> Reminder:
+    """The reminder and its fee as one change: the fee a direct charge to the city dated the reminder's day
+    (billed by the year's next invoicing), recorded under the project's lock and committed with it, so a
+    refused charge (a closed year, say) leaves no reminder, and no reminder is without the fee it asks."""
+
+    def build(state: ProjectState, project: Project) -> Op:
+        _record(reminder, slug, number, project.id, charge=len(state.charges) + 1)
+        text = word(reminder.language, "fee_text", number=number)
+        return charge_op(invoice.code, reminder.fee_cents, reminder.reminder_date, text, reminder.issued_by)
+
+    change(slug, build)
     return reminder
 
 

@@ -159,7 +159,8 @@ def aging_command(slug, on, overdue, fmt_) -> None:
     click.echo("  " + ", ".join(f"{k} {fmt(v)}" for k, v in totals.items()) + " EUR")
 
 
-@click.command("remind", help="Issue a payment reminder of an overdue invoice (recorded; no fee unless --fee).")
+@click.command("remind", help="Issue a payment reminder of an overdue invoice (recorded; no fee unless --fee, "
+                              "which is posted as a direct charge to the city and billed by the year's next invoicing).")
 @click.argument("slug", type=SLUG)
 @click.argument("number", type=ID)
 @click.option("--fee", default=None, type=Amount("the fee"), help="A reminder fee in EUR (default none).")
@@ -169,7 +170,8 @@ def aging_command(slug, on, overdue, fmt_) -> None:
 @refusing
 def remind_command(slug, number, fee, date, output) -> None:
     reminder = letters.issue_reminder(slug, number, actor=actor(), fee_cents=fee or 0, on=date)
-    click.echo(f"reminder {reminder.id} of invoice {number} issued: {fmt(reminder.outstanding_cents)} EUR open", err=output == "-")
+    fee_text = f"; a fee of {fmt(reminder.fee_cents)} EUR charged to the city" if reminder.fee_cents else ""
+    click.echo(f"reminder {reminder.id} of invoice {number} issued: {fmt(reminder.outstanding_cents)} EUR open{fee_text}", err=output == "-")
     if output is not None:
         write(output, letters.reminder_pdf(projects.get_project(slug), reminder.id))
 

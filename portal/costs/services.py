@@ -105,10 +105,16 @@ def close_year(slug: str, year: int, *, actor: str, decision: str = "") -> Outco
     return change(slug, lambda s, p: make_op("year-closed", today(), actor, f"Year {year} closed", decision, year=year))
 
 
-def add_charge(slug: str, *, city: str, amount: int, date: dt.date, text: str, actor: str, decision: str = "") -> Outcome:
+def charge_op(city: str, amount: int, date: dt.date, text: str, actor: str, decision: str = "") -> Op:
+    """The op of a direct charge: what :func:`add_charge` posts, and billing's reminder fee with its reminder."""
     code = M.lookup(city).code
-    return change(slug, lambda s, p: make_op("charge-added", date, actor, f"{city_label(code)} charged {fmt(amount)} EUR: {text.strip()}",
-                                             decision, city=code, cents=amount, text=text))
+    return make_op("charge-added", date, actor, f"{city_label(code)} charged {fmt(amount)} EUR: {text.strip()}",
+                   decision, city=code, cents=amount, text=text)
+
+
+def add_charge(slug: str, *, city: str, amount: int, date: dt.date, text: str, actor: str, decision: str = "") -> Outcome:
+    op = charge_op(city, amount, date, text, actor, decision)
+    return change(slug, lambda s, p: op)
 
 
 def cancel_charge(slug: str, number: int, *, reason: str, actor: str, decision: str = "") -> Outcome:

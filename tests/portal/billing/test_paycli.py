@@ -68,6 +68,35 @@ def test_aging_buckets_reminder_and_confirmation_pdf(issued, tmp_path: Path) -> 
     assert "SALDOVAHVISTUS 31.12.2025" in text.upper() and porvoo["amount"].replace(".", ",") in text.replace("\xa0", " ").replace(" ", "")
 
 
+def test_a_reminder_fee_is_charged_to_the_city_and_billed_by_the_next_invoicing(issued, loaded, tmp_path: Path) -> None:
+    runner, porvoo = issued
+    pdf = tmp_path / "fee.pdf"
+    out = ok(runner, "invoice", "remind", "iam", str(porvoo["number"]), "--fee", "5.00", "--date", "2025-04-15", "-o", str(pdf))
+    assert "a fee of 5.00 EUR charged to the city" in out
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.read_bytes())).pages).replace("\xa0", " ")
+    assert "Muistutusmaksu 5,00 € laskutetaan erikseen" in text
+    charges = ok(runner, "charge", "list", "iam")
+    assert "2025-04-15  638" in charges and f"Muistutusmaksu, lasku {porvoo['number']}" in charges and "5.00" in charges
+    ok(runner, "invoice", "issue", "iam", "--year", "2025", "--date", "2025-05-01", "--terms", "30")
+    rows = json.loads(ok(runner, "invoice", "list", "iam", "--city", "638", "--format", "json"))
+    assert len(rows) == 2 and rows[1]["kind"] == "supplementary" and rows[1]["amount"] == "5.00", rows[1]
+    others = json.loads(ok(runner, "invoice", "list", "iam", "--format", "json"))
+    assert len(others) == 17 + 1  # nobody else owes anything new: the fee is the city's alone
+
+
+def test_a_reminder_whose_fee_is_refused_is_not_recorded(issued, loaded) -> None:
+    runner, porvoo = issued
+    ok(runner, "year", "close", "iam", "2025", "--decision", "KV 1/2026")
+    with loaded.app_context():
+        before = counts()
+    result = runner.invoke(args=["invoice", "remind", "iam", str(porvoo["number"]), "--fee", "5.00", "--date", "2025-04-15"])
+    assert result.exit_code == 2 and "closed" in result.output and "Traceback" not in result.output, result.output
+    with loaded.app_context():
+        assert counts() == before  # no reminder record, no charge, no audit record
+    assert "0 direct charge(s)" in ok(runner, "charge", "list", "iam")
+    assert "reminder 1 of invoice" in ok(runner, "invoice", "remind", "iam", str(porvoo["number"]), "--date", "2025-04-15")
+
+
 def test_a_malformed_bank_file_exits_2_and_posts_nothing(issued, loaded, tmp_path: Path) -> None:
     runner, _ = issued
     with loaded.app_context():
