@@ -90,4 +90,6 @@ class AllocateForm(Form):
 
 
 class RemindForm(Form):
-    """Issue a payment reminder (no fields: the invoice is in the address)."""
+    """Issue a payment reminder (the invoice is in the address), with a fee if one is given (posted as a direct charge)."""
+
+    fee = StringField(_l("Reminder fee (EUR)"), validators=[Optional(), Length(max=30)])

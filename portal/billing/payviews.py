@@ -152,7 +152,9 @@ def remind(slug: str, number: int) -> ResponseReturnValue:
     form = forms.RemindForm()
     if not form.validate_on_submit():
         abort(400)
-    reminder, error, status = attempt(lambda: letters.issue_reminder(slug, number, actor=current_user.actor, on=today()))
+    fee = text(form.fee)
+    reminder, error, status = attempt(lambda: letters.issue_reminder(
+        slug, number, actor=current_user.actor, on=today(), fee_cents=parse_amount(fee, what=Word("the reminder fee")) if fee else 0))
     if reminder is None:
         project = projects.get_project(slug)
         rows = statements.aging(project)

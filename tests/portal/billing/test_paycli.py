@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import func, select
 
+from portal.billing.models import Reminder
+from portal.extensions import db
 from tests.common.billing import counts
 from tests.portal.billing.camtgen import camt
 from tests.portal.billing.test_cli import PORVOO_ARGS, SELLER_ARGS, ok
@@ -94,7 +97,11 @@ def test_a_reminder_whose_fee_is_refused_is_not_recorded(issued, loaded) -> None
     with loaded.app_context():
         assert counts() == before  # no reminder record, no charge, no audit record
     assert "0 direct charge(s)" in ok(runner, "charge", "list", "iam")
-    assert "reminder 1 of invoice" in ok(runner, "invoice", "remind", "iam", str(porvoo["number"]), "--date", "2025-04-15")
+    with loaded.app_context():
+        assert not db.session.scalar(select(func.count()).select_from(Reminder))  # the refused one was not kept
+    assert "issued" in ok(runner, "invoice", "remind", "iam", str(porvoo["number"]), "--date", "2025-04-15")  # without a fee
+    with loaded.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Reminder)) == 1
 
 
 def test_a_malformed_bank_file_exits_2_and_posts_nothing(issued, loaded, tmp_path: Path) -> None:

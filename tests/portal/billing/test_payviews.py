@@ -73,6 +73,27 @@ def test_aging_page_and_a_reminder(as_accountant, issued) -> None:
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
 
 
+def test_a_reminder_with_a_fee_from_the_aging_page_and_a_bad_fee_refused(as_accountant, loaded, issued) -> None:
+    from portal.extensions import db
+    from portal.projects import services as projects
+
+    number = issued["638"][0]
+    token = csrf(as_accountant, "/p/iam/aging", "")
+    bad = as_accountant.post(f"/p/iam/invoices/{number}/remind", data={"csrf_token": token, "fee": "1e3"})
+    assert bad.status_code == 400 and "the reminder fee" in bad.get_data(as_text=True)
+    assert "No reminders." in as_accountant.get("/p/iam/aging").get_data(as_text=True)
+    done = as_accountant.post(f"/p/iam/invoices/{number}/remind", data={"csrf_token": token, "fee": "7,50"})
+    assert done.status_code == 302
+    html = as_accountant.get("/p/iam/aging").get_data(as_text=True)
+    assert "reminder fee 7,50\u00a0€ charged to the city" in html and 'for="fee-' in html
+    with loaded.app_context():
+        state = projects.state_for(projects.get_project("iam"))
+        language = next(i.language for i in invoices() if i.number == number)  # the charge is worded as the invoice is
+        fee_text = {"fi": f"Muistutusmaksu, lasku {number}", "sv": f"Påminnelseavgift, faktura {number}"}[language]
+        assert [(c.code, c.cents, c.text) for c in state.charges] == [("638", 750, fee_text)]
+        db.session.remove()
+
+
 def test_a_big_bank_file_is_imported_as_a_job_with_its_result(as_accountant, loaded, issued, monkeypatch) -> None:
     from portal.billing import payjobs
     from tests.common.jobs import wait
