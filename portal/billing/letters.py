@@ -2,8 +2,8 @@
 
 A reminder is recorded (``billing_reminders``: what was open on the day, no fee unless one is
 given; a fee is posted with it as a direct charge to the city, so the year's next invoicing bills
-it and the ledger knows what the letter asks) and printed in the member's invoice language; the confirmation is read only: the city's
-balance at 31.12. of the year with the open invoices behind it, for its auditors. Both are HTML
+it and the ledger knows what the letter asks) and printed in the member's invoice language; the
+confirmation is read only: the city's balance at 31.12. of the year with the open invoices behind it, for its auditors. Both are HTML
 from one template made a PDF by WeasyPrint with no URL fetcher, like the invoices (``pdf.py``).
 """
 
