@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from ledger import entries as E
@@ -74,4 +75,27 @@ def test_the_ledger_sums_are_filled_from_the_postings_already_stored(app) -> Non
         filled = books(changes.get_project("iam"), tags)
         assert filled == written and filled.sums and filled.opened
         assert filled == Books.of(changes.journal_for(changes.get_project("iam")).entries)
+        db.session.remove()
+
+
+def test_the_large_texts_are_stored_with_lz4_on_postgresql(app) -> None:
+    """On PostgreSQL (with lz4) a posting's text and an audit record's details are compressed with lz4; up and down again."""
+    from flask_migrate import downgrade, upgrade
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("a PostgreSQL column setting")
+        query = sa.text("SELECT attrelid::regclass::text, attcompression FROM pg_attribute"
+                        " WHERE (attrelid, attname) IN (('ledger_postings'::regclass, 'text'), ('audit_events'::regclass, 'details_json'))")
+
+        def methods() -> dict[str, str]:
+            return dict(db.session.execute(query).tuples().all())
+
+        assert methods() == {"ledger_postings": "l", "audit_events": "l"}
+        db.session.remove()
+        downgrade(revision="c3e8a5f1d9b2")
+        assert methods() == {"ledger_postings": "", "audit_events": ""}
+        db.session.remove()
+        upgrade()
+        assert methods() == {"ledger_postings": "l", "audit_events": "l"}
         db.session.remove()
