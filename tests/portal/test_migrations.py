@@ -85,6 +85,8 @@ def test_the_large_texts_are_stored_with_lz4_on_postgresql(app) -> None:
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
             pytest.skip("a PostgreSQL column setting")
+        if not db.session.execute(sa.text("SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")).scalar():
+            pytest.skip("this PostgreSQL is built without lz4: the migration leaves the default")
         query = sa.text("SELECT attrelid::regclass::text, attcompression FROM pg_attribute"
                         " WHERE (attrelid, attname) IN (('ledger_postings'::regclass, 'text'), ('audit_events'::regclass, 'details_json'))")
 
