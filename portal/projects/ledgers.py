@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from beancount.core import data
@@ -143,17 +143,26 @@ def _update(moved: list[tuple[int, int]]) -> None:
     """``cents += delta`` for each ``(id, delta)``: on PostgreSQL one statement over two arrays (a
     recalculation of 300 members over ten years moves 3,000 rows: one round trip, not 3,000);
     on SQLite, inside the process, one prepared statement run for each, handed to the driver as
-    plain tuples (SQLAlchemy's own processing of 3,000 parameter sets cost three times the updates)."""
+    plain tuples (SQLAlchemy's own processing of 3,000 parameter sets cost three times the updates).
+
+    The arrays go to PostgreSQL as array literals (``{1,2,3}``) the server casts: the values are
+    Python ints, so the literal is exact, and psycopg's own list adaptation of two arrays of 900
+    cost a millisecond of the change (a twentieth), the literals a sixth of that."""
     if not moved:
         return
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("UPDATE ledger_cells SET cents = ledger_cells.cents + d.cents"
                                 " FROM unnest(CAST(:ids AS integer[]), CAST(:cents AS bigint[])) AS d(id, cents)"
                                 " WHERE ledger_cells.id = d.id"),
-                           {"ids": [i for i, _ in moved], "cents": [c for _, c in moved]})
+                           {"ids": _array(i for i, _ in moved), "cents": _array(c for _, c in moved)})
         return
     db.session.connection().exec_driver_sql("UPDATE ledger_cells SET cents = cents + ? WHERE id = ?",
                                             [(cents, row) for row, cents in moved])
+
+
+def _array(values: Iterable[int]) -> str:
+    """A PostgreSQL array literal of integers (``int`` only: ``str`` of anything else could be other syntax)."""
+    return "{" + ",".join(str(int(v)) for v in values) + "}"
 
 
 # -- the journals and states, in memory ------------------------------------------------------------
