@@ -32,6 +32,7 @@ from flask_login import current_user
 from ledger.budget import Charge
 from ledger.explain import Step
 from ledger.funding import Grant
+from ledger.money import fmt, from_fmt
 from ledger.project import ProjectState, SubsidyScheme
 from portal.audit import AuditEvent
 
@@ -116,13 +117,23 @@ def events(who: Viewer, items: Iterable[AuditEvent], state: ProjectState) -> lis
 
 
 def details(who: Viewer, recorded: dict[str, Any]) -> dict[str, Any]:
-    """A change's audit details as the viewer may see them: the charges it posted to other cities left out.
+    """A change's audit details as the viewer may see them: the charges it posted to other cities,
+    and the funding targeted to them, left out.
 
-    The op's own parameters (``op``) are never shown on a page, so they go too.
+    The funding targeted to other cities is shown as one sum (``funding_others``, an amount as
+    ``fmt`` writes it), so that the page's budget, less its funding, is still what the members
+    share: the sum gives nothing away, being the budget, less the funding shown, less the shares,
+    which are open to every member. The op's own parameters (``op``) are never shown on a page, so
+    they go too.
     """
     shown = {k: v for k, v in recorded.items() if k != "op"}
     if "charges" in shown:
         shown["charges"] = [c for c in shown["charges"] if who.sees(c.get("city"))]
+    if "funding" in shown:
+        others = [f for f in shown["funding"] if not who.sees(f.get("target"))]
+        shown["funding"] = [f for f in shown["funding"] if who.sees(f.get("target"))]
+        if others:
+            shown["funding_others"] = fmt(sum(from_fmt(f["amount"]) for f in others))
     return shown
 
 

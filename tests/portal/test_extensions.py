@@ -13,7 +13,8 @@ import sqlalchemy as sa
 
 from portal import demo
 from portal.extensions import engine_options, is_connection_lost, is_lock_timeout
-from tests.common.apps import dispose, make_app, migrated_database
+from portal.cli import database_trouble
+from tests.common.apps import dispose, make_app, migrated_database, postgres_url
 from tests.common.web import login
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,6 +60,27 @@ def test_a_refused_connection_is_named_as_such_by_the_command_line(tmp_path) -> 
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "the database connection was lost or refused" in result.stderr and "portal db upgrade" not in result.stderr
     # (an unmigrated database is still told to upgrade: tests/portal/test_config.py)
+
+
+def test_a_connection_postgresql_terminated_mid_command_is_named_lost_not_unmigrated() -> None:
+    """A backend ended under a command (an administrator, a failover): the command line says the
+    connection was lost, not that the schema needs ``portal db upgrade``."""
+    url = postgres_url()
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    killer = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+            with killer.connect() as other:
+                assert other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
+            with pytest.raises(sa.exc.OperationalError) as lost:
+                conn.execute(sa.text("SELECT 1"))
+    finally:
+        engine.dispose()
+        killer.dispose()
+    assert is_connection_lost(lost.value) and not is_lock_timeout(lost.value)
+    message = database_trouble(lost.value).message
+    assert "the database connection was lost or refused" in message and "portal db upgrade" not in message
 
 
 def test_lock_timeouts_and_lost_connections_are_told_apart_from_other_errors(tmp_path) -> None:

@@ -13,7 +13,7 @@ from portal.audit import AuditEvent
 from portal.costs import services as costs
 from portal.extensions import db
 from portal.projects import services as projects
-from tests.common.web import login, strict_json
+from tests.common.web import cents, login, strict_json
 
 D = dt.date
 SECRETS = ("B-SECRET-TABLETS", "B-SECRET-GRANT", "B-SECRET-SUBSIDY", "4\u00a0321,00", "4321.00", "7\u00a0654,00", "7654.00")
@@ -51,7 +51,9 @@ def page(client, url: str) -> str:
 
 
 PAGES = ["/p/iam/", "/p/iam/charges", "/p/iam/funding", "/p/iam/cities/638/explain", "/p/iam/what-if?join=091&on=2026-07-01",
-         "/p/iam/rules", "/p/iam/budget", "/api/v1/projects/iam/costs", "/api/v1/projects/iam/shares", "/"]
+         "/p/iam/rules", "/p/iam/budget", "/api/v1/projects/iam/costs", "/api/v1/projects/iam/shares", "/",
+         "/p/iam/cities/638", "/p/iam/statement", "/p/iam/agreement", "/p/iam/invoices", "/p/iam/invoices.csv",
+         "/api/v1/projects/iam/invoices", "/api/v1/projects/iam/documents"]
 LEAD_SEES = {"/p/iam/", "/p/iam/charges", "/p/iam/funding", "/api/v1/projects/iam/costs"}
 
 
@@ -136,3 +138,33 @@ def test_a_contact_cannot_reach_another_citys_pages_or_the_ledger(client, privat
     for url in ("/p/iam/cities/286", "/p/iam/cities/286/explain", "/p/iam/cities/853/explain", "/p/iam/export.beancount",
                 "/p/iam/query", "/api/v1/projects/iam/query?q=PRINT"):
         assert client.get(url).status_code == 403, url
+
+
+def _funding_table(html: str) -> tuple[list[int], int]:
+    """The amounts of a change page's budget-to-shares table (the budget, then each funding taken off, shown as
+    negative), and its total."""
+    table = html.split('data-testid="budget-funding"')[1].split("</table>")[0]
+    body, foot = table.split("<tfoot>")
+    return [cents(td.split(">", 1)[1].split("<")[0]) for td in body.split('<td class="num"')[1:]], \
+        cents(foot.split('data-testid="shared">')[1].split("<")[0])
+
+
+def test_no_change_page_a_contact_can_open_shows_another_citys_own_costs(client, private) -> None:
+    """Every recorded change, whole page: the funding targeted to Kouvola is one unnamed sum, and the table still adds up."""
+    app, events = private
+    with app.app_context():
+        ids = [e.id for e in db.session.execute(select(AuditEvent).where(AuditEvent.project_id.is_not(None))).scalars()]
+    as_role(client, app, "contact")
+    shown = [i for i in ids if client.get(f"/p/iam/changes/{i}").status_code == 200]
+    assert events["members-added"] in shown and events["charge-added"] in shown
+    for event_id in shown:
+        assert [s for s in SECRETS if s in page(client, f"/p/iam/changes/{event_id}")] == [], event_id
+    contact = page(client, f"/p/iam/changes/{events['members-added']}")
+    assert 'data-funding="others"' in contact and "B-SECRET" not in contact
+    amounts, shared = _funding_table(contact)
+    assert amounts[0] + sum(amounts[1:]) == shared and sum(amounts[1:]) == -(765_400 + 33_750)  # the grant, 7.5 h × 45 €
+    as_role(client, app, "lead")
+    lead = page(client, f"/p/iam/changes/{events['members-added']}")
+    assert "B-SECRET-GRANT" in lead and 'data-funding="others"' not in lead
+    lead_amounts, lead_shared = _funding_table(lead)
+    assert lead_shared == shared and lead_amounts[0] == amounts[0] and sum(lead_amounts[1:]) == sum(amounts[1:])
