@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from portal import demo
-from portal.extensions import engine_options, is_connection_lost, is_lock_timeout
 from portal.cli import database_trouble
+from portal.extensions import engine_options, is_connection_lost, is_lock_timeout
 from tests.common.apps import dispose, make_app, migrated_database, postgres_url
 from tests.common.web import login
 
