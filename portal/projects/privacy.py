@@ -17,7 +17,7 @@ The decision (README, *Privacy between cities*):
 * A recorded change that is about another city's own cost (a charge, its cancellation, targeted
   funding) is left out of the recent changes, and its page is "no such change" (404), as if it
   did not exist; a change that concerns everyone (a join, a joining fee) is shown without the
-  other cities' charges it posted.
+  other cities' charges it posted, and with the funding targeted to them as one unnamed sum.
 
 :func:`viewer` says who is looking; everything else here filters what it is given for that viewer.
 """
