@@ -75,6 +75,19 @@ def text(field: Field) -> str:
     return str(field.data or "")
 
 
+def whole(raw: str | None) -> int | None:
+    """``raw`` as an id or a count if it is one (ASCII digits, at most the databases' integer), else None.
+
+    For values a page carries rather than a person types (a prefill in the address, a hidden
+    field, a choice): anything else there means "none". ``int()`` alone would take Arabic-Indic
+    digits, and fail with an error of its own on a few thousand digits.
+    """
+    value = (raw or "").strip()
+    if not (value.isascii() and value.isdigit()) or len(value.lstrip("0")) > len(str(parse.MAX_INT)):
+        return None
+    return int(value) if int(value) <= parse.MAX_INT else None
+
+
 def chosen(field: SelectMultipleField) -> list[str]:
     """The values picked in a multiple choice."""
     return [str(value) for value in field.data or []]

@@ -135,7 +135,9 @@ def fava(slug: str, path: str) -> ResponseReturnValue:
     app = _mount(project).refresh(project)
     environ = dict(request.environ)
     environ["SCRIPT_NAME"] = f"{request.script_root}/p/{slug}/fava"
-    environ["PATH_INFO"] = "/" + path
+    # WSGI carries the path as its bytes, each read as a latin-1 character: the route's decoded
+    # path is encoded back (Werkzeug's own helper for it is private).
+    environ["PATH_INFO"] = ("/" + path).encode("utf-8", "surrogateescape").decode("latin-1")
     response = Response.from_app(app, environ, buffered=True)
     response.headers["Content-Security-Policy"] = CSP
     return response

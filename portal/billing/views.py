@@ -28,7 +28,7 @@ from portal.clock import today
 from portal.errors import REFUSALS, message_of, status_of
 from portal.projects import services as projects
 from portal.projects.models import Project
-from portal.web import BOOKKEEPERS, VIEWERS, attachment, attempt, csv_attachment, require, text
+from portal.web import BOOKKEEPERS, VIEWERS, attachment, attempt, csv_attachment, require, text, whole
 
 bp = Blueprint("billing", __name__)
 SAVED = {"seller": lambda: _("Saved the seller details."), "settings": lambda: _("Saved the settings details."),
@@ -173,12 +173,13 @@ def issue(slug: str) -> ResponseReturnValue:
 
 def _confirmed(slug: str, form: forms.ConfirmForm) -> issuing.Run:
     terms = text(form.terms).strip()
-    if terms and not terms.isdigit():
+    if terms and whole(terms) is None:
         raise InvalidInput("payment terms %(terms)s must be a whole number of days", terms=repr(terms))
+    seq = whole(text(form.seq))  # the ledger the preview was made from; -1, none, is refused as moved
     return issuing.issue(slug, year=parse.year(text(form.year)), actor=current_user.actor,
                          date=parse.date(text(form.date), Word("the invoice date")) if text(form.date) else None,
                          due=parse.date(text(form.due), Word("the due date")) if text(form.due) else None,
-                         terms=int(terms) if terms else None, expect_seq=int(text(form.seq)) if text(form.seq).isdigit() else -1)
+                         terms=whole(terms), expect_seq=-1 if seq is None else seq)
 
 
 @bp.post("/p/<slug>/invoices/confirm")

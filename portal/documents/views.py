@@ -17,6 +17,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ledger import parse
+from ledger.errors import Word
 from portal.audit import AuditEvent
 from portal.documents import services as documents
 from portal.documents.files import safe_filename, size_text
@@ -25,7 +27,7 @@ from portal.documents.models import Document
 from portal.errors import MB
 from portal.projects import services as projects
 from portal.projects.models import Project
-from portal.web import VIEWERS, attachment, attempt, day, require, text
+from portal.web import VIEWERS, attachment, attempt, day, require, text, whole
 
 bp = Blueprint("documents", __name__)
 api = Blueprint("documents_api", __name__, url_prefix="/api/v1")
@@ -70,8 +72,8 @@ def attach(slug: str) -> ResponseReturnValue:
     require("lead")
     project = projects.get_project(slug)
     form = AttachForm()
-    if request.method == "GET" and request.args.get("change", "").isdigit():
-        form.change.data = int(request.args["change"])
+    if request.method == "GET" and (change := whole(request.args.get("change"))) is not None:
+        form.change.data = change
     error, status = None, 200
     if form.validate_on_submit():
         upload = form.file.data
@@ -151,7 +153,7 @@ def agreement(slug: str) -> ResponseReturnValue:
         chosen = text(form.document)
         done, error, status = attempt(lambda: documents.sign(
             slug, text(form.city), signer=text(form.signer), signed_on=day(form.signed_on), decision=text(form.decision),
-            document_id=int(chosen) if chosen.isdigit() else None, actor=current_user.actor))
+            document_id=parse.number(chosen, Word("the decision document")) if chosen else None, actor=current_user.actor))
         if done is not None:
             flash(_("Recorded the signature of %(city)s.", city=found.names.get(done.city_code, done.city_code)), "success")
             return redirect(url_for("documents.agreement", slug=slug))

@@ -88,3 +88,15 @@ def test_a_posting_made_after_fava_was_loaded_shows_without_a_restart(as_account
     assert "Assets:Receivable:Invoiced:Porvoo-638" in now
     rows = as_accountant.get(f"{base}/api/query", query_string={"query_string": QUERY}).json["data"]["rows"]
     assert len(rows) == 17
+
+
+def test_a_path_of_any_characters_is_passed_to_fava_as_wsgi_bytes_never_a_500(as_accountant) -> None:
+    """Arabic-Indic digits, a byte order mark, invalid UTF-8: Fava answers (a page, a redirect, its 404), the portal never fails."""
+    base = ledger_file(as_accountant)
+    for tail in ("%D9%A1%D9%A2%D9%A3", "%EF%BB%BF2026", "a%FFb", "%F0%9D%84%9E", "%E2%80%AErtl"):
+        for url in (f"/p/iam/fava/{tail}", f"{base}/account/{tail}/"):
+            response = as_accountant.get(url)
+            assert response.status_code < 500, url
+            assert response.status_code not in (301, 302, 307, 308) or "/p/iam/fava/" in response.headers["Location"], url
+    page = as_accountant.get(f"{base}/account/Assets:Receivable:Members:Porvoo-638/")
+    assert page.status_code == 200 and "Porvoo-638" in page.get_data(as_text=True)

@@ -66,6 +66,15 @@ def test_bad_signatures_are_shown_on_the_form_and_nothing_is_stored(as_lead, loa
     assert stored(loaded) == before
 
 
+def test_a_decision_document_that_is_no_id_is_refused_on_the_form_and_nothing_is_stored(as_lead, loaded) -> None:
+    """The choice is not checked against its list (a document attached meanwhile may be chosen): the id must still be one."""
+    before = stored(loaded)
+    for value in ("¹", "²⁰²⁶", "١٢", "9" * 5000, "-1", "1e3"):
+        response = sign_form(as_lead, document=value)
+        assert response.status_code == 400 and "the decision document" in response.get_data(as_text=True), value
+    assert stored(loaded) == before
+
+
 def test_signing_twice_is_refused(as_lead, loaded) -> None:
     assert sign_form(as_lead).status_code == 302
     before = stored(loaded)

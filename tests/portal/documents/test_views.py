@@ -52,6 +52,13 @@ def test_the_lead_attaches_a_pdf_and_it_is_listed_on_the_project_page(as_lead, l
         assert event.details["document"] == document.id and event.details["pages"] == 2 and event.details["sha256"] == document.sha256
 
 
+def test_a_change_in_the_address_that_is_no_id_only_leaves_the_form_empty(as_lead, loaded) -> None:
+    for value in ("¹", "²⁰²⁶", "١٢", "9" * 5000, "-1", ""):
+        page = as_lead.get(f"{ATTACH}?change={value}")
+        assert page.status_code == 200, value
+        assert 'name="change" type="number" value=""' in page.get_data(as_text=True) or value not in page.get_data(as_text=True)
+
+
 def test_a_document_attached_to_a_change_is_listed_on_the_change_page(as_lead, loaded) -> None:
     url = change_page(loaded)
     page = as_lead.get(url).get_data(as_text=True)
