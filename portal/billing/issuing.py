@@ -69,11 +69,18 @@ class Run(NamedTuple):
         return sum(p.invoice.total_cents for p in self.invoices)
 
 
+EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2099, 12, 31)  # the invoice and due dates an invoice may have
+
+
 def dates(seller: Seller, date: dt.date | None, due: dt.date | None, terms: int | None) -> Dates:
     """The invoice's dates: ``due`` or ``terms`` days after ``date`` (default: the project's terms)."""
     day = date or today()
     if due is not None and terms is not None:
         raise InvalidInput("give the due date or the payment terms, not both")
+    for value in (day, due):  # a typing slip (0001, 9999), not an invoice; and no date past what a date can hold
+        if value is not None and not EARLIEST <= value <= LATEST:
+            raise InvalidInput("an invoice's dates must be from %(first)s to %(last)s (got %(date)s)", first=EARLIEST.year,
+                               last=LATEST.year, date=value.isoformat())
     if due is not None:
         if due < day:
             raise InvalidInput("the due date %(due)s is before the invoice date %(date)s", due=due.isoformat(), date=day.isoformat())

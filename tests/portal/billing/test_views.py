@@ -102,6 +102,10 @@ def test_a_bad_year_or_dates_show_on_the_form_and_issue_nothing(as_accountant, s
     assert page.status_code == 400
     forged = as_accountant.post("/p/iam/invoices/confirm", data={"csrf_token": token, "year": "2031", "seq": str(state(seller)[2])})
     assert forged.status_code == 400 and "2031 is not one of the project" in forged.get_data(as_text=True)
+    for dates in ({"date": "9999-12-31"}, {"date": "0001-01-01"}, {"date": "2026-02-01", "due": "9999-12-31"}):
+        for url in ("/p/iam/invoices/issue", "/p/iam/invoices/confirm"):
+            page = as_accountant.post(url, data={"csrf_token": token, "year": "2026", "seq": str(state(seller)[2]), **dates})
+            assert page.status_code == 400 and "dates must be from 2000 to 2099" in page.get_data(as_text=True), (url, dates)
     for terms in ("¹", "²⁰²⁶", "١٤", "9" * 5000, "-14"):  # a forged hidden field: other digits, a number int() itself refuses
         forged = as_accountant.post("/p/iam/invoices/confirm", data={"csrf_token": token, "year": "2026", "terms": terms,
                                                                      "seq": str(state(seller)[2])})
