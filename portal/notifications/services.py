@@ -108,9 +108,17 @@ def on_audit(_sender: AuditEvent | None = None, details: Mapping[str, Any] | Non
               {"project": _project_name(event.project_id), "city": details["city"], "number": details["number"],
                "due": details["due"], "amount": details["open"]})
     elif event.project_id is not None and details.get("shares"):
+        # Only the cities whose share moved, and of a change about one city's own cost (a charge, a
+        # grant or subsidy for its share alone) only that city: its summary names the cost
+        # (README, *Privacy between cities*). The owner is read from the op's parameters, not from
+        # the project's state, which this subscriber, inside the change's transaction, must not read.
         project = _project_name(event.project_id)
-        contacts = _contacts_by_city(row["city"] for row in details["shares"])
-        for row in details["shares"]:
+        params = (details.get("op") or {}).get("params") or {}
+        owner = params.get("city") if event.action == "charge-added" else \
+            params.get("target") if event.action in ("grant-added", "subsidy-set") else None
+        moved = [row for row in details["shares"] if row["before"] != row["after"] and (not owner or row["city"] == owner)]
+        contacts = _contacts_by_city(row["city"] for row in moved)
+        for row in moved:
             queue(contacts.get(row["city"], []), "share-changed",
                   {"project": project, "city": row["city"], "before": row["before"], "after": row["after"],
                    "summary": details.get("summary", ""), "effective": details.get("effective", "")})

@@ -9,9 +9,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from portal.accounts.models import User
 from portal.audit import AuditEvent
 from portal.costs import services as costs
 from portal.extensions import db
+from portal.notifications.models import NotificationEvent
 from portal.projects import services as projects
 from tests.common.web import cents, login, strict_json
 
@@ -22,6 +24,11 @@ SECRETS = ("B-SECRET-TABLETS", "B-SECRET-GRANT", "B-SECRET-SUBSIDY", "4\u00a0321
 @pytest.fixture
 def private(loaded):
     """Kouvola's own charge, targeted grant and subsidy (with hours), joining fees for all, Lahti's catch-up."""
+    return loaded, make_secrets(loaded)
+
+
+def make_secrets(loaded) -> dict[str, int]:
+    """What :func:`private` makes; the ids of its audit records by action."""
     with loaded.app_context():
         costs.add_charge("iam", city="286", amount=432_100, date=D(2026, 3, 1), text="B-SECRET-TABLETS", actor="test")
         costs.add_grant("iam", year=2026, amount=765_400, text="B-SECRET-GRANT", target="286", actor="test")
@@ -37,7 +44,7 @@ def private(loaded):
                                                               .order_by(AuditEvent.id)).scalars()}
         state = projects.state_for(projects.get_project("iam"))
         assert state.catch_ups and any(c.code == "853" for c in state.catch_ups)
-    return loaded, events
+    return events
 
 
 def as_role(client, app, role: str) -> None:
@@ -168,3 +175,22 @@ def test_no_change_page_a_contact_can_open_shows_another_citys_own_costs(client,
     assert "B-SECRET-GRANT" in lead and 'data-funding="others"' not in lead
     lead_amounts, lead_shared = _funding_table(lead)
     assert lead_shared == shared and lead_amounts[0] == amounts[0] and sum(lead_amounts[1:]) == sum(amounts[1:])
+
+
+def test_no_notification_tells_a_contact_of_another_citys_own_costs(loaded) -> None:
+    """The share-changed emails go to the cities whose share moved; a change about one city's own cost to that city only."""
+    with loaded.app_context():
+        ids = {}
+        for sub, city in (("porvoo", "638"), ("kouvola", "286")):
+            user = User(issuer="https://idp.test", sub=sub, name=sub, email=f"{sub}@example.fi", city_code=city, status="active")
+            user.roles = {"contact"}
+            db.session.add(user)
+            db.session.commit()
+            ids[city] = user.id
+    make_secrets(loaded)
+    with loaded.app_context():
+        told = {city: [e.payload for e in db.session.execute(select(NotificationEvent).where(NotificationEvent.user_id == uid)).scalars()]
+                for city, uid in ids.items()}
+    assert told["638"] and [s for s in SECRETS if s in repr(told["638"])] == [] and "B-SECRET" not in repr(told["638"])
+    assert all(p["before"] != p["after"] and p["city"] == "638" for p in told["638"])
+    assert "B-SECRET-GRANT" in repr(told["286"])  # Kouvola hears of its own grant
