@@ -14,6 +14,9 @@ The decision (README, *Privacy between cities*):
   total of all cities' charges: any sum over the other cities gives each of them away as soon as
   only one other city has a charge, and a change of that sum dates and prices every new charge.
   The shares themselves stay, so the members table still sums to the budget.
+* The bookkeeping's records (imports, their reversals, issued invoices, payments) are not shown
+  to a contact as changes: their summaries name cities and add up several cities' invoices. A
+  city's own invoices and payments are on its invoices page and its statement.
 * A recorded change that is about another city's own cost (a charge, its cancellation, targeted
   funding) is left out of the recent changes, and its page is "no such change" (404), as if it
   did not exist; a change that concerns everyone (a join, a joining fee) is shown without the
@@ -33,11 +36,15 @@ from ledger.budget import Charge
 from ledger.explain import Step
 from ledger.funding import Grant
 from ledger.money import fmt, from_fmt
-from ledger.project import ProjectState, SubsidyScheme
+from ledger.project import POSTED_AS_BUILT, ProjectState, SubsidyScheme
 from portal.audit import AuditEvent
 
 T = TypeVar("T")
 WIDER = ("lead", "accountant")  # and admin, who has every role: they see every city's own costs
+# The owner of the bookkeeping's records (imports, their reversals, issued invoices, payments): no
+# city's, so a contact sees none of them as a change (their summaries name cities and sums of
+# several cities' invoices); a city's own invoices and payments are on its invoices and statement.
+BOOKS = "*bookkeeping*"
 PRIVATE_STEPS = ("charges", "targeted", "funding")  # ledger.explain's kinds of step that can name one city's own cost
 
 
@@ -97,7 +104,10 @@ def _scheme(item: Any) -> SubsidyScheme:
 
 # -- recorded changes ------------------------------------------------------------------------------
 def owner(event: AuditEvent, state: ProjectState) -> str | None:
-    """The city whose own cost a recorded change is about (a charge, its cancellation, targeted funding); else None."""
+    """The city whose own cost a recorded change is about (a charge, its cancellation, targeted funding),
+    :data:`BOOKS` for the bookkeeping's own records; else None (everyone's)."""
+    if event.action in POSTED_AS_BUILT:
+        return BOOKS
     params = (event.details.get("op") or {}).get("params") or {}
     if event.action == "charge-added":
         return str(params.get("city") or "") or None

@@ -114,11 +114,11 @@ def city(slug: str, code: str) -> ResponseReturnValue:
     history = projects.journal_for(project).history(municipality.code)
     moves, charged = dashboard.share_history(history)
     seqs = {event.seq for event in history}
-    by_seq = {
+    by_seq = {  # the changes behind the history's postings that the viewer may open (``privacy``)
         e.ledger_seq: e
-        for e in db.session.execute(
+        for e in privacy.events(privacy.viewer(), db.session.execute(
             select(AuditEvent).where(AuditEvent.project_id == project.id, AuditEvent.ledger_seq.in_(seqs))
-        ).scalars()
+        ).scalars(), projects.state_for(project))
     } if seqs else {}
     years, name = dashboard.years(project, municipality.code), municipality.name
     chart = charts.stacked_chart(
@@ -149,7 +149,8 @@ def change(slug: str, event_id: int) -> ResponseReturnValue:
     project = projects.get_project(slug)
     event = db.session.get(AuditEvent, event_id)
     viewer = privacy.viewer()
-    if event is None or event.project_id != project.id or not viewer.sees(privacy.owner(event, projects.state_for(project))):
+    if (event is None or event.project_id != project.id or (not viewer.sees_all and event.action not in CHANGE_KINDS)
+            or not viewer.sees(privacy.owner(event, projects.state_for(project)))):
         raise NotFound("no change %(number)s in project %(slug)r", number=event_id, slug=slug)
     details = privacy.details(viewer, event.details)
     shares = details.get("shares", [])

@@ -9,12 +9,16 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from ledger.project import KINDS
 from portal.accounts.models import User
 from portal.audit import AuditEvent
+from portal.billing import issuing
+from portal.billing.payments import add_payment
 from portal.costs import services as costs
 from portal.extensions import db
 from portal.notifications.models import NotificationEvent
 from portal.projects import services as projects
+from tests.common.billing import with_seller
 from tests.common.web import cents, login, strict_json
 
 D = dt.date
@@ -194,3 +198,27 @@ def test_no_notification_tells_a_contact_of_another_citys_own_costs(loaded) -> N
     assert told["638"] and [s for s in SECRETS if s in repr(told["638"])] == [] and "B-SECRET" not in repr(told["638"])
     assert all(p["before"] != p["after"] and p["city"] == "638" for p in told["638"])
     assert "B-SECRET-GRANT" in repr(told["286"])  # Kouvola hears of its own grant
+
+
+def test_the_bookkeepings_records_and_other_audit_records_are_no_change_page_for_a_contact(client, private) -> None:
+    """Issued invoices and payments name cities and sum several cities' invoices: a contact sees its own on its
+    invoices and statement, not as changes; nor does it open an audit record that is no change (a billing setting)."""
+    app, _ = private
+    with app.app_context():
+        with_seller()
+        issuing.issue("iam", year=2026, actor="t", date=D(2026, 2, 1), terms=30)
+        add_payment("iam", city="286", cents=432_100, date=D(2026, 2, 20), actor="t")
+        records = list(db.session.execute(select(AuditEvent).where(AuditEvent.project_id.is_not(None))).scalars())
+        books = {e.action: e.id for e in records if e.action in ("invoices-issued", "payment-added")}
+        other = [e.id for e in records if e.action not in KINDS]
+    assert set(books) == {"invoices-issued", "payment-added"} and other
+    as_role(client, app, "contact")
+    for event_id in [*books.values(), *other]:
+        assert client.get(f"/p/iam/changes/{event_id}").status_code == 404, event_id
+    recent = page(client, "/p/iam/")
+    assert "invoice(s)" not in recent and "payment of" not in recent
+    for event_id in books.values():
+        assert f"/p/iam/changes/{event_id}\"" not in page(client, "/p/iam/cities/638")
+    as_role(client, app, "accountant")
+    for event_id in [*books.values(), *other]:
+        assert client.get(f"/p/iam/changes/{event_id}").status_code == 200, event_id
