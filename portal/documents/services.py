@@ -26,6 +26,7 @@ from portal.documents.files import check_pdf, digest, size_text
 from portal.documents.models import KINDS, SIGNER_LENGTH, TEXT_LENGTH, TITLE_LENGTH, Document, Signature
 from portal.errors import Forbidden
 from portal.extensions import db
+from portal.projects import privacy
 from portal.projects.models import Project, ProjectChange
 from portal.projects.services import get_project, state_for
 
@@ -116,6 +117,20 @@ def attached_changes(project: Project, rows: list[Document]) -> dict[int, tuple[
             event = event_of_change(project, row)
             found[change_id] = (row.seq, event.id if event else None)
     return found
+
+
+def visible(project: Project, rows: list[Document], who: privacy.Viewer) -> list[Document]:
+    """The documents ``who`` may see: not those attached to a change about another city's own cost
+    (a decision on its charge or its grant), whose page it may not open either."""
+    if who.sees_all:
+        return rows
+    state = state_for(project)
+    hidden: set[int] = set()
+    for change_id, (_seq, event_id) in attached_changes(project, rows).items():
+        event = db.session.get(AuditEvent, event_id) if event_id is not None else None
+        if event is not None and not who.sees(privacy.owner(event, state)):
+            hidden.add(change_id)
+    return [d for d in rows if d.change_id not in hidden]
 
 
 # -- documents ------------------------------------------------------------------------------------

@@ -18,13 +18,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ledger import parse
-from ledger.errors import Word
+from ledger.errors import NotFound, Word
 from portal.audit import AuditEvent
 from portal.documents import services as documents
 from portal.documents.files import safe_filename, size_text
 from portal.documents.forms import KIND_LABELS, AttachForm, SignForm, WithdrawDocumentForm
 from portal.documents.models import Document
 from portal.errors import MB
+from portal.projects import privacy
 from portal.projects import services as projects
 from portal.projects.models import Project
 from portal.web import VIEWERS, attachment, attempt, day, require, text, whole
@@ -56,6 +57,7 @@ def panel(project: Project, event: AuditEvent | None = None) -> dict[str, Any]:
     change = documents.change_of_event(project, event) if event is not None else None
     readable = documents.may_read(current_user, project)
     rows = documents.documents_of(project, change) if readable and (event is None or change is not None) else []
+    rows = documents.visible(project, rows, privacy.viewer())
     return {"readable": readable, "documents": rows, "change": change, "changes": _change_links(project, rows),
             "may_attach": current_user.has_role("lead") and (event is None or change is not None), "kinds": KIND_LABELS}
 
@@ -96,6 +98,8 @@ def download(slug: str, document_id: int) -> ResponseReturnValue:
     project = projects.get_project(slug)
     documents.require_reader(current_user, project)
     document = documents.get_document(project, document_id)
+    if not documents.visible(project, [document], privacy.viewer()):
+        raise NotFound("%(project)s has no document %(document)s", project=project.name, document=document_id)
     response = attachment(document.content, safe_filename(document.filename, document.title), "application/pdf")
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
@@ -177,7 +181,7 @@ def api_agreement(slug: str) -> ResponseReturnValue:
 def api_documents(slug: str) -> ResponseReturnValue:
     project = projects.get_project(slug)
     documents.require_reader(current_user, project)
-    rows = documents.documents_of(project)
+    rows = documents.visible(project, documents.documents_of(project), privacy.viewer())
     changes = documents.attached_changes(project, rows)
     return jsonify([{"id": d.id, "title": d.title, "kind": d.kind, "filename": d.filename, "size": d.size, "sha256": d.sha256,
                      "change": changes[d.change_id][0] if d.change_id in changes else None, "attached_by": d.attached_by,

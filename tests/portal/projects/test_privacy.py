@@ -15,10 +15,13 @@ from portal.audit import AuditEvent
 from portal.billing import issuing
 from portal.billing.payments import add_payment
 from portal.costs import services as costs
+from portal.documents import services as documents
 from portal.extensions import db
 from portal.notifications.models import NotificationEvent
 from portal.projects import services as projects
+from portal.projects.models import ProjectChange
 from tests.common.billing import with_seller
+from tests.common.pdf import make_pdf
 from tests.common.web import cents, login, strict_json
 
 D = dt.date
@@ -222,3 +225,23 @@ def test_the_bookkeepings_records_and_other_audit_records_are_no_change_page_for
     as_role(client, app, "accountant")
     for event_id in [*books.values(), *other]:
         assert client.get(f"/p/iam/changes/{event_id}").status_code == 200, event_id
+
+
+def test_a_document_of_another_citys_own_change_is_not_listed_served_or_counted_for_a_contact(client, private) -> None:
+    app, _ = private
+    with app.app_context():
+        project = projects.get_project("iam")
+        grant = db.session.execute(select(ProjectChange).where(ProjectChange.project_id == project.id,
+                                                                ProjectChange.kind == "grant-added")).scalar_one()
+        secret = documents.attach("iam", make_pdf(title="B-SECRET-DECISION"), filename="b-secret.pdf",
+                                  title="B-SECRET-DECISION", kind="decision", actor="test", change=grant.seq).id
+        shared = documents.attach("iam", make_pdf(title="Everyone's"), filename="shared.pdf", title="SHARED-DECISION",
+                                  kind="decision", actor="test").id
+    as_role(client, app, "contact")
+    assert "B-SECRET-DECISION" not in page(client, "/p/iam/") and "SHARED-DECISION" in page(client, "/p/iam/")
+    assert [d["id"] for d in strict_json(client.get("/api/v1/projects/iam/documents"))] == [shared]
+    assert client.get(f"/p/iam/documents/{secret}").status_code == 404
+    assert client.get(f"/p/iam/documents/{shared}").status_code == 200
+    as_role(client, app, "lead")
+    assert "B-SECRET-DECISION" in page(client, "/p/iam/") and client.get(f"/p/iam/documents/{secret}").status_code == 200
+    assert {d["id"] for d in strict_json(client.get("/api/v1/projects/iam/documents"))} == {secret, shared}
