@@ -148,5 +148,11 @@ def details(who: Viewer, recorded: dict[str, Any]) -> dict[str, Any]:
 
 
 def steps(who: Viewer, items: Sequence[Step]) -> list[Step]:
-    """An explanation's steps without other cities' charges and targeted funding (the shares stay)."""
-    return [s for s in items if s.kind not in PRIVATE_STEPS or who.sees(s.data.get("code") or s.data.get("target"))]
+    """An explanation's steps without other cities' charges and targeted funding (the shares stay).
+
+    The result over the term of every member goes too, for a viewer who does not see every city's
+    own costs: each total is a share plus the member's charges, so less its open share it is the
+    charges. The viewer's own city's result is its own step (``ledger.explain.explain_member``).
+    """
+    return [s for s in items if (s.kind not in PRIVATE_STEPS or who.sees(s.data.get("code") or s.data.get("target")))
+            and not (s.kind == "result" and "totals" in s.data and not who.sees_all)]

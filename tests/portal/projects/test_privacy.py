@@ -245,3 +245,13 @@ def test_a_document_of_another_citys_own_change_is_not_listed_served_or_counted_
     as_role(client, app, "lead")
     assert "B-SECRET-DECISION" in page(client, "/p/iam/") and client.get(f"/p/iam/documents/{secret}").status_code == 200
     assert {d["id"] for d in strict_json(client.get("/api/v1/projects/iam/documents"))} == {secret, shared}
+
+
+def test_the_explanation_gives_a_contact_no_total_that_holds_another_citys_charges(client, private) -> None:
+    """Kouvola's total over the term is its share plus its charge: less its open share, the charge."""
+    app, _ = private
+    as_role(client, app, "contact")
+    html = page(client, "/p/iam/cities/638/explain")
+    assert "Assessed over the term" not in html and "Porvoo over the term" in html
+    as_role(client, app, "lead")
+    assert "Assessed over the term" in page(client, "/p/iam/cities/638/explain")
