@@ -35,6 +35,7 @@ from portal.extensions import db
 from portal.jobs.schedule import Daily, Every, Period
 from portal.notifications import mail
 from portal.notifications.models import NotificationEvent, NotificationOptOut
+from portal.projects import privacy
 from portal.projects.models import Project
 from portal.projects.services import journal_for
 
@@ -110,12 +111,9 @@ def on_audit(_sender: AuditEvent | None = None, details: Mapping[str, Any] | Non
     elif event.project_id is not None and details.get("shares"):
         # Only the cities whose share moved, and of a change about one city's own cost (a charge, a
         # grant or subsidy for its share alone) only that city: its summary names the cost
-        # (README, *Privacy between cities*). The owner is read from the op's parameters, not from
-        # the project's state, which this subscriber, inside the change's transaction, must not read.
+        # (README, *Privacy between cities*). No state: this runs inside the change's transaction.
         project = _project_name(event.project_id)
-        params = (details.get("op") or {}).get("params") or {}
-        owner = params.get("city") if event.action == "charge-added" else \
-            params.get("target") if event.action in ("grant-added", "subsidy-set") else None
+        owner = privacy.owner(event, None)
         moved = [row for row in details["shares"] if row["before"] != row["after"] and (not owner or row["city"] == owner)]
         contacts = _contacts_by_city(row["city"] for row in moved)
         for row in moved:

@@ -16,7 +16,8 @@ The decision (README, *Privacy between cities*):
   The shares themselves stay, so the members table still sums to the budget.
 * The bookkeeping's records (imports, their reversals, issued invoices, payments) are not shown
   to a contact as changes: their summaries name cities and add up several cities' invoices. A
-  city's own invoices and payments are on its invoices page and its statement.
+  city's own invoices and payments are on its invoices page and its statement. Nor is an audit
+  record that is no change (a billing setting, a reminder).
 * A recorded change that is about another city's own cost (a charge, its cancellation, targeted
   funding) is left out of the recent changes, and its page is "no such change" (404), as if it
   did not exist; a change that concerns everyone (a join, a joining fee) is shown without the
@@ -36,15 +37,17 @@ from ledger.budget import Charge
 from ledger.explain import Step
 from ledger.funding import Grant
 from ledger.money import fmt, from_fmt
+from ledger.project import KINDS as CHANGE_KINDS
 from ledger.project import POSTED_AS_BUILT, ProjectState, SubsidyScheme
 from portal.audit import AuditEvent
 
 T = TypeVar("T")
 WIDER = ("lead", "accountant")  # and admin, who has every role: they see every city's own costs
-# The owner of the bookkeeping's records (imports, their reversals, issued invoices, payments): no
-# city's, so a contact sees none of them as a change (their summaries name cities and sums of
-# several cities' invoices); a city's own invoices and payments are on its invoices and statement.
-BOOKS = "*bookkeeping*"
+# The owner of the records only the lead, accountants and admins open: the bookkeeping's (imports,
+# their reversals, issued invoices, payments: their summaries name cities and add up several
+# cities' invoices; a city's own are on its invoices page and statement) and every audit record
+# that is no change (a billing setting, a reminder). No city's, so no contact sees them.
+STAFF = "*staff*"
 PRIVATE_STEPS = ("charges", "targeted", "funding")  # ledger.explain's kinds of step that can name one city's own cost
 
 
@@ -103,20 +106,24 @@ def _scheme(item: Any) -> SubsidyScheme:
 
 
 # -- recorded changes ------------------------------------------------------------------------------
-def owner(event: AuditEvent, state: ProjectState) -> str | None:
+def owner(event: AuditEvent, state: ProjectState | None) -> str | None:
     """The city whose own cost a recorded change is about (a charge, its cancellation, targeted funding),
-    :data:`BOOKS` for the bookkeeping's own records; else None (everyone's)."""
-    if event.action in POSTED_AS_BUILT:
-        return BOOKS
+    :data:`STAFF` for a record that is no change of everyone's; else None (everyone's).
+
+    Without the project's ``state`` (the audit log's subscriber runs inside the change's own
+    transaction, where the state must not be read) a cancellation and logged hours have no owner.
+    """
+    if event.action in POSTED_AS_BUILT or event.action not in CHANGE_KINDS:
+        return STAFF
     params = (event.details.get("op") or {}).get("params") or {}
     if event.action == "charge-added":
         return str(params.get("city") or "") or None
-    if event.action == "charge-cancelled":
+    if event.action == "charge-cancelled" and state is not None:
         number = params.get("number")
         return state.charges[number - 1].code if isinstance(number, int) and 0 < number <= len(state.charges) else None
     if event.action in ("grant-added", "subsidy-set"):
         return params.get("target") or None
-    if event.action == "hours-logged":
+    if event.action == "hours-logged" and state is not None:
         return next((s.target for s in state.subsidies if s.key == params.get("key")), None)
     return None
 

@@ -149,8 +149,7 @@ def change(slug: str, event_id: int) -> ResponseReturnValue:
     project = projects.get_project(slug)
     event = db.session.get(AuditEvent, event_id)
     viewer = privacy.viewer()
-    if (event is None or event.project_id != project.id or (not viewer.sees_all and event.action not in CHANGE_KINDS)
-            or not viewer.sees(privacy.owner(event, projects.state_for(project)))):
+    if event is None or event.project_id != project.id or not viewer.sees(privacy.owner(event, projects.state_for(project))):
         raise NotFound("no change %(number)s in project %(slug)r", number=event_id, slug=slug)
     details = privacy.details(viewer, event.details)
     shares = details.get("shares", [])
