@@ -80,12 +80,13 @@ def whole(raw: str | None) -> int | None:
 
     For values a page carries rather than a person types (a prefill in the address, a hidden
     field, a choice): anything else there means "none". ``int()`` alone would take Arabic-Indic
-    digits, and fail with an error of its own on a few thousand digits.
+    digits, and fail with an error of its own on a few thousand digits. The rule is the core's
+    (:func:`ledger.parse.number`); only its refusal becomes None here.
     """
-    value = (raw or "").strip()
-    if not (value.isascii() and value.isdigit()) or len(value.lstrip("0")) > len(str(parse.MAX_INT)):
+    try:
+        return parse.number(raw or "", Word("the number"))
+    except InvalidInput:
         return None
-    return int(value) if int(value) <= parse.MAX_INT else None
 
 
 def chosen(field: SelectMultipleField) -> list[str]:

@@ -23,6 +23,7 @@ from portal.projects import privacy
 from portal.projects.models import Project
 from portal.projects.previews import Moved, Preview, confirmed, preview, year_totals
 from portal.projects.services import Outcome
+from portal.web import whole
 
 CONTROL = ("confirm", "expect", "edit")  # the fields this module adds; never the change's own
 
@@ -43,8 +44,7 @@ class Step(NamedTuple):
 
 
 def _expect() -> int | None:
-    raw = request.form.get("expect", "")
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
+    return whole(request.form.get("expect"))
 
 
 def submit(run: Callable[[], Outcome]) -> Step:
